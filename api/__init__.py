@@ -1,0 +1,1 @@
+"""HTTP service and Slack bot on top of `rag`."""

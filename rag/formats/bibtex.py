@@ -1,0 +1,79 @@
+"""BibTeX files (e.g. a Zotero export), parsed with bibtexparser v2.
+
+Only entries with an `abstract` field are papers here; the rest are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+import bibtexparser
+from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+
+from rag.formats import ParseResult, Skipped
+from rag.papers import Entry, normalize_arxiv_id
+
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "archiveprefix"}
+
+
+def _clean(value: object) -> str:
+    return " ".join(str(value).replace("{", "").replace("}", "").split())
+
+
+def _date(fields: dict[str, str]) -> date | None:
+    year = fields.get("year", "").strip()
+    if not year.isdigit():
+        return None
+    month_text = fields.get("month", "").strip().lower()[:3]
+    if month_text.isdigit():
+        month = int(month_text)
+    elif month_text in _MONTHS:
+        month = _MONTHS.index(month_text) + 1
+    else:
+        month = 1
+    try:
+        return date(int(year), month, 1)
+    except ValueError:
+        return None
+
+
+def parse(text: str, path: str, year: int) -> ParseResult:
+    del year
+    result = ParseResult()
+    logging.getLogger("bibtexparser").setLevel(logging.ERROR)
+    library = bibtexparser.parse_string(
+        text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors()]
+    )
+    for block in library.failed_blocks:
+        result.skipped.append(
+            Skipped(f"{path}:{block.start_line + 1}", f"unparseable BibTeX: {block.error}")
+        )
+    for item in library.entries:
+        source = f"{path}:{item.start_line + 1}"
+        fields = {f.key.lower(): f.value for f in item.fields}
+        if "abstract" not in fields:
+            result.skipped.append(Skipped(source, f"@{item.key} has no abstract field"))
+            continue
+        raw_authors = fields.get("author", [])
+        authors = [_clean(a) for a in raw_authors] if isinstance(raw_authors, list) else []
+        arxiv_id = normalize_arxiv_id(_clean(fields.get("eprint", ""))) or normalize_arxiv_id(
+            _clean(fields.get("url", ""))
+        )
+        extra = {k: _clean(v) for k, v in fields.items() if k not in _MAPPED}
+        extra["bibtex_key"] = item.key
+        result.add(
+            Entry(
+                title=_clean(fields.get("title", "")),
+                abstract=_clean(fields["abstract"]),
+                source=source,
+                date=_date({k: _clean(v) for k, v in fields.items() if k in {"year", "month"}}),
+                authors=authors,
+                author_count=len(authors) or None,
+                url=_clean(fields["url"]) if "url" in fields else None,
+                arxiv_id=arxiv_id,
+                extra=extra,
+            )
+        )
+    return result

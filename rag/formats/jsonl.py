@@ -1,0 +1,82 @@
+"""JSON Lines exports: one paper object per line.
+
+Accepts our own field names (`title`, `abstract`, `id`/`arxiv_id`, `date`, `authors`,
+`url`, `upvotes`) and those of the public arXiv metadata snapshot (`id`, `authors` as
+one string, `update_date`, `categories`). Unknown fields are kept as metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from typing import Any
+
+from rag.errors import CorpusError
+from rag.formats import ParseResult
+from rag.papers import Entry, normalize_arxiv_id
+
+_KNOWN = {"title", "abstract", "id", "arxiv_id", "date", "update_date", "authors", "url", "upvotes"}
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _authors(value: Any) -> tuple[list[str], int | None]:
+    if isinstance(value, list):
+        names = [_text(v) for v in value if _text(v)]
+        return names, len(names)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [], value
+    if isinstance(value, str) and value.strip():
+        names = [n.strip() for n in re.split(r",|\band\b", _text(value)) if n.strip()]
+        return names, len(names)
+    return [], None
+
+
+def _date(value: Any, path: str, line: int) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise CorpusError(path, f"invalid date {value!r} (expected YYYY-MM-DD)", line) from None
+
+
+def parse(text: str, path: str, year: int) -> ParseResult:
+    del year  # JSONL dates always carry their year
+    result = ParseResult()
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(
+                path, f"malformed JSON: {exc.msg} (column {exc.colno})", number
+            ) from None
+        if not isinstance(obj, dict):
+            raise CorpusError(path, f"expected a JSON object, got {type(obj).__name__}", number)
+        raw_id = obj.get("arxiv_id") or obj.get("id")
+        authors, count = _authors(obj.get("authors"))
+        upvotes = obj.get("upvotes")
+        extra = {k: v for k, v in obj.items() if k not in _KNOWN}
+        arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
+        if raw_id is not None and arxiv_id is None:
+            extra["source_id"] = raw_id
+        result.add(
+            Entry(
+                title=_text(obj.get("title")),
+                abstract=_text(obj.get("abstract")),
+                source=f"{path}:{number}",
+                date=_date(obj.get("date") or obj.get("update_date"), path, number),
+                authors=authors,
+                author_count=count,
+                upvotes=upvotes if isinstance(upvotes, int) else None,
+                url=obj.get("url") or None,
+                arxiv_id=arxiv_id,
+                extra=extra,
+            )
+        )
+    return result

@@ -1,0 +1,70 @@
+"""Wiring: settings -> embedder, store and retriever, plus the ingest entry point.
+
+The CLI, the HTTP service and the benchmarks all open the index through here, so
+they agree on collection names, locking and the rebuild procedure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.config import Settings
+from rag.corpus import Corpus, bundled_corpus, load_corpus
+from rag.embeddings import Embedder, make_embedder
+from rag.formats import Format
+from rag.ingest import IngestReport, Progress, ingest
+from rag.retrieval import Retriever
+from rag.store import PaperStore, make_client, writer_lock
+
+STAGING_SUFFIX = "-staging"
+
+
+@dataclass
+class Index:
+    settings: Settings
+    embedder: Embedder
+    store: PaperStore
+
+    @classmethod
+    def open(
+        cls, settings: Settings, create: bool = False, embedder: Embedder | None = None
+    ) -> Index:
+        embedder = embedder or make_embedder(settings)
+        store = PaperStore(make_client(settings), settings.collection, embedder.identity)
+        return cls(settings, embedder, store.open(create=create))
+
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.embedder)
+
+
+def ingest_paths(
+    settings: Settings,
+    paths: list[Path],
+    fmt: Format | None = None,
+    year: int | None = None,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+    on_parsed: callable | None = None,
+) -> IngestReport:  # type: ignore[valid-type]
+    """Parse `paths` (default: the bundled corpus) and bring the index up to date.
+
+    Parsing happens before the lock is taken and before anything is written, so bad
+    input never touches the store. `rebuild` builds a fresh index in staging
+    collections and swaps it in only once complete.
+    """
+    corpus: Corpus = load_corpus(paths or bundled_corpus(), fmt=fmt, year=year)
+    if on_parsed:
+        on_parsed(corpus)
+    embedder = embedder or make_embedder(settings)
+    client = make_client(settings)
+    with writer_lock(settings):
+        live = PaperStore(client, settings.collection, embedder.identity)
+        if not rebuild:
+            return ingest(corpus, live.open(create=True), embedder, progress)
+        staging = PaperStore(client, settings.collection + STAGING_SUFFIX, embedder.identity)
+        staging.drop()  # leftovers of an interrupted rebuild
+        report = ingest(corpus, staging.open(create=True), embedder, progress)
+        live.replace(staging)
+        return report

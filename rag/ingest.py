@@ -1,0 +1,142 @@
+"""Idempotent, incremental, crash-safe ingest of a parsed corpus into the index.
+
+Per batch of papers: embed their chunks, upsert the chunks (deterministic ids, so a
+re-run overwrites instead of duplicating), delete the paper's chunks from an older
+version, then write the paper records. A record is the commit marker: an ingest
+killed midway leaves papers whose record is missing or stale, and the next run
+redoes exactly those. Chunks that no record claims are swept at the start.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.chunking import CHUNKER_VERSION, Chunk, chunk_paper
+from rag.corpus import Corpus
+from rag.embeddings import Embedder
+from rag.formats import Skipped
+from rag.papers import Paper, merge_papers, normalize_title
+from rag.store import PaperStore, date_key
+
+BATCH_CHUNKS = 512
+"""Chunks embedded and written per step: big enough for efficient encoding, small
+enough that an interrupted ingest loses little work."""
+
+Progress = Callable[[int, int], None]
+"""Called with (papers done, chunks done) after each batch."""
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    entries: int = 0
+    new: int = 0
+    updated: int = 0
+    metadata_updated: int = 0
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    orphans_removed: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def chunk_key(paper: Paper, embedder: Embedder) -> str:
+    """Identifies a paper's current chunks: content, chunker and window."""
+    return f"{paper.content_hash()}-{CHUNKER_VERSION}-{embedder.window}"
+
+
+@dataclass
+class _Plan:
+    to_embed: list[tuple[Paper, str]] = field(default_factory=list)
+    metadata_only: list[tuple[Paper, str]] = field(default_factory=list)
+
+
+def _plan(
+    corpus: Corpus, stored: dict[str, tuple[Paper, str]], embedder: Embedder, report: IngestReport
+) -> _Plan:
+    """Decide per paper: new, content changed, metadata changed or unchanged."""
+    by_title = {normalize_title(p.title): pid for pid, (p, _) in stored.items()}
+    plan = _Plan()
+    for paper in corpus.papers:
+        pid = (
+            paper.paper_id
+            if paper.paper_id in stored
+            else by_title.get(normalize_title(paper.title))
+        )
+        if pid is None:
+            plan.to_embed.append((paper, chunk_key(paper, embedder)))
+            report.new += 1
+            continue
+        old, old_key = stored[pid]
+        paper = merge_papers(old, paper.model_copy(update={"paper_id": pid}))  # ids stay stable
+        key = chunk_key(paper, embedder)
+        if key != old_key:
+            plan.to_embed.append((paper, key))
+            report.updated += 1
+        elif paper != old:
+            plan.metadata_only.append((paper, key))
+            report.metadata_updated += 1
+        else:
+            report.unchanged += 1
+    return plan
+
+
+def _sweep_orphans(store: PaperStore, stored: dict[str, tuple[Paper, str]]) -> int:
+    """Delete chunks no record claims (left by an interrupted ingest or a changed paper)."""
+    orphans = [
+        cid
+        for cid, pid in store.chunk_index().items()
+        if pid not in stored or cid.split("::")[1] != stored[pid][1][:12]
+    ]
+    store.delete_chunks(orphans)
+    return len(orphans)
+
+
+def _batches(plan: list[tuple[Paper, str]], embedder: Embedder):  # type: ignore[no-untyped-def]
+    batch: list[tuple[Paper, str, list[Chunk]]] = []
+    size = 0
+    for paper, key in plan:
+        chunks = chunk_paper(paper, embedder.window, embedder.count_tokens, key)
+        batch.append((paper, key, chunks))
+        size += len(chunks)
+        if size >= BATCH_CHUNKS:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def ingest(
+    corpus: Corpus, store: PaperStore, embedder: Embedder, progress: Progress | None = None
+) -> IngestReport:
+    """Bring the index in line with `corpus` (adding to what is stored; never removing papers)."""
+    started = time.perf_counter()
+    report = IngestReport(
+        files=len(corpus.files), entries=corpus.entries, skipped=list(corpus.skipped)
+    )
+    stored = store.load_records()
+    report.orphans_removed = _sweep_orphans(store, stored)
+    plan = _plan(corpus, stored, embedder, report)
+    papers_done = chunks_done = 0
+    for batch in _batches(plan.to_embed, embedder):
+        chunks = [c for _, _, paper_chunks in batch for c in paper_chunks]
+        dates = [date_key(p) for p, _, paper_chunks in batch for _ in paper_chunks]
+        vectors = embedder.embed([c.embed_text for c in chunks])
+        store.upsert_chunks(chunks, vectors, dates)
+        fresh = {c.chunk_id for c in chunks}
+        replaced = {p.paper_id for p, _, _ in batch if p.paper_id in stored}
+        store.delete_chunks([cid for cid in store.chunk_ids_of(replaced) if cid not in fresh])
+        store.upsert_records([p for p, _, _ in batch], [k for _, k, _ in batch])
+        papers_done += len(batch)
+        chunks_done += len(chunks)
+        if progress:
+            progress(papers_done, chunks_done)
+    if plan.metadata_only:
+        store.upsert_records([p for p, _ in plan.metadata_only], [k for _, k in plan.metadata_only])
+    report.chunks_embedded = chunks_done
+    if plan.to_embed or plan.metadata_only or report.orphans_removed:
+        store.bump_generation()
+    report.seconds = time.perf_counter() - started
+    return report

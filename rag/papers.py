@@ -1,0 +1,135 @@
+"""The paper record: what every later step (retrieval, citations, lookup) points at.
+
+A parsed listing entry (`Entry`) is one sighting of a paper in one file; the same
+paper seen on several pages becomes a single `Paper` with merged metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+_ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
+_ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
+_ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s?#]+?)(?:\.pdf)?(?:[?#]|$)")
+
+
+class Entry(BaseModel):
+    """One paper as it appears in one source file, before merging."""
+
+    title: str
+    abstract: str
+    source: str
+    """`path:line` where the entry starts, for reports and provenance."""
+    date: dt.date | None = None
+    date_inferred: bool = False
+    """True when the listing gave no year and the page's year was assumed."""
+    authors: list[str] = Field(default_factory=list)
+    author_count: int | None = None
+    upvotes: int | None = None
+    url: str | None = None
+    arxiv_id: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class Paper(BaseModel):
+    """A stored paper: the unit of retrieval, citation and lookup."""
+
+    paper_id: str
+    title: str
+    abstract: str
+    date: dt.date | None = None
+    date_inferred: bool = False
+    authors: list[str] = Field(default_factory=list)
+    author_count: int | None = None
+    upvotes: int | None = None
+    url: str | None = None
+    arxiv_id: str | None = None
+    sources: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def content_hash(self) -> str:
+        """Hash of what gets embedded: a change here means re-chunking and re-embedding."""
+        return hashlib.sha1(f"{self.title}\n{self.abstract}".encode()).hexdigest()[:16]
+
+
+def normalize_title(title: str) -> str:
+    """Casefolded, accent- and punctuation-free title used to match duplicates and lookups."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.sub(r"[^\w\s]", " ", text).split())
+
+
+def normalize_arxiv_id(raw: str | None) -> str | None:
+    """Return the versionless arXiv id in `raw` (id, `arXiv:` form or URL), else None."""
+    if not raw:
+        return None
+    text = raw.strip()
+    if match := _ARXIV_IN_URL.search(text):
+        text = match.group(1)
+    text = re.sub(r"^arxiv:", "", text, flags=re.IGNORECASE)
+    for pattern in (_ARXIV_NEW, _ARXIV_OLD):
+        if match := pattern.match(text):
+            return match.group(1)
+    return None
+
+
+def slug_id(title: str) -> str:
+    """Readable, stable id for papers without an arXiv id: slug of the title + hash."""
+    key = normalize_title(title)
+    words = key.split()
+    slug = ""
+    for word in words:
+        if len(slug) + len(word) + 1 > 40:
+            break
+        slug = f"{slug}-{word}" if slug else word
+    slug = re.sub(r"[^a-z0-9-]", "", slug) or "paper"
+    return f"{slug}-{hashlib.sha1(key.encode()).hexdigest()[:8]}"
+
+
+def merge_entries(entries: list[Entry]) -> Paper:
+    """Merge sightings of one paper: richest abstract, explicit dates over inferred ones."""
+    arxiv_id = next((e.arxiv_id for e in entries if e.arxiv_id), None)
+    best = max(entries, key=lambda e: len(e.abstract))
+    dated = [e for e in entries if e.date is not None]
+    dated.sort(key=lambda e: e.date_inferred)  # explicit years first
+    authors = max((e.authors for e in entries), key=len)
+    counts = [e.author_count for e in entries if e.author_count is not None]
+    upvotes = [e.upvotes for e in entries if e.upvotes is not None]
+    extra: dict[str, Any] = {}
+    for entry in entries:
+        extra.update(entry.extra)
+    return Paper(
+        paper_id=arxiv_id or slug_id(best.title),
+        title=best.title,
+        abstract=best.abstract,
+        date=dated[0].date if dated else None,
+        date_inferred=dated[0].date_inferred if dated else False,
+        authors=authors,
+        author_count=len(authors) if authors else (max(counts) if counts else None),
+        upvotes=max(upvotes) if upvotes else None,
+        url=next((e.url for e in entries if e.url), None),
+        arxiv_id=arxiv_id,
+        sources=sorted({e.source for e in entries}),
+        extra=extra,
+    )
+
+
+def merge_papers(stored: Paper, incoming: Paper) -> Paper:
+    """Fold a freshly parsed paper into the stored one: new content wins, provenance accumulates."""
+    merged = incoming.model_copy(deep=True)
+    merged.sources = sorted(set(stored.sources) | set(incoming.sources))
+    merged.extra = {**stored.extra, **incoming.extra}
+    if merged.date is None or (merged.date_inferred and stored.date and not stored.date_inferred):
+        merged.date, merged.date_inferred = stored.date, stored.date_inferred
+    for name in ("url", "arxiv_id", "author_count", "upvotes"):
+        if getattr(merged, name) is None:
+            setattr(merged, name, getattr(stored, name))
+    if not merged.authors:
+        merged.authors = stored.authors
+    return merged

@@ -1,0 +1,282 @@
+"""The Chroma-backed index: chunk vectors plus the full paper records.
+
+Two collections per index: `<name>-chunks` (one vector per chunk, cosine space) and
+`<name>-records` (one entry per paper: abstract as document, the record as JSON).
+Keeping records in Chroma too means a Chroma server holds the whole index, so
+several service replicas can share it.
+
+Consistency rules the ingest relies on:
+* a paper's record is written last, after its chunks; its `chunk_key` says which
+  chunks are current, so chunks without a matching record are leftovers of an
+  interrupted ingest and are swept;
+* every write bumps the `generation` in the chunk collection's metadata, which is how
+  readers (the BM25 index) notice the store changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from chromadb.config import Settings as ChromaSettings
+from filelock import FileLock, Timeout
+
+from rag.chunking import Chunk
+from rag.config import Settings
+from rag.errors import EmbedderMismatchError, RagError, StoreBusyError
+from rag.papers import Paper
+
+_PLACEHOLDER_VECTOR = [1.0]  # records are fetched by id, never by similarity
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    chunk_id: str
+    paper_id: str
+    text: str
+    """The embed text (title + abstract slice)."""
+    start: int
+    end: int
+    date_key: int
+
+
+def date_key(paper: Paper) -> int:
+    """`YYYYMMDD` as an int, 0 when unknown: Chroma filters compare numbers only."""
+    return int(paper.date.strftime("%Y%m%d")) if paper.date else 0
+
+
+def make_client(settings: Settings) -> ClientAPI:
+    """Embedded persistent client, or an HTTP client when `RAG_CHROMA_URL` is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in {"http", "https"} or not url.hostname:
+            raise RagError(f"RAG_CHROMA_URL must look like http://host:port, got {url.geturl()!r}")
+        return chromadb.HttpClient(
+            host=url.hostname,
+            port=url.port or (443 if url.scheme == "https" else 8000),
+            ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+class PaperStore:
+    """Read and write one index (chunks + records) in a Chroma client."""
+
+    def __init__(self, client: ClientAPI, name: str, embedder_identity: str) -> None:
+        self.client = client
+        self.name = name
+        self.embedder_identity = embedder_identity
+        self._chunks: Collection | None = None
+        self._records: Collection | None = None
+
+    # -- collections -------------------------------------------------------------------
+
+    @property
+    def chunks_name(self) -> str:
+        return f"{self.name}-chunks"
+
+    @property
+    def records_name(self) -> str:
+        return f"{self.name}-records"
+
+    def exists(self) -> bool:
+        names = {c.name for c in self.client.list_collections()}
+        return self.chunks_name in names and self.records_name in names
+
+    def open(self, create: bool = False) -> PaperStore:
+        """Open (or create) the collections and check the embedder matches."""
+        if not create and not self.exists():
+            raise RagError("the index is empty: run `rag ingest` first")
+        self._chunks = self.client.get_or_create_collection(
+            self.chunks_name,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedder": self.embedder_identity, "generation": 0},
+            embedding_function=None,
+        )
+        self._records = self.client.get_or_create_collection(
+            self.records_name, metadata={"kind": "paper-records"}, embedding_function=None
+        )
+        stored = (self._chunks.metadata or {}).get("embedder")
+        if stored != self.embedder_identity:
+            raise EmbedderMismatchError(str(stored), self.embedder_identity)
+        return self
+
+    @property
+    def chunks(self) -> Collection:
+        if self._chunks is None:
+            raise RuntimeError("PaperStore.open() first")
+        return self._chunks
+
+    @property
+    def records(self) -> Collection:
+        if self._records is None:
+            raise RuntimeError("PaperStore.open() first")
+        return self._records
+
+    def drop(self) -> None:
+        for name in (self.chunks_name, self.records_name):
+            if name in {c.name for c in self.client.list_collections()}:
+                self.client.delete_collection(name)
+        self._chunks = self._records = None
+
+    def replace(self, other: PaperStore) -> None:
+        """Make `other`'s collections this store's (used to swap in a finished rebuild)."""
+        self.drop()
+        other.chunks.modify(name=self.chunks_name)
+        other.records.modify(name=self.records_name)
+        self._chunks, self._records = other.chunks, other.records
+
+    # -- generation --------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """Changes whenever the index is written; cheap enough to poll."""
+        fresh = self.client.get_collection(self.chunks_name, embedding_function=None)
+        return int((fresh.metadata or {}).get("generation", 0))
+
+    def bump_generation(self) -> None:
+        metadata = dict(self.client.get_collection(self.chunks_name).metadata or {})
+        metadata["generation"] = int(metadata.get("generation", 0)) + 1
+        self.chunks.modify(metadata=metadata)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def _batches(self, size: int) -> Iterator[slice]:
+        step = min(self.client.get_max_batch_size(), 2000)
+        for start in range(0, size, step):
+            yield slice(start, start + step)
+
+    def upsert_chunks(self, chunks: list[Chunk], vectors: np.ndarray, dates: list[int]) -> None:
+        for part in self._batches(len(chunks)):
+            batch = chunks[part]
+            self.chunks.upsert(
+                ids=[c.chunk_id for c in batch],
+                embeddings=vectors[part],
+                documents=[c.embed_text for c in batch],
+                metadatas=[
+                    {
+                        "paper_id": c.paper_id,
+                        "index": c.index,
+                        "start": c.start,
+                        "end": c.end,
+                        "date_key": d,
+                    }
+                    for c, d in zip(batch, dates[part], strict=True)
+                ],
+            )
+
+    def upsert_records(self, papers: list[Paper], chunk_keys: list[str]) -> None:
+        for part in self._batches(len(papers)):
+            batch = papers[part]
+            self.records.upsert(
+                ids=[p.paper_id for p in batch],
+                embeddings=[_PLACEHOLDER_VECTOR] * len(batch),
+                documents=[p.abstract for p in batch],
+                metadatas=[
+                    {"record": p.model_dump_json(exclude={"abstract"}), "chunk_key": key}
+                    for p, key in zip(batch, chunk_keys[part], strict=True)
+                ],
+            )
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for part in self._batches(len(ids)):
+            self.chunks.delete(ids=ids[part])
+
+    # -- reads -------------------------------------------------------------------------
+
+    def load_records(self) -> dict[str, tuple[Paper, str]]:
+        """Every stored paper with its chunk key."""
+        got = self.records.get(include=["documents", "metadatas"])
+        result: dict[str, tuple[Paper, str]] = {}
+        for pid, doc, meta in zip(
+            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+        ):
+            fields = json.loads(str(meta["record"]))
+            result[pid] = (Paper(**fields, abstract=doc or ""), str(meta["chunk_key"]))
+        return result
+
+    def get_records(self, paper_ids: list[str]) -> dict[str, Paper]:
+        got = self.records.get(ids=paper_ids, include=["documents", "metadatas"])
+        return {
+            pid: Paper(**json.loads(str(meta["record"])), abstract=doc or "")
+            for pid, doc, meta in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        }
+
+    def chunk_index(self) -> dict[str, str]:
+        """chunk id -> paper id, for every stored chunk (for the orphan sweep)."""
+        got = self.chunks.get(include=["metadatas"])
+        return {
+            cid: str(m["paper_id"])
+            for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)
+        }
+
+    def chunk_ids_of(self, paper_ids: set[str]) -> list[str]:
+        if not paper_ids:
+            return []
+        return self.chunks.get(where={"paper_id": {"$in": sorted(paper_ids)}}, include=[])["ids"]
+
+    def all_chunks(self) -> list[StoredChunk]:
+        got = self.chunks.get(include=["documents", "metadatas"])
+        return [
+            StoredChunk(
+                cid,
+                str(m["paper_id"]),
+                doc or "",
+                int(m["start"]),
+                int(m["end"]),  # type: ignore[arg-type]
+                int(m["date_key"]),
+            )  # type: ignore[arg-type]
+            for cid, doc, m in zip(
+                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
+            )
+        ]
+
+    def query(
+        self, vector: np.ndarray, n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks."""
+        count = self.chunks.count()
+        if count == 0:
+            return []
+        got = self.chunks.query(
+            query_embeddings=[vector], n_results=min(n, count), where=where, include=["distances"]
+        )
+        return [
+            (cid, 1.0 - float(d))
+            for cid, d in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True)
+        ]
+
+    def size_on_disk(self, settings: Settings) -> int | None:
+        if settings.chroma_url:
+            return None
+        return sum(p.stat().st_size for p in settings.chroma_dir.rglob("*") if p.is_file())
+
+
+@contextmanager
+def writer_lock(settings: Settings, wait_seconds: float = 0.0) -> Iterator[None]:
+    """One writer per data directory; a second one gets a clear error, not a corrupt index."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / "ingest.lock"))
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout:
+        raise StoreBusyError(
+            f"another ingest is writing to {settings.data_dir} (lock {lock.lock_file}); "
+            "wait for it to finish"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
