@@ -41,11 +41,11 @@ UntilOpt = Annotated[
 
 
 def _fail(exc: RagError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
     if isinstance(exc, NotFoundError) and exc.suggestions:
         err.print("closest titles:")
         for title in exc.suggestions:
-            err.print(f"  • {title}", highlight=False)
+            err.print(f"  • {title}", highlight=False, soft_wrap=True)
     return typer.Exit(code=1)
 
 

@@ -1,0 +1,53 @@
+"""Chunks fit the model window, keep exact offsets, and have deterministic ids."""
+
+from __future__ import annotations
+
+from rag.chunking import SPECIAL_TOKENS, chunk_paper
+from rag.embeddings import LocalEmbedder
+from rag.papers import Paper
+
+SENTENCE = (
+    "We propose a method for sample-efficient learning, e.g. with 3.5% fewer labels, "
+    "that Smith et al. showed to be competitive on ImageNet."
+)
+
+
+def _paper(abstract: str) -> Paper:
+    return Paper(paper_id="p1", title="A Study of Efficient Learning", abstract=abstract)
+
+
+def test_long_abstract_splits_within_window_and_offsets_are_exact() -> None:
+    embedder = LocalEmbedder()
+    paper = _paper(" ".join(f"{SENTENCE[:-1]} number {i}." for i in range(30)))
+    chunks = chunk_paper(paper, embedder.window, embedder.count_tokens, key="k" * 16)
+    assert len(chunks) > 1
+    for chunk in chunks:
+        assert paper.abstract[chunk.start : chunk.end] == chunk.text
+        assert chunk.embed_text == f"{paper.title}\n{chunk.text}"
+        assert embedder.count_tokens(chunk.embed_text) + SPECIAL_TOKENS <= embedder.window
+        # sentence-aware: chunks start at a sentence start and end at a sentence end
+        assert chunk.text[0].isupper() and chunk.text.endswith(".")
+    assert chunks[0].start == 0 and chunks[-1].end == len(paper.abstract)
+    # one sentence of overlap keeps context across the boundary
+    assert chunks[1].start < chunks[0].end
+
+
+def test_short_abstract_is_one_chunk_and_ids_are_deterministic() -> None:
+    embedder = LocalEmbedder()
+    paper = _paper(SENTENCE)
+    first = chunk_paper(paper, embedder.window, embedder.count_tokens, key="abc123def456ffff")
+    again = chunk_paper(paper, embedder.window, embedder.count_tokens, key="abc123def456ffff")
+    assert first == again
+    assert [c.chunk_id for c in first] == ["p1::abc123def456::0"]
+    # punkt does not split at "e.g." or "et al."
+    assert first[0].text == SENTENCE
+
+
+def test_single_overlong_sentence_is_cut_at_words() -> None:
+    embedder = LocalEmbedder()
+    paper = _paper(" ".join(["transformer"] * 600) + ".")
+    chunks = chunk_paper(paper, embedder.window, embedder.count_tokens, key="k" * 16)
+    assert len(chunks) >= 3
+    for chunk in chunks:
+        assert embedder.count_tokens(chunk.embed_text) + SPECIAL_TOKENS <= embedder.window
+        assert paper.abstract[chunk.start : chunk.end] == chunk.text

@@ -1,0 +1,84 @@
+"""The `rag` CLI end to end on a small corpus: ingest, search, paper, stats, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rag.cli import app
+from rag.config import get_settings
+
+
+@pytest.fixture
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("RAG_DATA_DIR", str(tmp_path / "cli-data"))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def test_ingest_search_paper_stats(cli: CliRunner, small_corpus: Path) -> None:
+    result = cli.invoke(app, ["ingest", str(small_corpus)])
+    assert result.exit_code == 0, result.output
+    assert "Ingest summary" in result.output and "4" in result.output
+
+    result = cli.invoke(app, ["search", "audio diffusion", "-k", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["query"] == "audio diffusion"
+    top = payload["results"][0]
+    assert set(top) == {"rank", "paper_id", "title", "score", "date", "snippet"}
+    assert top["title"] == "Diffusion Models for Audio Synthesis" and top["date"] == "2024-01-20"
+
+    result = cli.invoke(app, ["paper", top["paper_id"], "--json"])
+    assert result.exit_code == 0
+    assert "WaveDiff" in json.loads(result.stdout)["abstract"]
+
+    result = cli.invoke(app, ["paper", "diffusion models for audio synthesis"])
+    assert result.exit_code == 0 and "WaveDiff" in result.output
+
+    result = cli.invoke(app, ["stats"])
+    assert result.exit_code == 0
+    assert "local:all-MiniLM-L6-v2" in result.output and "papers" in result.output
+
+    result = cli.invoke(app, ["search", "audio", "--since", "2024-02-01", "--json"])
+    assert json.loads(result.stdout)["results"] == []
+
+
+def test_errors_are_clear_and_exit_nonzero(
+    cli: CliRunner, small_corpus: Path, tmp_path: Path
+) -> None:
+    result = cli.invoke(app, ["search", "anything"])
+    assert result.exit_code == 1 and "run `rag ingest` first" in result.output
+
+    cli.invoke(app, ["ingest", str(small_corpus)])
+    result = cli.invoke(app, ["paper", "Difusion Model for Audio Synthesis"])
+    assert result.exit_code == 1
+    assert "no paper with id or title" in result.output
+    assert (
+        "closest titles" in result.output
+        and "Diffusion Models for Audio Synthesis" in result.output
+    )
+
+    result = cli.invoke(app, ["search", "audio", "-k", "0"])
+    assert result.exit_code == 1 and "between 1 and 50" in result.output
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{oops\n")
+    result = cli.invoke(app, ["ingest", str(bad)])
+    assert result.exit_code == 1 and f"{bad}:1: malformed JSON" in result.output
+
+    result = cli.invoke(app, ["ingest", str(small_corpus), "--format", "pdf"])
+    assert result.exit_code == 1 and "unknown --format" in result.output
+
+
+def test_skipped_entries_are_listed(cli: CliRunner, tmp_path: Path, small_corpus: Path) -> None:
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(small_corpus.read_text() + '{"title": "Stub", "abstract": "Too short."}\n')
+    result = cli.invoke(app, ["ingest", str(extra)])
+    assert result.exit_code == 0
+    assert "Skipped entries" in result.output and "abstract too short" in result.output

@@ -1,0 +1,213 @@
+"""Parsing of the three corpus formats, merging of duplicates and bad-input errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rag.corpus import bundled_corpus, load_corpus
+from rag.errors import CorpusError
+from tests.conftest import make_abstract, write_jsonl
+
+LONG = make_abstract("a topic", "Thing")
+
+BLOCKS_PAGE = f"""new
+
+Get trending papers in your email inbox!
+
+Subscribe
+
+Daily Papers
+
+byAK and the research community
+
+Dec 8
+
+First Paper Title
+
+{LONG}
+
+  • 7 authors
+·
+Aug 29, 2022
+
+Second Paper Title
+
+{LONG} Second.
+
+  • 3 authors
+·
+Jul 10 14
+
+Third Paper Title
+
+{LONG} Third.
+
+  • 2 authors
+·
+Oct 10, 2024 3
+"""
+
+ALTERNATING_PAGE = f"""Get trending papers in your email inbox once a day!
+Get trending papers in your email inbox!
+SubscribeJoint Learning of Things
+{LONG}
+Second Paper Title
+{LONG} Again.
+"""
+
+
+def test_blocks_layout_dates_upvotes_and_chrome(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(BLOCKS_PAGE, encoding="utf-8")
+    corpus = load_corpus([page], year=2025)
+    by_title = {p.title: p for p in corpus.papers}
+    assert list(by_title) == ["First Paper Title", "Second Paper Title", "Third Paper Title"]
+    first, second, third = by_title.values()
+    assert (first.date, first.date_inferred, first.author_count, first.upvotes) == (
+        date(2022, 8, 29),
+        False,
+        7,
+        None,
+    )
+    # year-less date: the page's year, flagged as inferred; trailing number = upvotes
+    assert (second.date, second.date_inferred, second.upvotes) == (date(2025, 7, 10), True, 14)
+    assert (third.date, third.upvotes) == (date(2024, 10, 10), 3)
+    assert first.sources == [f"{page}:13"]
+    assert not any("Daily Papers" in p.title or p.title == "Dec 8" for p in corpus.papers)
+
+
+def test_alternating_layout_with_glued_header(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(ALTERNATING_PAGE, encoding="utf-8")
+    corpus = load_corpus([page])
+    assert [p.title for p in corpus.papers] == ["Joint Learning of Things", "Second Paper Title"]
+    assert corpus.papers[0].abstract == LONG
+
+
+def test_duplicates_across_pages_merge(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(BLOCKS_PAGE, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(
+        ALTERNATING_PAGE.replace("Second Paper Title", "SECOND paper title!"), encoding="utf-8"
+    )
+    corpus = load_corpus([tmp_path / "a.txt", tmp_path / "b.txt"], year=2025)
+    assert corpus.entries == 5
+    assert len(corpus.papers) == 4
+    merged = next(p for p in corpus.papers if p.title.lower().startswith("second"))
+    assert len(merged.sources) == 2
+    assert merged.date == date(2025, 7, 10) and merged.upvotes == 14
+
+
+def test_sample_corpus_counts() -> None:
+    corpus = load_corpus(bundled_corpus())
+    assert corpus.entries == 544
+    assert len(corpus.papers) == 497
+    assert not corpus.skipped
+    assert len({p.paper_id for p in corpus.papers}) == 497
+
+
+def test_short_abstract_and_missing_title_are_reported(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "x.jsonl",
+        [
+            {"title": "Good", "abstract": LONG},
+            {"title": "Tiny", "abstract": "Too short."},
+            {"title": "", "abstract": LONG},
+        ],
+    )
+    corpus = load_corpus([path])
+    assert [p.title for p in corpus.papers] == ["Good"]
+    reasons = {s.source: s.reason for s in corpus.skipped}
+    assert "abstract too short" in reasons[f"{path}:2"]
+    assert "no title" in reasons[f"{path}:3"]
+
+
+def test_jsonl_fields_and_arxiv_snapshot_names(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "x.jsonl",
+        [
+            {
+                "title": "Ours",
+                "abstract": LONG,
+                "arxiv_id": "arXiv:2101.00001v3",
+                "date": "2021-01-02",
+                "authors": ["A", "B"],
+                "url": "https://example.org/p",
+                "upvotes": 5,
+                "venue": "X",
+            },
+            {
+                "id": "0704.0001",
+                "title": "Snapshot  paper",
+                "abstract": f"  {LONG}\n",
+                "authors": "C. Smith, D. Jones and E. Wu",
+                "update_date": "2008-11-13",
+                "categories": "hep-ph",
+            },
+        ],
+    )
+    ours, snapshot = load_corpus([path]).papers
+    assert ours.paper_id == "2101.00001" and ours.arxiv_id == "2101.00001"
+    assert ours.authors == ["A", "B"] and ours.upvotes == 5 and ours.extra == {"venue": "X"}
+    assert snapshot.paper_id == "0704.0001" and snapshot.title == "Snapshot paper"
+    assert snapshot.author_count == 3 and snapshot.date == date(2008, 11, 13)
+    assert snapshot.extra["categories"] == "hep-ph"
+
+
+def test_bibtex_entries_with_abstracts(tmp_path: Path) -> None:
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        '@article{smith21,\n  title = {{Deep} Learning for \\"{U}ber Graphs},\n'
+        "  author = {Smith, John and Doe, Jane},\n  year = {2021}, month = mar,\n"
+        f"  abstract = {{{LONG}}},\n  eprint = {{2103.12345}}\n}}\n\n"
+        "@book{noabs, title = {A Book Without Abstract}, year = {1999}}\n",
+        encoding="utf-8",
+    )
+    corpus = load_corpus([bib])
+    (paper,) = corpus.papers
+    assert paper.title == "Deep Learning for Über Graphs"
+    assert paper.authors == ["Smith, John", "Doe, Jane"]
+    assert paper.paper_id == "2103.12345" and paper.date == date(2021, 3, 1)
+    assert corpus.skipped[0].source == f"{bib}:9" and "no abstract" in corpus.skipped[0].reason
+
+
+def test_format_override(tmp_path: Path) -> None:
+    path = tmp_path / "papers.data"
+    write_jsonl(path, [{"title": "Good", "abstract": LONG}])
+    assert load_corpus([path], fmt="jsonl").papers[0].title == "Good"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message", "line"),
+    [
+        ("bad.jsonl", '{"title": "a", "abstract": "b"}\n{"title": oops}\n', "malformed JSON", 2),
+        ("list.jsonl", "[1, 2]\n", "expected a JSON object", 1),
+        ("bin.txt", b"\x89PNG\x00\x00binary", "binary", None),
+        ("latin.txt", "Title\ncaf\xe9 abstract".encode("latin-1"), "not valid UTF-8", 2),
+        ("empty.txt", "Get trending papers in your email inbox!\n", "no papers found", None),
+        ("date.jsonl", '{"title": "a", "abstract": "b", "date": "soon"}\n', "invalid date", 1),
+    ],
+)
+def test_bad_files_name_file_and_line(
+    tmp_path: Path, name: str, content: str | bytes, message: str, line: int | None
+) -> None:
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(CorpusError) as caught:
+        load_corpus([path])
+    assert message in str(caught.value)
+    assert caught.value.path == str(path)
+    assert caught.value.line == line
+
+
+def test_missing_file_and_directory_errors(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="no such file"):
+        load_corpus([tmp_path / "nope.jsonl"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="holds no"):
+        load_corpus([tmp_path / "empty"])

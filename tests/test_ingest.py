@@ -1,0 +1,156 @@
+"""Ingest into the embedded store with the real local model: idempotency, change
+detection, crash recovery, rebuild, embedder mismatch, locking and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import ingest as ingest_module
+from rag.config import Settings
+from rag.errors import CorpusError, EmbedderMismatchError, StoreBusyError
+from rag.index import Index, ingest_paths
+from rag.store import writer_lock
+from tests.conftest import make_abstract, write_jsonl
+
+
+def _chunk_ids(settings: Settings, embedder) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(Index.open(settings, embedder=embedder).store.chunk_index())
+
+
+def test_ingest_is_idempotent(settings: Settings, embedder, small_corpus: Path) -> None:
+    first = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert (first.new, first.updated, first.unchanged) == (4, 0, 0)
+    assert first.chunks_embedded == 4
+    ids = _chunk_ids(settings, embedder)
+    again = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert (again.new, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 4, 0)
+    assert _chunk_ids(settings, embedder) == ids
+    index = Index.open(settings, embedder=embedder)
+    records = index.store.load_records()
+    assert len(records) == 4
+    paper = next(p for p, _ in records.values() if p.title.startswith("Sparse"))
+    assert "LongSparse" in paper.abstract and str(paper.date) == "2022-06-01"
+
+
+def test_changed_abstract_replaces_old_chunks(
+    settings: Settings, embedder, small_corpus: Path
+) -> None:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    rows = [json.loads(line) for line in small_corpus.read_text().splitlines()]
+    rows[1]["abstract"] = make_abstract("hierarchical memory for long documents", "MemDoc")
+    rows[2]["upvotes"] = 42  # metadata only: no re-embedding
+    write_jsonl(small_corpus, rows)
+    report = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert (report.updated, report.metadata_updated, report.unchanged) == (1, 1, 2)
+    assert report.chunks_embedded == 1
+    index = Index.open(settings, embedder=embedder)
+    chunks = index.store.all_chunks()
+    assert len(chunks) == 4  # old chunk replaced, no orphan
+    assert any("MemDoc" in c.text for c in chunks)
+    assert not any("LongSparse" in c.text for c in chunks)
+    results = index.retriever().search("MemDoc hierarchical memory", k=1)
+    assert results[0].title == "Sparse Attention for Long Documents"
+    grasp = next(p for p, _ in index.store.load_records().values() if "Grasping" in p.title)
+    assert grasp.upvotes == 42
+
+
+def test_interrupted_ingest_is_completed_by_next_run(
+    settings: Settings, embedder, small_corpus: Path, monkeypatch
+) -> None:
+    calls = {"n": 0}
+
+    class DiesOnSecondBatch:
+        identity, window = embedder.identity, embedder.window
+        count_tokens = staticmethod(embedder.count_tokens)
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt("killed")
+            return embedder.embed(texts)
+
+    monkeypatch.setattr(ingest_module, "BATCH_CHUNKS", 2)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(settings, [small_corpus], embedder=DiesOnSecondBatch())
+    half = Index.open(settings, embedder=embedder).store
+    assert half.records.count() == 2 and half.chunks.count() == 2
+
+    report = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert (report.new, report.unchanged) == (2, 2)
+    store = Index.open(settings, embedder=embedder).store
+    assert store.records.count() == 4 and store.chunks.count() == 4
+
+
+def test_orphan_chunks_are_swept(settings: Settings, embedder, small_corpus: Path) -> None:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    store = Index.open(settings, embedder=embedder).store
+    store.chunks.upsert(
+        ids=["ghost::000000000000::0"],
+        embeddings=[[0.1] * 384],
+        documents=["ghost"],
+        metadatas=[{"paper_id": "ghost", "index": 0, "start": 0, "end": 5, "date_key": 0}],
+    )
+    report = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert report.orphans_removed == 1
+    assert "ghost::000000000000::0" not in _chunk_ids(settings, embedder)
+
+
+def test_bad_file_leaves_store_untouched(
+    settings: Settings, embedder, small_corpus: Path, tmp_path: Path
+) -> None:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    before = _chunk_ids(settings, embedder)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "x", "abstract": "y"}\nnot json\n')
+    good = write_jsonl(
+        tmp_path / "more.jsonl",
+        [{"title": "A New Paper", "abstract": make_abstract("new things", "Newt")}],
+    )
+    with pytest.raises(CorpusError, match=r"bad.jsonl:2: malformed JSON"):
+        ingest_paths(settings, [good, bad], embedder=embedder)
+    assert _chunk_ids(settings, embedder) == before
+
+
+def test_rebuild_starts_fresh(
+    settings: Settings, embedder, small_corpus: Path, tmp_path: Path
+) -> None:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    other = write_jsonl(
+        tmp_path / "other.jsonl",
+        [{"title": "Only Paper", "abstract": make_abstract("one topic", "Solo")}],
+    )
+    report = ingest_paths(settings, [other], embedder=embedder, rebuild=True)
+    assert report.new == 1
+    store = Index.open(settings, embedder=embedder).store
+    assert [p.title for p, _ in store.load_records().values()] == ["Only Paper"]
+    names = {c.name for c in store.client.list_collections()}
+    assert names == {"test-chunks", "test-records"}
+
+
+def test_embedder_mismatch_is_a_clear_error(
+    settings: Settings, embedder, small_corpus: Path
+) -> None:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+
+    class OtherModel:
+        identity, window = "openai:text-embedding-3-small", 512
+        count_tokens = staticmethod(embedder.count_tokens)
+
+        def embed(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - never reached
+            raise AssertionError("must not embed into a mismatched index")
+
+    with pytest.raises(EmbedderMismatchError, match="rebuild"):
+        Index.open(settings, embedder=OtherModel())
+    with pytest.raises(EmbedderMismatchError):
+        ingest_paths(settings, [small_corpus], embedder=OtherModel())
+    # the rebuild path is the way out
+    assert ingest_paths(settings, [small_corpus], embedder=embedder, rebuild=True).new == 4
+
+
+def test_second_writer_is_refused(settings: Settings, embedder, small_corpus: Path) -> None:
+    with writer_lock(settings), pytest.raises(StoreBusyError, match="another ingest"):
+        ingest_paths(settings, [small_corpus], embedder=embedder)

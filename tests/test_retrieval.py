@@ -1,0 +1,88 @@
+"""Hybrid retrieval over a small real index: ranking per paper, filters, k bounds,
+snippets, and BM25 staying consistent with the store."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rag.config import Settings
+from rag.errors import InvalidQueryError
+from rag.index import Index, ingest_paths
+from rag.retrieval import Retriever
+from tests.conftest import make_abstract, write_jsonl
+
+
+@pytest.fixture
+def retriever(settings: Settings, embedder, small_corpus: Path) -> Retriever:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    return Index.open(settings, embedder=embedder).retriever()
+
+
+def test_finds_the_right_paper_in_each_mode(retriever: Retriever) -> None:
+    for mode in ("hybrid", "dense", "keyword"):
+        top = retriever.search("diffusion for generating audio", k=2, mode=mode)[0]
+        assert top.title == "Diffusion Models for Audio Synthesis", mode
+    results = retriever.search("robot grasping reinforcement learning", k=4)
+    assert results[0].title == "Reinforcement Learning for Robot Grasping"
+    assert [r.rank for r in results] == [1, 2, 3, 4]
+    assert len({r.paper_id for r in results}) == len(results)  # one entry per paper
+    assert results[0].score == pytest.approx(1.0)
+    assert all(0.0 <= r.score <= 1.0 for r in results)
+    assert results == sorted(results, key=lambda r: -r.score)
+
+
+def test_snippet_is_a_passage_of_the_abstract(retriever: Retriever) -> None:
+    top = retriever.search("GraspRL robust to noise", k=1)[0]
+    abstract = retriever.papers[top.paper_id].abstract
+    assert top.snippet in abstract
+    assert "GraspRL" in top.snippet
+
+
+def test_date_filters(retriever: Retriever) -> None:
+    titles = {r.title for r in retriever.search("learning method", k=10, since=date(2023, 1, 1))}
+    assert titles == {
+        "Reinforcement Learning for Robot Grasping",
+        "Diffusion Models for Audio Synthesis",
+    }
+    titles = {r.title for r in retriever.search("learning method", k=10, until=date(2021, 12, 31))}
+    assert titles == {"Graph Neural Networks for Molecules"}
+    both = retriever.search("learning", k=10, since=date(2022, 1, 1), until=date(2022, 12, 31))
+    assert [r.title for r in both] == ["Sparse Attention for Long Documents"]
+    for mode in ("dense", "keyword"):
+        filtered = retriever.search("audio diffusion", k=10, until=date(2020, 1, 1), mode=mode)
+        assert filtered == []
+
+
+@pytest.mark.parametrize("k", [0, 51, -3])
+def test_k_out_of_bounds(retriever: Retriever, k: int) -> None:
+    with pytest.raises(InvalidQueryError, match="between 1 and 50"):
+        retriever.search("graphs", k=k)
+
+
+def test_bad_ranges_and_empty_query(retriever: Retriever) -> None:
+    with pytest.raises(InvalidQueryError, match="after"):
+        retriever.search("graphs", since=date(2024, 1, 1), until=date(2023, 1, 1))
+    with pytest.raises(InvalidQueryError, match="empty"):
+        retriever.search("   ")
+
+
+def test_keyword_index_follows_the_store(
+    settings: Settings, embedder, retriever: Retriever, tmp_path: Path
+) -> None:
+    assert retriever.search("zymurgy fermentation", k=3, mode="keyword") == []
+    extra = write_jsonl(
+        tmp_path / "more.jsonl",
+        [
+            {
+                "title": "Zymurgy with Neural Networks",
+                "abstract": make_abstract("zymurgy and fermentation control", "BrewNet"),
+            }
+        ],
+    )
+    ingest_paths(settings, [extra], embedder=embedder)
+    retriever.refresh_seconds = 0
+    hits = retriever.search("zymurgy fermentation", k=3, mode="keyword")
+    assert [h.title for h in hits] == ["Zymurgy with Neural Networks"]
