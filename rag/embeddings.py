@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.config import Settings
+from rag.errors import RagError
 
 # The local model ships inside a Python package; nothing may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -92,6 +93,11 @@ class OpenAIEmbedder(_WordPieceCounter):
 
     def __init__(self, settings: Settings) -> None:
         from openai import OpenAI
+
+        if not settings.openai_api_key and not settings.openai_base_url:
+            raise RagError(
+                "RAG_EMBEDDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+            )
 
         self.model_name = settings.embed_model
         self.batch_size = settings.embed_batch_size

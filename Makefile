@@ -1,0 +1,31 @@
+# Set-up is part of every target: a fresh machine needs only `make run` or `make test`.
+VENV ?= .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: install run test lint bench
+
+$(BIN)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# CPU build from the local wheel; any other torch spec pulls GBs of CUDA packages
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install  ## ingest the bundled corpus (incremental) and run an example search
+	$(BIN)/rag ingest
+	$(BIN)/rag search "relevance filtering for embedding-based retrieval" -k 5
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python bench/ingest_search.py
