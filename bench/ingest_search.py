@@ -82,16 +82,27 @@ def main() -> None:
     for column in ("measure", "value", "baseline (same run)", "ratio", "target"):
         table.add_column(column)
     table.add_row("ingest papers/s", f"{report.new / ingest_seconds:.1f}", "", "", "")
-    table.add_row("ingest chunks/s", f"{pipeline_rate:.1f}", f"raw encode {raw_rate:.1f}",
-                  f"{pipeline_rate / raw_rate:.2f}", ">= 0.85")
+    table.add_row(
+        "ingest chunks/s",
+        f"{pipeline_rate:.1f}",
+        f"raw encode {raw_rate:.1f}",
+        f"{pipeline_rate / raw_rate:.2f}",
+        ">= 0.85",
+    )
     table.add_row("no-op re-ingest", f"{noop_seconds:.2f} s", "", "", "<= 2 s")
     table.add_row("peak memory (RSS)", f"{peak_mb:.0f} MB", "", "", "")
     p50, p95 = statistics.median(ours) * 1e3, _percentile(ours, 95) * 1e3
     raw50, raw95 = statistics.median(raw) * 1e3, _percentile(raw, 95) * 1e3
-    table.add_row("search p50", f"{p50:.1f} ms", f"embed+chroma {raw50:.1f} ms",
-                  f"{p50 / raw50:.2f}x", "<= 1.5x")
-    table.add_row("search p95", f"{p95:.1f} ms", f"embed+chroma {raw95:.1f} ms",
-                  f"{p95 / raw95:.2f}x", "")
+    table.add_row(
+        "search p50",
+        f"{p50:.1f} ms",
+        f"embed+chroma {raw50:.1f} ms",
+        f"{p50 / raw50:.2f}x",
+        "<= 1.5x",
+    )
+    table.add_row(
+        "search p95", f"{p95:.1f} ms", f"embed+chroma {raw95:.1f} ms", f"{p95 / raw95:.2f}x", ""
+    )
     Console().print(table)
     print(f"{len(texts)} chunks, {report.new} papers, {SEARCHES} searches")
 
