@@ -16,7 +16,7 @@ from llama_index.core.utils import globals_helper
 
 from rag.papers import Paper
 
-CHUNKER_VERSION = "s1"
+CHUNKER_VERSION = "s2"
 """Bump when chunking changes, so stored papers are re-chunked on the next ingest."""
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
@@ -44,10 +44,17 @@ class Chunk:
     """What is embedded and keyword-indexed: the title as context, then the slice."""
 
 
+ABBREVIATIONS = {"vs", "cf", "approx", "fig", "figs", "eq", "eqs", "resp", "sec", "no"}
+"""Abbreviations common in abstracts that punkt's English model would end a sentence on
+("96.53% vs. 97.22%")."""
+
+
 @lru_cache(maxsize=1)
 def _punkt():  # type: ignore[no-untyped-def]
     """llama-index ships the punkt model, so sentence splitting works offline."""
-    return globals_helper.punkt_tokenizer
+    tokenizer = globals_helper.punkt_tokenizer
+    tokenizer._params.abbrev_types.update(ABBREVIATIONS)
+    return tokenizer
 
 
 def split_sentences(text: str) -> list[Sentence]:

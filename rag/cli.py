@@ -251,6 +251,122 @@ def stats() -> None:
     console.print(table)
 
 
+def _answerer(settings=None):  # type: ignore[no-untyped-def]
+    from rag.answering import Answerer
+
+    settings = settings or get_settings()
+    try:
+        return Answerer(_open_retriever(), settings)
+    except RagError as exc:
+        raise _fail(exc) from None
+
+
+@app.command()
+def ask(
+    question: str,
+    k: Annotated[int | None, typer.Option("-k", help="Papers used as sources (1-50).")] = None,
+    since: DateOpt = None,
+    until: UntilOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the Answer as JSON.")] = False,
+    no_stream: Annotated[bool, typer.Option("--no-stream", help="Print when complete.")] = False,
+) -> None:
+    """Answer QUESTION from the papers, with numbered citations."""
+    import asyncio
+
+    from rag.answering import Answer
+
+    answerer = _answerer()
+
+    async def run() -> Answer:
+        final = None
+        async for item in answerer.stream(
+            question,
+            k=k,
+            since=_day(since),
+            until=_day(until),
+            llm_stream=not (as_json or no_stream),
+        ):
+            if isinstance(item, Answer):
+                final = item
+            elif not (as_json or no_stream):
+                sys.stdout.write(item)
+                sys.stdout.flush()
+        assert final is not None
+        return final
+
+    try:
+        answer = asyncio.run(run())
+    except RagError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
+        return
+    if no_stream:
+        sys.stdout.write(answer.answer)
+    sys.stdout.write("\n\n")
+    for warning in answer.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    for citation in answer.citations:
+        dated = f" ({citation.date})" if citation.date else ""
+        console.print(
+            f"[{citation.n}] [bold]{citation.title}[/]{dated} [dim]{citation.paper_id}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"    “{citation.quote}”", style="dim", highlight=False, soft_wrap=True)
+    if answer.related:
+        label = "Closest papers:" if answer.abstained else "Related:"
+        console.print(label, style="bold")
+        for item in answer.related:
+            console.print(
+                f"  • {item.title} [dim]{item.paper_id}[/]", highlight=False, soft_wrap=True
+            )
+
+
+@eval_app.command("answers")
+def eval_answers(questions: Path) -> None:
+    """Abstention on `none`, false abstention on the rest, and answer_facts found (fact),
+    for extractive mode and for LLM mode (its pre-LLM gate only when no LLM is configured)."""
+    import asyncio
+
+    from rag.evaluation import evaluate_answers, evaluate_gate, load_questions
+
+    settings = get_settings()
+    try:
+        items = load_questions(questions)
+        extractive = _answerer(settings.model_copy(update={"llm": "none"}))
+        rows = [("extractive", asyncio.run(evaluate_answers(extractive, items)), True)]
+        if settings.llm_enabled:
+            rows.append(
+                (
+                    f"llm ({settings.llm_model})",
+                    asyncio.run(evaluate_answers(_answerer(settings), items)),
+                    True,
+                )
+            )
+        else:
+            rows.append(
+                (
+                    "llm: pre-LLM gate only (no LLM configured)",
+                    evaluate_gate(extractive.retriever, settings, items),
+                    False,
+                )
+            )
+    except RagError as exc:
+        raise _fail(exc) from None
+    table = Table(title=f"Answers on {questions.name}")
+    for column in ("mode", "abstained on none", "false abstention", "answer_facts on fact"):
+        table.add_column(column, justify="left" if column == "mode" else "right")
+    for label, scores, has_facts in rows:
+        table.add_row(
+            label,
+            f"{scores.abstention_rate:.0%} ({scores.none_abstained}/{scores.none_total})",
+            f"{scores.false_abstention_rate:.1%} ({scores.false_abstained}/{scores.answerable_total})",
+            f"{scores.fact_rate:.2f}" if has_facts else "-",
+        )
+    console.print(table)
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     questions: Path,

@@ -47,6 +47,34 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL")
     )
 
+    llm: Literal["auto", "openai", "none"] = "auto"
+    """`auto`: use the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set; `none`: extractive."""
+    llm_model: str = "gpt-4o-mini"
+    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(default=700, ge=16, le=16384)
+    llm_timeout: float = Field(default=60.0, gt=0)
+    """Total seconds for one LLM request (the SDK retries within its own budget)."""
+    llm_connect_timeout: float = Field(default=5.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    """Retries of 429/5xx/timeouts by the openai SDK (honours Retry-After): the only retry layer."""
+    llm_on_error: Literal["fallback", "error"] = "fallback"
+    """When the LLM fails after retries: answer extractively with a warning, or raise."""
+
+    prompts_dir: Path = Path(__file__).resolve().parents[1] / "prompts"
+    answer_k: int = Field(default=5, ge=1, le=50)
+    """Papers given to the answer step as sources."""
+    gate_min_keyword: float = 5.3
+    """Pre-LLM relevance gate: the top paper's BM25 score must reach this..."""
+    gate_min_dense: float = 0.40
+    """...and its cosine similarity this, unless BM25 alone reaches `gate_strong_keyword`."""
+    gate_strong_keyword: float = 9.0
+
+    @property
+    def llm_enabled(self) -> bool:
+        if self.llm == "none":
+            return False
+        return self.llm == "openai" or bool(self.openai_api_key or self.openai_base_url)
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

@@ -8,10 +8,13 @@ The product retriever is measured next to BM25 alone and dense alone in one run.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.answering import Answerer, is_relevant
+from rag.config import Settings
 from rag.errors import CorpusError
 from rag.papers import normalize_title
 from rag.retrieval import Mode, Retriever
@@ -95,3 +98,64 @@ def evaluate_retrieval(
             for bucket, s in sums.items()
         }
     return table
+
+
+def _contains(answer: str, fact: str) -> bool:
+    """Case- and whitespace-insensitive containment (so "5ms" matches "5 ms")."""
+    squash = lambda text: re.sub(r"\s+", "", text).casefold()  # noqa: E731
+    return squash(fact) in squash(answer)
+
+
+@dataclass
+class AnswerScores:
+    none_total: int = 0
+    none_abstained: int = 0
+    answerable_total: int = 0
+    false_abstained: int = 0
+    fact_coverage: list[float] = field(default_factory=list)
+
+    @property
+    def abstention_rate(self) -> float:
+        return self.none_abstained / self.none_total if self.none_total else 0.0
+
+    @property
+    def false_abstention_rate(self) -> float:
+        return self.false_abstained / self.answerable_total if self.answerable_total else 0.0
+
+    @property
+    def fact_rate(self) -> float:
+        return sum(self.fact_coverage) / len(self.fact_coverage) if self.fact_coverage else 0.0
+
+
+async def evaluate_answers(answerer: Answerer, questions: list[Question]) -> AnswerScores:
+    """Abstention on `none`, false abstention elsewhere, `answer_facts` found on `fact`."""
+    scores = AnswerScores()
+    for question in questions:
+        answer = await answerer.answer(question.question)
+        if question.type == "none":
+            scores.none_total += 1
+            scores.none_abstained += answer.abstained
+            continue
+        scores.answerable_total += 1
+        scores.false_abstained += answer.abstained
+        if question.type == "fact" and question.answer_facts:
+            found = sum(_contains(answer.answer, fact) for fact in question.answer_facts)
+            scores.fact_coverage.append(found / len(question.answer_facts))
+    return scores
+
+
+def evaluate_gate(
+    retriever: Retriever, settings: Settings, questions: list[Question]
+) -> AnswerScores:
+    """The pre-LLM relevance gate alone: what an LLM-mode answerer abstains on before any call."""
+    scores = AnswerScores()
+    for question in questions:
+        results = retriever.search(question.question, k=settings.answer_k)
+        gated = not results or not is_relevant(results[0], settings)
+        if question.type == "none":
+            scores.none_total += 1
+            scores.none_abstained += gated
+        else:
+            scores.answerable_total += 1
+            scores.false_abstained += gated
+    return scores

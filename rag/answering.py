@@ -1,0 +1,353 @@
+"""Cited answers: retrieval -> relevance gate -> LLM or extractive composition -> citations.
+
+One pipeline serves both the streamed and the non-streamed interface: `stream()` yields
+text deltas and finally the `Answer`; `answer()` consumes it. With an LLM, the
+non-streamed call asks the API for one completion and feeds it through the same
+citation rewriter as the streamed deltas, so both yield the same text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from rag.chunking import split_sentences
+from rag.citations import CitationRewriter, best_quote, citing_sentences
+from rag.config import Settings
+from rag.errors import InvalidQueryError
+from rag.llm import ChatLLM, LLMError
+from rag.prompts import Prompts, load_prompts
+from rag.retrieval import Retriever, SearchResult
+
+SENTINEL = "INSUFFICIENT_EVIDENCE"
+NOT_COVERED = "The indexed papers do not answer this question."
+EXTRACTIVE_NOTE = (
+    "*Extractive answer (no LLM): the most relevant sentences from the retrieved abstracts, "
+    "quoted verbatim.*"
+)
+QUANTITY_QUESTION = re.compile(
+    r"\b(how (many|much|long|big|small|fast|large|often)|what (accuracy|percentage|score|rate|"
+    r"speed ?up|size|number)|by how|which year|top-1|top-5)\b",
+    re.IGNORECASE,
+)
+QUANTITY_BONUS = 0.3
+"""Extractive mode: a question asking for a quantity is answered by a sentence with a number."""
+EXTRACTIVE_TOP_SENTENCES = 3
+HISTORY_TURNS = 6
+HISTORY_CHARS = 1000
+_FOLLOW_UP = re.compile(
+    r"\b(it|its|this|that|these|those|they|them|their|the (paper|method|model|approach|authors?))\b"
+    r"|^(and|what about|how about|also|why|how so)\b",
+    re.IGNORECASE,
+)
+
+
+class Citation(BaseModel):
+    n: int
+    paper_id: str
+    title: str
+    date: date | None
+    quote: str
+    """The sentence of the stored abstract that best supports the citing text (verbatim)."""
+
+
+class Related(BaseModel):
+    paper_id: str
+    title: str
+    score: float
+
+
+class Answer(BaseModel):
+    question: str
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    related: list[Related] = Field(default_factory=list)
+    abstained: bool = False
+    mode: Literal["llm", "extractive"]
+    model: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+def is_relevant(top: SearchResult, settings: Settings) -> bool:
+    """Pre-LLM gate: does the best paper plausibly answer the question at all?
+
+    Calibrated on the sample corpus (`rag eval answers`): papers that answer a question
+    share its rarer terms (BM25) and its meaning (cosine); off-topic questions miss one.
+    """
+    if top.keyword_score < settings.gate_min_keyword:
+        return False
+    return top.dense_score >= settings.gate_min_dense or (
+        top.keyword_score >= settings.gate_strong_keyword
+    )
+
+
+def condense_rule(question: str, history: list[Message]) -> str:
+    """Deterministic follow-up rewrite for extractive mode: a short or referring question
+    is joined to the previous user question."""
+    previous = [m.content for m in history if m.role == "user"]
+    if not previous:
+        return question
+    if len(question.split()) <= 6 or _FOLLOW_UP.search(question):
+        return f"{previous[-1].strip()} {question.strip()}"
+    return question
+
+
+def _source_block(n: int, paper_title: str, day: date | None, text: str) -> str:
+    safe = re.sub(r"</?\s*source", "(source", text, flags=re.IGNORECASE)
+    dated = day.isoformat() if day else "undated"
+    return f"[{n}] {paper_title} ({dated})\n<source>\n{safe}\n</source>"
+
+
+class Answerer:
+    """Shared per process; safe for concurrent use (CPU work runs in threads)."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        settings: Settings,
+        llm: ChatLLM | None = None,
+        prompts: Prompts | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.llm = llm if llm is not None else (ChatLLM(settings) if settings.llm_enabled else None)
+        self.prompts = prompts or load_prompts(settings.prompts_dir)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _score_sentences(self, claim: str, sentences: list[str]) -> np.ndarray:
+        """Support of each sentence for `claim`: cosine similarity + shared rare terms."""
+        vectors = self.retriever.embedder.embed([claim, *sentences])
+        cosine = vectors[1:] @ vectors[0]
+        keyword = self.retriever.snapshot().keyword
+        terms = set(keyword.terms(claim))
+        overlap = np.asarray([keyword.overlap(terms, s) for s in sentences])
+        return cosine + overlap
+
+    async def _standalone(self, question: str, history: list[Message]) -> str:
+        if not history:
+            return question
+        if self.llm is None:
+            return condense_rule(question, history)
+        turns = "\n".join(
+            f"{m.role.title()}: {m.content[:HISTORY_CHARS]}" for m in history[-HISTORY_TURNS:]
+        )
+        prompt = self.prompts.condense.format(history=turns, question=question)
+        try:
+            rewritten = await self.llm.complete([{"role": "user", "content": prompt}])
+        except LLMError:
+            return condense_rule(question, history)
+        return rewritten.strip() or question
+
+    def _related(self, results: list[SearchResult], cited: set[str]) -> list[Related]:
+        return [
+            Related(paper_id=r.paper_id, title=r.title, score=round(r.score, 4))
+            for r in results
+            if r.paper_id not in cited
+        ]
+
+    def _citations(
+        self,
+        text: str,
+        order: list[int],
+        results: list[SearchResult],
+        quotes: dict[int, str] | None = None,
+    ) -> list[Citation]:
+        claims = citing_sentences(text)
+        citations = []
+        for n, source in enumerate(order, 1):
+            result = results[source - 1]
+            paper = self.retriever.papers[result.paper_id]
+            quote = (quotes or {}).get(n) or best_quote(
+                paper.abstract, claims.get(n, text), self._score_sentences
+            ).text
+            citations.append(
+                Citation(
+                    n=n, paper_id=paper.paper_id, title=paper.title, date=paper.date, quote=quote
+                )
+            )
+        return citations
+
+    # -- composition -------------------------------------------------------------------
+
+    def _extractive(
+        self, question: str, results: list[SearchResult]
+    ) -> tuple[str, list[int], dict[int, str]]:
+        """Best sentences of the top papers, each cited; 3 from the best paper, 1 from the
+        next two when they are nearly as relevant; in paper order, then abstract order."""
+        picks: list[tuple[int, int, str]] = []  # (source number, sentence start, sentence)
+        top_score: float | None = None
+        for source, result in enumerate(results[:3], 1):
+            abstract = self.retriever.papers[result.paper_id].abstract
+            spans = split_sentences(abstract)
+            sentences = [abstract[s.start : s.end] for s in spans]
+            scores = self._score_sentences(question, sentences)
+            if QUANTITY_QUESTION.search(question):
+                scores = scores + QUANTITY_BONUS * np.asarray(
+                    [any(ch.isdigit() for ch in sentence) for sentence in sentences]
+                )
+            ranked = np.argsort(-scores)
+            top_score = float(scores[ranked[0]]) if top_score is None else top_score
+            if source > 1 and scores[ranked[0]] < 0.75 * top_score:
+                continue
+            for index in sorted(ranked[: EXTRACTIVE_TOP_SENTENCES if source == 1 else 1]):
+                picks.append((source, spans[index].start, sentences[index]))
+        order: list[int] = []
+        quotes: dict[int, str] = {}
+        lines = []
+        for source, _, sentence in picks:
+            if source not in order:
+                order.append(source)
+            n = order.index(source) + 1
+            quotes.setdefault(n, sentence)
+            lines.append(f"- {sentence} [{n}]")
+        return f"{EXTRACTIVE_NOTE}\n\n" + "\n".join(lines), order, quotes
+
+    def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:
+        blocks = [
+            _source_block(n, r.title, r.date, self.retriever.papers[r.paper_id].abstract)
+            for n, r in enumerate(results, 1)
+        ]
+        user = self.prompts.user.format(sources="\n\n".join(blocks), question=question)
+        return [
+            {"role": "system", "content": self.prompts.system},
+            {"role": "user", "content": user},
+        ]
+
+    async def _llm_text(self, messages: list[dict[str, str]], stream: bool) -> AsyncIterator[str]:
+        assert self.llm is not None
+        if stream:
+            async for delta in self.llm.stream(messages):
+                yield delta
+        else:
+            yield await self.llm.complete(messages)
+
+    # -- public ------------------------------------------------------------------------
+
+    async def stream(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        k: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        llm_stream: bool = True,
+    ) -> AsyncIterator[str | Answer]:
+        """Yield text deltas, then the final `Answer` (always last)."""
+        if not question.strip():
+            raise InvalidQueryError("the question is empty")
+        history = history or []
+        standalone = await self._standalone(question, history)
+        results = await asyncio.to_thread(
+            self.retriever.search, standalone, k or self.settings.answer_k, since, until
+        )
+        mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
+        model = self.llm.model if self.llm else None
+        if not results or not is_relevant(results[0], self.settings):
+            yield NOT_COVERED
+            yield Answer(
+                question=question,
+                answer=NOT_COVERED,
+                related=self._related(results, set()),
+                abstained=True,
+                mode=mode,
+                model=model,
+            )
+            return
+
+        warnings: list[str] = []
+        if self.llm is not None:
+            rewriter = CitationRewriter(len(results))
+            parts: list[str] = []
+            head, decided, abstain = "", False, False
+            try:
+                async for delta in self._llm_text(self._messages(standalone, results), llm_stream):
+                    if not decided:  # hold text while it could still be the sentinel
+                        head += delta
+                        begun = head.lstrip()
+                        if len(begun) < len(SENTINEL) and SENTINEL.startswith(begun):
+                            continue
+                        decided, abstain = True, begun.startswith(SENTINEL)
+                        delta, head = head, ""
+                    if abstain:
+                        continue
+                    parts.append(rewriter.feed(delta))
+                    if parts[-1]:
+                        yield parts[-1]
+            except LLMError as exc:
+                if any(parts) or self.settings.llm_on_error == "error":
+                    raise
+                warnings.append(
+                    f"LLM unavailable ({exc.kind}): {exc}; showing an extractive answer instead"
+                )
+            else:
+                if abstain:
+                    yield NOT_COVERED
+                    yield Answer(
+                        question=question,
+                        answer=NOT_COVERED,
+                        abstained=True,
+                        related=self._related(results, set()),
+                        mode="llm",
+                        model=model,
+                    )
+                    return
+                parts.append(rewriter.feed(head) + rewriter.flush())
+                if parts[-1]:
+                    yield parts[-1]
+                text = "".join(parts)
+                if not text.strip():
+                    raise LLMError("bad_response", "the LLM returned an empty answer")
+                citations = await asyncio.to_thread(self._citations, text, rewriter.order, results)
+                if not citations:
+                    warnings.append("the LLM answer cites no source; treat it with care")
+                yield Answer(
+                    question=question,
+                    answer=text,
+                    citations=citations,
+                    related=self._related(results, {c.paper_id for c in citations}),
+                    mode="llm",
+                    model=model,
+                    warnings=warnings,
+                )
+                return
+
+        text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
+        for line in text.splitlines(keepends=True):
+            yield line
+        citations = self._citations(text, order, results, quotes)
+        yield Answer(
+            question=question,
+            answer=text,
+            citations=citations,
+            related=self._related(results, {c.paper_id for c in citations}),
+            mode="extractive",
+            model=None,
+            warnings=warnings,
+        )
+
+    async def answer(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        k: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Answer:
+        final: Answer | None = None
+        async for item in self.stream(question, history, k, since, until, llm_stream=False):
+            if isinstance(item, Answer):
+                final = item
+        assert final is not None
+        return final

@@ -1,0 +1,103 @@
+"""Citation markers: parse, validate, renumber, and pick the supporting quote.
+
+The LLM cites sources as `[n]`, `[n, m]` or `[n][m]` with n in 1..k. Users see
+citations numbered 1, 2, ... in order of first use; markers outside 1..k are dropped
+(with the space before them) and never reach the user.
+
+`CitationRewriter` works on a stream: it holds back a possibly unfinished marker and
+trailing whitespace, so no partial marker is ever emitted. The non-streamed path
+feeds the whole text through the same rewriter, so both produce identical text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.chunking import split_sentences
+
+MARKER = re.compile(r"(\s*)\[(\s*\d{1,3}\s*(?:,\s*\d{1,3}\s*)*)\]")
+_UNFINISHED = re.compile(r"\[[\d,\s]{0,40}$")
+
+
+class CitationRewriter:
+    """Renumbers markers in order of first use; remembers which source each number is."""
+
+    def __init__(self, num_sources: int) -> None:
+        self.num_sources = num_sources
+        self.order: list[int] = []
+        """Source numbers (1-based) in order of first citation; citation n = order[n-1]."""
+        self._pending = ""
+
+    def _number(self, source: int) -> int:
+        if source not in self.order:
+            self.order.append(source)
+        return self.order.index(source) + 1
+
+    def _replace(self, match: re.Match[str]) -> str:
+        numbers: list[int] = []
+        for part in match.group(2).split(","):
+            source = int(part)
+            if 1 <= source <= self.num_sources:
+                number = self._number(source)
+                if number not in numbers:
+                    numbers.append(number)
+        if not numbers:
+            return ""
+        return f"{match.group(1)}[{', '.join(map(str, numbers))}]"
+
+    def feed(self, delta: str) -> str:
+        """Rewrite what can be decided now; keep the undecidable tail for later."""
+        buffer = self._pending + delta
+        cut = len(buffer)
+        if unfinished := _UNFINISHED.search(buffer):
+            cut = unfinished.start()
+        while cut > 0 and buffer[cut - 1].isspace():
+            cut -= 1  # whitespace may precede a marker that will be dropped
+        self._pending = buffer[cut:]
+        return MARKER.sub(self._replace, buffer[:cut])
+
+    def flush(self) -> str:
+        """End of text: rewrite the rest; an unfinished marker at the very end is dropped."""
+        rest, self._pending = self._pending, ""
+        rest = MARKER.sub(self._replace, rest)
+        return _UNFINISHED.sub("", rest)
+
+    def rewrite(self, text: str) -> str:
+        return self.feed(text) + self.flush()
+
+
+def citing_sentences(text: str) -> dict[int, str]:
+    """For each citation number, the sentence (markers removed) where it first appears."""
+    found: dict[int, str] = {}
+    for span in split_sentences(text):
+        sentence = text[span.start : span.end]
+        plain = MARKER.sub("", sentence).strip()
+        for match in MARKER.finditer(sentence):
+            for part in match.group(2).split(","):
+                found.setdefault(int(part), plain)
+    return found
+
+
+SentenceScorer = Callable[[str, list[str]], np.ndarray]
+"""(claim, candidate sentences) -> support score per candidate (higher = better)."""
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    start: int
+    end: int
+
+
+def best_quote(abstract: str, claim: str, score: SentenceScorer) -> Quote:
+    """The abstract sentence that best supports `claim`, verbatim with its offsets."""
+    spans = split_sentences(abstract) or []
+    if not spans:
+        return Quote(abstract, 0, len(abstract))
+    sentences = [abstract[s.start : s.end] for s in spans]
+    best = int(np.argmax(score(claim, sentences)))
+    return Quote(sentences[best], spans[best].start, spans[best].end)

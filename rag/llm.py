@@ -1,0 +1,88 @@
+"""Chat completions from any OpenAI-compatible endpoint through the official SDK.
+
+Retries live in exactly one place: the SDK (`max_retries`), which retries 408/409/429,
+5xx, connection errors and timeouts with exponential backoff and honours `Retry-After`.
+After the retries a typed `LLMError` is raised; nothing here ever invents text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Literal
+
+import httpx
+import openai
+from openai import AsyncOpenAI
+
+from rag.config import Settings
+from rag.errors import RagError
+
+ErrorKind = Literal["rate_limited", "unavailable", "timeout", "bad_response", "auth"]
+
+
+class LLMError(RagError):
+    """The LLM could not produce an answer (after the SDK's retries)."""
+
+    def __init__(self, kind: ErrorKind, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+def _translate(exc: Exception) -> LLMError:
+    if isinstance(exc, openai.RateLimitError):
+        return LLMError("rate_limited", "the LLM is rate limiting requests (HTTP 429)")
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError("timeout", "the LLM did not answer in time")
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return LLMError("auth", f"the LLM rejected the API key (HTTP {exc.status_code})")
+    if isinstance(exc, openai.APIStatusError):
+        return LLMError("unavailable", f"the LLM returned HTTP {exc.status_code}")
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError("unavailable", "cannot connect to the LLM endpoint")
+    return LLMError("bad_response", f"unusable response from the LLM: {exc}")
+
+
+class ChatLLM:
+    """Thin async wrapper: one request in, text (or text deltas) out."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.model = settings.llm_model
+        self.temperature = settings.llm_temperature
+        self.max_tokens = settings.llm_max_tokens
+        self._client = AsyncOpenAI(
+            api_key=settings.openai_api_key or "not-needed",  # local servers ignore the key
+            base_url=settings.openai_base_url,
+            max_retries=settings.llm_max_retries,
+            timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
+        )
+
+    async def complete(self, messages: list[dict[str, str]]) -> str:
+        try:
+            response = await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+            )
+            content = response.choices[0].message.content
+        except (openai.OpenAIError, IndexError, AttributeError, TypeError, ValueError) as exc:
+            raise _translate(exc) from exc
+        if content is None:
+            raise LLMError("bad_response", "the LLM returned no text")
+        return content
+
+    async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+        """Text deltas as they arrive. Errors before or during the stream raise LLMError."""
+        try:
+            stream = await self._client.chat.completions.create(
+                model=self.model,
+                messages=messages,  # type: ignore[arg-type]
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                stream=True,
+            )
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+        except (openai.OpenAIError, httpx.HTTPError, AttributeError, TypeError, ValueError) as exc:
+            raise _translate(exc) from exc
