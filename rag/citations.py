@@ -21,6 +21,7 @@ from rag.chunking import split_sentences
 
 MARKER = re.compile(r"(\s*)\[(\s*\d{1,3}\s*(?:,\s*\d{1,3}\s*)*)\]")
 _UNFINISHED = re.compile(r"\[[\d,\s]{0,40}$")
+_UNFINISHED_WITH_SPACE = re.compile(r"\s*\[[\d,\s]{0,40}$")
 
 
 class CitationRewriter:
@@ -64,7 +65,7 @@ class CitationRewriter:
         """End of text: rewrite the rest; an unfinished marker at the very end is dropped."""
         rest, self._pending = self._pending, ""
         rest = MARKER.sub(self._replace, rest)
-        return _UNFINISHED.sub("", rest)
+        return _UNFINISHED_WITH_SPACE.sub("", rest)
 
     def rewrite(self, text: str) -> str:
         return self.feed(text) + self.flush()

@@ -323,6 +323,10 @@ def ask(
             )
 
 
+def _rate(part: int, total: int) -> str:
+    return f"{part / total if total else 0:.1%} ({part}/{total})"
+
+
 @eval_app.command("answers")
 def eval_answers(questions: Path) -> None:
     """Abstention on `none`, false abstention on the rest, and answer_facts found (fact),
@@ -360,8 +364,8 @@ def eval_answers(questions: Path) -> None:
     for label, scores, has_facts in rows:
         table.add_row(
             label,
-            f"{scores.abstention_rate:.0%} ({scores.none_abstained}/{scores.none_total})",
-            f"{scores.false_abstention_rate:.1%} ({scores.false_abstained}/{scores.answerable_total})",
+            _rate(scores.none_abstained, scores.none_total),
+            _rate(scores.false_abstained, scores.answerable_total),
             f"{scores.fact_rate:.2f}" if has_facts else "-",
         )
     console.print(table)

@@ -74,3 +74,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
+    """The bundled corpus ingested once per session (about a minute with the real model)."""
+    from rag.index import Index, ingest_paths
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("sample"), collection="sample", llm="none")
+    report = ingest_paths(settings, [], year=2025, embedder=embedder)
+    assert (report.files, report.entries, report.new) == (4, 544, 497)
+    return settings, Index.open(settings, embedder=embedder).retriever()

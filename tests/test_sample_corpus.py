@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.config import Settings
 from rag.evaluation import evaluate_retrieval, load_questions
-from rag.index import Index, ingest_paths
-from rag.retrieval import Retriever
+from rag.index import ingest_paths
 
 pytestmark = pytest.mark.slow
 
@@ -27,12 +25,9 @@ QUESTIONS = Path(
 )
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory: pytest.TempPathFactory, embedder) -> tuple[Settings, Retriever]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("sample"), collection="sample")
-    report = ingest_paths(settings, [], year=2025, embedder=embedder)
-    assert (report.files, report.entries, report.new) == (4, 544, 497)
-    return settings, Index.open(settings, embedder=embedder).retriever()
+@pytest.fixture
+def sample(sample_index):  # type: ignore[no-untyped-def]
+    return sample_index
 
 
 def test_noop_reingest_is_fast_and_embeds_nothing(sample, embedder) -> None:
@@ -84,3 +79,47 @@ def test_retrieval_targets_on_dev_questions(sample) -> None:
             for cutoff, value in scores.recall.items():
                 assert value >= baseline.recall[cutoff] - 0.01, (bucket, other, cutoff)
             assert scores.mrr >= baseline.mrr - 0.01, (bucket, other)
+
+
+def test_rag_ask_cli_extractive(sample, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+    from rag.config import get_settings
+
+    settings, _ = sample
+    monkeypatch.setenv("RAG_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RAG_COLLECTION", settings.collection)
+    monkeypatch.setenv("RAG_LLM", "none")
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        result = runner.invoke(
+            app, ["ask", "What is the Cosine Adapter for embedding retrieval?", "--json"]
+        )
+        assert result.exit_code == 0, result.output
+        answer = json.loads(result.stdout)
+        assert answer["mode"] == "extractive" and not answer["abstained"]
+        assert (
+            answer["citations"][0]["title"] == "Relevance Filtering for Embedding-based Retrieval"
+        )
+        assert set(answer) == {
+            "question",
+            "answer",
+            "citations",
+            "related",
+            "abstained",
+            "mode",
+            "model",
+            "warnings",
+        }
+        streamed = runner.invoke(
+            app, ["ask", "What is the Cosine Adapter for embedding retrieval?"]
+        )
+        assert streamed.exit_code == 0
+        assert answer["answer"] in streamed.stdout  # streamed text, then the references
+        assert "[1] Relevance Filtering for Embedding-based Retrieval" in streamed.stdout
+    finally:
+        get_settings.cache_clear()
