@@ -157,6 +157,42 @@ class Answerer:
             if r.paper_id not in cited
         ]
 
+    def _abstention(
+        self,
+        question: str,
+        results: list[SearchResult],
+        mode: Literal["llm", "extractive"],
+        model: str | None,
+    ) -> Answer:
+        return Answer(
+            question=question,
+            answer=NOT_COVERED,
+            abstained=True,
+            related=self._related(results, set()),
+            mode=mode,
+            model=model,
+        )
+
+    def _cited(
+        self,
+        question: str,
+        text: str,
+        citations: list[Citation],
+        results: list[SearchResult],
+        mode: Literal["llm", "extractive"],
+        model: str | None,
+        warnings: list[str],
+    ) -> Answer:
+        return Answer(
+            question=question,
+            answer=text,
+            citations=citations,
+            related=self._related(results, {c.paper_id for c in citations}),
+            mode=mode,
+            model=model,
+            warnings=warnings,
+        )
+
     def _citations(
         self,
         text: str,
@@ -256,14 +292,7 @@ class Answerer:
         model = self.llm.model if self.llm else None
         if not results or not is_relevant(results[0], self.settings):
             yield NOT_COVERED
-            yield Answer(
-                question=question,
-                answer=NOT_COVERED,
-                related=self._related(results, set()),
-                abstained=True,
-                mode=mode,
-                model=model,
-            )
+            yield self._abstention(question, results, mode, model)
             return
 
         warnings: list[str] = []
@@ -294,14 +323,7 @@ class Answerer:
             else:
                 if abstain:
                     yield NOT_COVERED
-                    yield Answer(
-                        question=question,
-                        answer=NOT_COVERED,
-                        abstained=True,
-                        related=self._related(results, set()),
-                        mode="llm",
-                        model=model,
-                    )
+                    yield self._abstention(question, results, "llm", model)
                     return
                 parts.append(rewriter.feed(head) + rewriter.flush())
                 if parts[-1]:
@@ -312,30 +334,14 @@ class Answerer:
                 citations = await asyncio.to_thread(self._citations, text, rewriter.order, results)
                 if not citations:
                     warnings.append("the LLM answer cites no source; treat it with care")
-                yield Answer(
-                    question=question,
-                    answer=text,
-                    citations=citations,
-                    related=self._related(results, {c.paper_id for c in citations}),
-                    mode="llm",
-                    model=model,
-                    warnings=warnings,
-                )
+                yield self._cited(question, text, citations, results, "llm", model, warnings)
                 return
 
         text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
         for line in text.splitlines(keepends=True):
             yield line
         citations = self._citations(text, order, results, quotes)
-        yield Answer(
-            question=question,
-            answer=text,
-            citations=citations,
-            related=self._related(results, {c.paper_id for c in citations}),
-            mode="extractive",
-            model=None,
-            warnings=warnings,
-        )
+        yield self._cited(question, text, citations, results, "extractive", None, warnings)
 
     async def answer(
         self,

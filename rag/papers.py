@@ -19,13 +19,11 @@ _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s?#]+?)(?:\.pdf)?(?:[?#]|$)")
 
 
-class Entry(BaseModel):
-    """One paper as it appears in one source file, before merging."""
+class PaperFields(BaseModel):
+    """What a listing can say about a paper; shared by sightings and stored records."""
 
     title: str
     abstract: str
-    source: str
-    """`path:line` where the entry starts, for reports and provenance."""
     date: dt.date | None = None
     date_inferred: bool = False
     """True when the listing gave no year and the page's year was assumed."""
@@ -37,21 +35,18 @@ class Entry(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
 
 
-class Paper(BaseModel):
+class Entry(PaperFields):
+    """One paper as it appears in one source file, before merging."""
+
+    source: str
+    """`path:line` where the entry starts, for reports and provenance."""
+
+
+class Paper(PaperFields):
     """A stored paper: the unit of retrieval, citation and lookup."""
 
     paper_id: str
-    title: str
-    abstract: str
-    date: dt.date | None = None
-    date_inferred: bool = False
-    authors: list[str] = Field(default_factory=list)
-    author_count: int | None = None
-    upvotes: int | None = None
-    url: str | None = None
-    arxiv_id: str | None = None
     sources: list[str] = Field(default_factory=list)
-    extra: dict[str, Any] = Field(default_factory=dict)
 
     def content_hash(self) -> str:
         """Hash of what gets embedded: a change here means re-chunking and re-embedding."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,8 @@ from tests.conftest import free_port
 
 @pytest.fixture
 def chroma_url(tmp_path: Path) -> Iterator[str]:
-    executable = shutil.which("chroma")
+    beside_python = Path(sys.executable).parent / "chroma"  # the venv may not be on PATH
+    executable = str(beside_python) if beside_python.exists() else shutil.which("chroma")
     assert executable, "chromadb's `chroma` CLI must be installed"
     port = free_port()
     process = subprocess.Popen(
