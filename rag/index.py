@@ -6,6 +6,7 @@ they agree on collection names, locking and the rebuild procedure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,8 +47,8 @@ def ingest_paths(
     rebuild: bool = False,
     embedder: Embedder | None = None,
     progress: Progress | None = None,
-    on_parsed: callable | None = None,
-) -> IngestReport:  # type: ignore[valid-type]
+    on_parsed: Callable[[Corpus], None] | None = None,
+) -> IngestReport:
     """Parse `paths` (default: the bundled corpus) and bring the index up to date.
 
     Parsing happens before the lock is taken and before anything is written, so bad
