@@ -39,6 +39,8 @@ QUANTITY_QUESTION = re.compile(
 QUANTITY_BONUS = 0.3
 """Extractive mode: a question asking for a quantity is answered by a sentence with a number."""
 EXTRACTIVE_TOP_SENTENCES = 3
+LLM_FALLBACK = "LLM unavailable"
+"""Start of the warning on an answer composed extractively because the LLM failed."""
 HISTORY_TURNS = 6
 HISTORY_CHARS = 1000
 _FOLLOW_UP = re.compile(
@@ -55,6 +57,7 @@ class Citation(BaseModel):
     date: date | None
     quote: str
     """The sentence of the stored abstract that best supports the citing text (verbatim)."""
+    url: str | None = None
 
 
 class Related(BaseModel):
@@ -121,19 +124,12 @@ class Answerer:
     ) -> None:
         self.retriever = retriever
         self.settings = settings
-        self.llm = llm if llm is not None else (ChatLLM(settings) if settings.llm_enabled else None)
+        if llm is None and settings.llm_enabled:
+            llm = ChatLLM(settings)
+        self.llm = llm
         self.prompts = prompts or load_prompts(settings.prompts_dir)
 
     # -- helpers -----------------------------------------------------------------------
-
-    def _score_sentences(self, claim: str, sentences: list[str]) -> np.ndarray:
-        """Support of each sentence for `claim`: cosine similarity + shared rare terms."""
-        vectors = self.retriever.embedder.embed([claim, *sentences])
-        cosine = vectors[1:] @ vectors[0]
-        keyword = self.retriever.snapshot().keyword
-        terms = set(keyword.terms(claim))
-        overlap = np.asarray([keyword.overlap(terms, s) for s in sentences])
-        return cosine + overlap
 
     async def _standalone(self, question: str, history: list[Message]) -> str:
         if not history:
@@ -206,11 +202,16 @@ class Answerer:
             result = results[source - 1]
             paper = self.retriever.papers[result.paper_id]
             quote = (quotes or {}).get(n) or best_quote(
-                paper.abstract, claims.get(n, text), self._score_sentences
+                paper.abstract, claims.get(n, text), self.retriever.sentence_support
             ).text
             citations.append(
                 Citation(
-                    n=n, paper_id=paper.paper_id, title=paper.title, date=paper.date, quote=quote
+                    n=n,
+                    paper_id=paper.paper_id,
+                    title=paper.title,
+                    date=paper.date,
+                    quote=quote,
+                    url=paper.url,
                 )
             )
         return citations
@@ -228,7 +229,7 @@ class Answerer:
             abstract = self.retriever.papers[result.paper_id].abstract
             spans = split_sentences(abstract)
             sentences = [abstract[s.start : s.end] for s in spans]
-            scores = self._score_sentences(question, sentences)
+            scores = self.retriever.sentence_support(question, sentences)
             if QUANTITY_QUESTION.search(question):
                 scores = scores + QUANTITY_BONUS * np.asarray(
                     [any(ch.isdigit() for ch in sentence) for sentence in sentences]
@@ -301,7 +302,8 @@ class Answerer:
             parts: list[str] = []
             head, decided, abstain = "", False, False
             try:
-                async for delta in self._llm_text(self._messages(standalone, results), llm_stream):
+                messages = await asyncio.to_thread(self._messages, standalone, results)
+                async for delta in self._llm_text(messages, llm_stream):
                     if not decided:  # hold text while it could still be the sentinel
                         head += delta
                         begun = head.lstrip()
@@ -318,7 +320,7 @@ class Answerer:
                 if any(parts) or self.settings.llm_on_error == "error":
                     raise
                 warnings.append(
-                    f"LLM unavailable ({exc.kind}): {exc}; showing an extractive answer instead"
+                    f"{LLM_FALLBACK} ({exc.kind}): {exc}; showing an extractive answer instead"
                 )
             else:
                 if abstain:
@@ -340,7 +342,7 @@ class Answerer:
         text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
         for line in text.splitlines(keepends=True):
             yield line
-        citations = self._citations(text, order, results, quotes)
+        citations = await asyncio.to_thread(self._citations, text, order, results, quotes)
         yield self._cited(question, text, citations, results, "extractive", None, warnings)
 
     async def answer(

@@ -92,13 +92,16 @@ class Quote:
     text: str
     start: int
     end: int
+    score: float
+    """The scorer's support for the claim (comparable only between calls of one scorer)."""
 
 
 def best_quote(abstract: str, claim: str, score: SentenceScorer) -> Quote:
     """The abstract sentence that best supports `claim`, verbatim with its offsets."""
     spans = split_sentences(abstract) or []
     if not spans:
-        return Quote(abstract, 0, len(abstract))
+        return Quote(abstract, 0, len(abstract), float(score(claim, [abstract])[0]))
     sentences = [abstract[s.start : s.end] for s in spans]
-    best = int(np.argmax(score(claim, sentences)))
-    return Quote(sentences[best], spans[best].start, spans[best].end)
+    scores = score(claim, sentences)
+    best = int(np.argmax(scores))
+    return Quote(sentences[best], spans[best].start, spans[best].end, float(scores[best]))

@@ -1,4 +1,4 @@
-"""The `rag` command line: ingest, search, paper lookup, stats and evaluation."""
+"""The `rag` command line: ingest, search, paper lookup, answers, the HTTP service, eval."""
 
 from __future__ import annotations
 
@@ -321,6 +321,57 @@ def ask(
             console.print(
                 f"  • {item.title} [dim]{item.paper_id}[/]", highlight=False, soft_wrap=True
             )
+
+
+@app.command()
+def cite(
+    text: str,
+    k: Annotated[int, typer.Option("-k", help="At most this many papers (1-20).")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Which papers support TEXT? Each with the verbatim supporting sentence."""
+    from rag.cite import find_support
+
+    retriever = _open_retriever()
+    try:
+        result = find_support(retriever, get_settings(), text, k=k)
+    except RagError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+        return
+    if result.message:
+        console.print(result.message)
+    for match in result.matches:
+        console.print(
+            f"[bold]{match.title}[/] [dim]{match.paper_id}  score {match.score:.2f}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"    “{match.sentence}”", style="dim", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP service (ingests the corpus first if the index is empty)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.observability import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def _rate(part: int, total: int) -> str:

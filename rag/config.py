@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 def _default_data_dir() -> Path:
@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(default=64, ge=1, le=2048)
 
     openai_api_key: str | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY")
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"),
     )
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL")
@@ -68,6 +70,32 @@ class Settings(BaseSettings):
     gate_min_dense: float = 0.40
     """...and its cosine similarity this, unless BM25 alone reaches `gate_strong_keyword`."""
     gate_strong_keyword: float = 9.0
+    cite_min_support: float = 0.8
+    """Citation lookup: least support (cosine + rare-term share, 0-2) of a paper's best
+    sentence for the looked-up text."""
+
+    # -- HTTP service (`rag serve`) ---------------------------------------------------
+    corpus: Annotated[list[Path], NoDecode] = Field(default_factory=list)
+    """Comma-separated corpus files/folders the service ingests on a first start with an
+    empty store (default: the bundled corpus)."""
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
+    """Comma-separated bearer keys; when set, every /v1 route requires one."""
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_question_chars: int = Field(default=2000, ge=10)
+    max_messages: int = Field(default=50, ge=1)
+    """Messages in one chat request: the question plus its history."""
+    max_message_chars: int = Field(default=20000, ge=10)
+    """One history message (long assistant answers are sent back as history)."""
+    max_chat_k: int = Field(default=20, ge=1, le=50)
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = "INFO"
+
+    @field_validator("corpus", "api_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def llm_enabled(self) -> bool:

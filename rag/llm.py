@@ -7,7 +7,8 @@ After the retries a typed `LLMError` is raised; nothing here ever invents text.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
 import httpx
@@ -42,10 +43,16 @@ def _translate(exc: Exception) -> LLMError:
     return LLMError("bad_response", f"unusable response from the LLM: {exc}")
 
 
+LLMObserver = Callable[[str, float], None]
+"""Called after every LLM request with its outcome ("ok" or an error kind) and seconds;
+the service counts calls in its metrics this way without rag/ knowing about them."""
+
+
 class ChatLLM:
     """Thin async wrapper: one request in, text (or text deltas) out."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, observer: LLMObserver | None = None) -> None:
+        self.observer = observer
         self.model = settings.llm_model
         self.temperature = settings.llm_temperature
         self.max_tokens = settings.llm_max_tokens
@@ -56,7 +63,12 @@ class ChatLLM:
             timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
         )
 
+    def _observe(self, outcome: str, started: float) -> None:
+        if self.observer is not None:
+            self.observer(outcome, time.perf_counter() - started)
+
     async def complete(self, messages: list[dict[str, str]]) -> str:
+        started = time.perf_counter()
         try:
             response = await self._client.chat.completions.create(
                 model=self.model,
@@ -66,13 +78,18 @@ class ChatLLM:
             )
             content = response.choices[0].message.content
         except (openai.OpenAIError, IndexError, AttributeError, TypeError, ValueError) as exc:
-            raise _translate(exc) from exc
+            error = _translate(exc)
+            self._observe(error.kind, started)
+            raise error from exc
         if content is None:
+            self._observe("bad_response", started)
             raise LLMError("bad_response", "the LLM returned no text")
+        self._observe("ok", started)
         return content
 
     async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         """Text deltas as they arrive. Errors before or during the stream raise LLMError."""
+        started = time.perf_counter()
         try:
             stream = await self._client.chat.completions.create(
                 model=self.model,
@@ -85,4 +102,7 @@ class ChatLLM:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         except (openai.OpenAIError, httpx.HTTPError, AttributeError, TypeError, ValueError) as exc:
-            raise _translate(exc) from exc
+            error = _translate(exc)
+            self._observe(error.kind, started)
+            raise error from exc
+        self._observe("ok", started)

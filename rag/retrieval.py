@@ -211,6 +211,17 @@ class Retriever:
             )
         return results
 
+    def sentence_support(self, claim: str, sentences: list[str]) -> np.ndarray:
+        """How strongly each sentence supports `claim`: cosine similarity plus the
+        IDF-weighted share of the claim's terms it contains (0..2). Used to pick the
+        verbatim quote behind a citation and for citation lookup."""
+        vectors = self.embedder.embed([claim, *sentences])
+        cosine = vectors[1:] @ vectors[0]
+        keyword = self.snapshot().keyword
+        terms = set(keyword.terms(claim))
+        overlap = np.asarray([keyword.overlap(terms, s) for s in sentences])
+        return np.asarray(cosine + overlap, dtype=np.float64)
+
     @staticmethod
     def _snippet(snap: _Snapshot, paper: Paper, chunk_id: str, terms: set[int]) -> str:
         """The sentence of the best chunk that shares most query terms (plus the next one

@@ -85,3 +85,27 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: i
     report = ingest_paths(settings, [], year=2025, embedder=embedder)
     assert (report.files, report.entries, report.new) == (4, 544, 497)
     return settings, Index.open(settings, embedder=embedder).retriever()
+
+
+@pytest.fixture
+async def api(sample_index, embedder):  # type: ignore[no-untyped-def]
+    """Factory of HTTP clients, each talking to a fresh app (own settings, metrics and
+    service) over the session's sample index, through the ASGI interface."""
+    from contextlib import AsyncExitStack
+
+    import httpx
+
+    from api.app import create_app
+
+    settings, _ = sample_index
+    async with AsyncExitStack() as stack:
+
+        async def make(**overrides: object) -> httpx.AsyncClient:
+            app = create_app(settings.model_copy(update=overrides), embedder=embedder)
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            await app.state.service.wait_ready(120)
+            transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+            client = httpx.AsyncClient(transport=transport, base_url="http://rag.test")
+            return await stack.enter_async_context(client)
+
+        yield make

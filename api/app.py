@@ -1,0 +1,65 @@
+"""The FastAPI application: routers, error handlers, middleware and the service's life.
+
+`create_app()` builds an independent app (own metrics registry, own service), so tests
+and benchmarks can run several side by side; `rag serve` runs one under uvicorn.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from api import guards
+from api.errors import install_error_handlers
+from api.observability import Metrics, RequestContextMiddleware
+from api.routes import chat, completions, health, papers
+from api.service import Service
+from rag.config import Settings, get_settings
+from rag.embeddings import Embedder
+
+log = logging.getLogger("api")
+
+DESCRIPTION = """Cited answers over research-paper abstracts.
+
+Every answer cites the papers it draws on; every citation maps to a paper record
+(`GET /v1/papers/{paper_id}`) and quotes the supporting sentence verbatim. When
+`RAG_API_KEYS` is set, `/v1` routes need `Authorization: Bearer <key>`. Errors share
+one body: `{"error": {"type": ..., "message": ...}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    metrics = Metrics()
+    service = Service(settings, metrics, embedder)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.api_keys:
+            log.info("API keys required on /v1 (%d configured)", len(settings.api_keys))
+        else:
+            log.warning("RAG_API_KEYS is not set: /v1 is open to anyone who can reach it")
+        service.start()
+        yield
+        service.stop()
+
+    app = FastAPI(
+        title="paper-rag",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
+    )
+    v1 = [Depends(guards.require_key)]
+    for module in (chat, completions, papers):
+        app.include_router(module.router, dependencies=v1)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,76 @@
+"""`POST /v1/chat`: a cited answer, as JSON or as a stream of server-sent events."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from sse_starlette import EventSourceResponse
+
+from api import guards
+from api.errors import ERROR_RESPONSES, classify
+from api.schemas import ChatRequest
+from api.service import Ready
+from api.streaming import answer_stream, final_answer
+from rag.answering import Answer, Message
+
+router = APIRouter(prefix="/v1")
+log = logging.getLogger("api.chat")
+PING_SECONDS = 15
+STREAM_DOC = (
+    "With `stream: true` the response is `text/event-stream`: `event: delta` events with "
+    '`{"text": ...}`, then one `event: done` carrying the full Answer. A failure after '
+    'text was sent arrives as `event: error` with `{"error": {"type", "message"}}`.'
+)
+
+
+def stream_error(request: Request, exc: Exception) -> dict[str, str]:
+    """An SSE `error` event with the same type and message as the HTTP error would have."""
+    _, detail = classify(exc)
+    request.app.state.metrics.errors.labels(detail.type).inc()
+    log.warning("stream failed: %s: %s", detail.type, detail.message)
+    return {"event": "error", "data": json.dumps({"error": detail.model_dump(exclude_none=True)})}
+
+
+@router.post(
+    "/chat",
+    response_model=Answer,
+    responses={
+        **ERROR_RESPONSES,
+        200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
+    },
+    summary="Answer a question with citations (optionally streamed)",
+)
+async def chat(
+    body: ChatRequest, request: Request, ready: Ready = Depends(guards.ready)
+) -> Answer | EventSourceResponse:
+    guards.check_chat(
+        [(m.role, m.content) for m in body.messages], body.k, guards.settings(request)
+    )
+    history = [Message(role=m.role, content=m.content) for m in body.messages[:-1]]
+    items = await answer_stream(
+        ready,
+        request.app.state.metrics,
+        body.messages[-1].content,
+        history,
+        body.k,
+        body.since,
+        body.until,
+        llm_stream=body.stream,
+    )
+    if not body.stream:
+        return await final_answer(items)
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        try:
+            async for item in items:
+                if isinstance(item, Answer):
+                    yield {"event": "done", "data": item.model_dump_json()}
+                else:
+                    yield {"event": "delta", "data": json.dumps({"text": item})}
+        except Exception as exc:
+            yield stream_error(request, exc)
+
+    return EventSourceResponse(events(), ping=PING_SECONDS)

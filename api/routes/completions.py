@@ -1,0 +1,126 @@
+"""OpenAI-compatible `POST /v1/chat/completions` and `GET /v1/models`.
+
+Existing chat clients and UIs (the `openai` SDK, Open WebUI, LibreChat, ...) talk to the
+service as if it were a model called `paper-rag`. The answer's citations appear in the
+content as a "Sources" list (so any UI shows them) and in an extra `citations` field
+(so programs need not parse text).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Depends, Request
+from sse_starlette import EventSourceResponse
+
+from api import guards
+from api.errors import ERROR_RESPONSES, ApiError
+from api.routes.chat import PING_SECONDS, stream_error
+from api.schemas import (
+    AssistantMessage,
+    ChatCompletion,
+    CompletionChoice,
+    CompletionRequest,
+    ModelCard,
+    ModelList,
+)
+from api.service import Ready
+from api.streaming import answer_stream, final_answer
+from rag.answering import Answer, Citation, Message
+
+MODEL_ID = "paper-rag"
+STARTED = int(time.time())
+router = APIRouter(prefix="/v1")
+
+
+def sources_block(citations: list[Citation]) -> str:
+    """The citations as a markdown list appended to the answer text."""
+    if not citations:
+        return ""
+    lines = [
+        f"- [{c.n}] {c.title} ({c.date.isoformat() if c.date else 'undated'})"
+        + (f" {c.url}" if c.url else "")
+        for c in citations
+    ]
+    return "\n\n**Sources**\n" + "\n".join(lines)
+
+
+def _conversation(body: CompletionRequest, request: Request) -> tuple[str, list[Message]]:
+    """(question, history): system/developer/tool messages are ignored; the service's
+    own prompt governs how answers are composed and cited."""
+    if body.model != MODEL_ID:
+        raise ApiError(
+            404,
+            "model_not_found",
+            f"model {body.model!r} does not exist; this server serves {MODEL_ID!r}",
+        )
+    turns = [(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
+    if not turns or body.messages[-1].role != "user":
+        raise ApiError(400, "invalid_request", "the last message must be the user's question")
+    guards.check_chat(turns, None, guards.settings(request))
+    history = [Message(role=role, content=text) for role, text in turns[:-1] if text.strip()]
+    return turns[-1][1], history
+
+
+def _chunk(cid: str, delta: dict[str, str], finish: str | None = None, **extra: object) -> str:
+    return json.dumps(
+        {
+            "id": cid,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            **extra,
+        }
+    )
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}}},
+    summary="OpenAI-compatible chat completion (model `paper-rag`)",
+)
+async def completions(
+    body: CompletionRequest, request: Request, ready: Ready = Depends(guards.ready)
+) -> ChatCompletion | EventSourceResponse:
+    question, history = _conversation(body, request)
+    metrics = request.app.state.metrics
+    items = await answer_stream(ready, metrics, question, history, None, llm_stream=body.stream)
+    cid = f"chatcmpl-{uuid.uuid4().hex}"
+    if not body.stream:
+        answer = await final_answer(items)
+        content = answer.answer + sources_block(answer.citations)
+        return ChatCompletion(
+            id=cid,
+            created=int(time.time()),
+            model=MODEL_ID,
+            choices=[CompletionChoice(message=AssistantMessage(content=content))],
+            citations=answer.citations,
+        )
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        yield {"data": _chunk(cid, {"role": "assistant", "content": ""})}
+        try:
+            async for item in items:
+                if isinstance(item, Answer):
+                    sources = sources_block(item.citations)
+                    if sources:
+                        yield {"data": _chunk(cid, {"content": sources})}
+                    citations = [c.model_dump(mode="json") for c in item.citations]
+                    yield {"data": _chunk(cid, {}, "stop", citations=citations)}
+                else:
+                    yield {"data": _chunk(cid, {"content": item})}
+        except Exception as exc:
+            yield {"data": stream_error(request, exc)["data"]}
+        yield {"data": "[DONE]"}
+
+    return EventSourceResponse(events(), ping=PING_SECONDS)
+
+
+@router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List models")
+async def models() -> ModelList:
+    return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED)])

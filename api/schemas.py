@@ -1,0 +1,179 @@
+"""Request and response bodies of the HTTP API (the OpenAPI schema is generated from these).
+
+Answers, paper records and citation-lookup results are the library's own models, so the
+API, the CLI's `--json` and the Slack bot all speak the same shapes. Limits that depend
+on configuration (question length, history size) are checked in `api.limits`; the
+static bounds here keep the schema honest for clients and fuzzers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rag.answering import Citation
+
+
+class ChatMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(min_length=1)
+
+
+class ChatRequest(BaseModel):
+    """The last message is the question; earlier ones are the conversation so far."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "messages": [
+                        {"role": "user", "content": "What top-1 accuracy does MobileOne reach?"}
+                    ],
+                    "stream": False,
+                    "k": 5,
+                }
+            ]
+        }
+    )
+
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    k: int | None = Field(default=None, ge=1, le=50, description="Papers used as sources.")
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _ends_with_question(self) -> ChatRequest:
+        if self.messages[-1].role != "user":
+            raise ValueError("the last message must be the user's question (role 'user')")
+        return self
+
+
+class SearchHit(BaseModel):
+    rank: int
+    paper_id: str
+    title: str
+    score: float
+    date: dt.date | None
+    snippet: str
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[SearchHit]
+
+
+class TitleCandidate(BaseModel):
+    paper_id: str
+    title: str
+    date: dt.date | None
+    score: float = Field(description="Title similarity, 0-100.")
+
+
+class TitleLookup(BaseModel):
+    title: str
+    candidates: list[TitleCandidate]
+
+
+class CiteRequest(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"text": "MobileOne runs under 1 ms on an iPhone 12.", "k": 5}]
+        }
+    )
+
+    text: str = Field(min_length=1, description="A claim or sentence to find support for.")
+    k: int = Field(default=5, ge=1, le=20)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    ready: bool
+    status: str
+    papers: int | None = None
+    chunks: int | None = None
+    embedder: str | None = None
+    store: str | None = None
+    llm: str | None = None
+    progress: dict[str, int] | None = None
+    error: str | None = None
+
+
+# -- OpenAI-compatible chat completions ----------------------------------------------
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+    text: str | None = None
+
+
+class CompletionMessage(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(p.text for p in self.content if p.type == "text" and p.text)
+        return self.content or ""
+
+
+class CompletionRequest(BaseModel):
+    """OpenAI's request; sampling parameters are accepted and ignored (the service's own
+    settings govern the LLM), system prompts too (the service's prompt governs)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "paper-rag",
+                    "messages": [{"role": "user", "content": "Which papers study NER?"}],
+                }
+            ]
+        },
+    )
+
+    model: str
+    messages: list[CompletionMessage] = Field(min_length=1)
+    stream: bool = False
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class CompletionChoice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    citations: list[Citation] = Field(
+        default_factory=list, description="The cited papers, numbered as in the content."
+    )
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "paper-rag"
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]

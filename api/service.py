@@ -1,0 +1,140 @@
+"""The process-wide state behind the routes: one index, retriever, model and answerer.
+
+Start-up happens in a background thread so `/healthz` answers at once while the model
+loads and, on a first start with an empty store, the corpus is ingested; `/readyz` and
+every `/v1` route report "not ready" (503) until then. A store that cannot be reached
+(a Chroma server still starting) is retried; a configuration error (embedder mismatch,
+unreadable corpus) stops start-up with its message in `/readyz` and the log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Literal
+
+from api.errors import ApiError
+from api.observability import Metrics
+from rag.answering import Answerer
+from rag.config import Settings
+from rag.corpus import Corpus
+from rag.embeddings import Embedder, make_embedder
+from rag.errors import RagError
+from rag.index import Index, ingest_paths
+from rag.llm import ChatLLM
+from rag.retrieval import Retriever
+
+log = logging.getLogger("api.service")
+Status = Literal["starting", "ingesting", "ready", "failed"]
+STORE_RETRY_SECONDS = 5.0
+
+
+@dataclass
+class Ready:
+    index: Index
+    retriever: Retriever
+    answerer: Answerer
+
+
+class Service:
+    def __init__(
+        self, settings: Settings, metrics: Metrics, embedder: Embedder | None = None
+    ) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self._embedder = embedder
+        self.status: Status = "starting"
+        self.error: str | None = None
+        self.progress: tuple[int, int] | None = None  # (papers done, papers to ingest)
+        self._ready: Ready | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._start, name="rag-startup", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def wait_ready(self, timeout: float = 600.0) -> None:
+        """For tests and benchmarks: block until ready (or raise if start-up failed)."""
+        async with asyncio.timeout(timeout):
+            while self.status not in ("ready", "failed"):
+                await asyncio.sleep(0.05)
+        if self.status == "failed":
+            raise RuntimeError(f"service failed to start: {self.error}")
+
+    def _start(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._ready = self._open()
+                self.status = "ready"
+                log.info("ready: %d papers", len(self._ready.retriever.papers))
+                return
+            except RagError as exc:
+                self.status, self.error = "failed", str(exc)
+                log.error("start-up failed: %s", exc)
+                return
+            except Exception as exc:  # store unreachable: retry until it comes up
+                self.error = f"store unreachable: {exc}"
+                log.warning("%s; retrying in %.0fs", self.error, STORE_RETRY_SECONDS)
+                self._stop.wait(STORE_RETRY_SECONDS)
+
+    def _open(self) -> Ready:
+        settings = self.settings
+        embedder = self._embedder or make_embedder(settings)
+        index = Index.open(settings, create=True, embedder=embedder)
+        if index.store.records.count() == 0:
+            self.status = "ingesting"
+            sources = ", ".join(map(str, settings.corpus)) or "the bundled corpus"
+            log.info("empty index: ingesting %s", sources)
+
+            def parsed(corpus: Corpus) -> None:
+                self.progress = (0, len(corpus.papers))
+
+            def progress(papers: int, chunks: int) -> None:
+                total = self.progress[1] if self.progress else papers
+                if papers == total or papers // 50 != (self.progress or (0, 0))[0] // 50:
+                    log.info("ingest: %d/%d papers, %d chunks", papers, total, chunks)
+                self.progress = (papers, total)
+
+            report = ingest_paths(
+                settings, settings.corpus, embedder=embedder, progress=progress, on_parsed=parsed
+            )
+            log.info(
+                "ingest done: %d papers, %d chunks in %.1fs",
+                report.new + report.updated,
+                report.chunks_embedded,
+                report.seconds,
+            )
+        embedder.embed(["warm-up"])  # load the model now, not on the first request
+        retriever = index.retriever()
+        retriever.snapshot()  # build BM25 now, not on the first request
+        llm = ChatLLM(settings, observer=self.metrics.observe_llm) if settings.llm_enabled else None
+        log.info(
+            "answers: %s",
+            f"LLM {settings.llm_model} at {settings.openai_base_url or 'api.openai.com'}"
+            if llm
+            else "extractive (no LLM configured)",
+        )
+        return Ready(index, retriever, Answerer(retriever, settings, llm=llm))
+
+    # -- access ------------------------------------------------------------------------
+
+    def ready(self) -> Ready:
+        """The loaded index, or a 503 saying why it is not there yet."""
+        if self._ready is not None:
+            return self._ready
+        if self.status == "ingesting" and self.progress:
+            done, total = self.progress
+            message = f"the index is being built ({done}/{total} papers); retry shortly"
+        elif self.status == "failed":
+            message = f"the service failed to start: {self.error}"
+        else:
+            message = "the service is starting" + (f" ({self.error})" if self.error else "")
+        raise ApiError(503, "not_ready", message, {"Retry-After": "5"})

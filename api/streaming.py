@@ -1,0 +1,60 @@
+"""Running one chat turn for the HTTP routes (and Slack): the answer stream, primed.
+
+The first item is pulled before the response starts, so a failure before any output
+(LLM down with `RAG_LLM_ON_ERROR=error`, a store error) becomes a normal HTTP error
+status; only a failure after text went out has to travel inside the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+from api.observability import Metrics
+from api.service import Ready
+from rag.answering import LLM_FALLBACK, Answer, Message
+
+
+def record_answer(metrics: Metrics, answer: Answer) -> None:
+    metrics.answers.labels(answer.mode).inc()
+    if answer.abstained:
+        metrics.abstentions.inc()
+    if answer.mode == "extractive" and any(w.startswith(LLM_FALLBACK) for w in answer.warnings):
+        metrics.fallbacks.inc()
+
+
+async def answer_stream(
+    ready: Ready,
+    metrics: Metrics,
+    question: str,
+    history: list[Message],
+    k: int | None,
+    since: date | None = None,
+    until: date | None = None,
+    llm_stream: bool = True,
+) -> AsyncIterator[str | Answer]:
+    """Text deltas then the `Answer`, with the first item already computed."""
+    stream = ready.answerer.stream(question, history, k, since, until, llm_stream=llm_stream)
+    first = await anext(stream)
+
+    async def rest() -> AsyncIterator[str | Answer]:
+        item = first
+        while True:
+            if isinstance(item, Answer):
+                record_answer(metrics, item)
+            yield item
+            try:
+                item = await anext(stream)
+            except StopAsyncIteration:
+                return
+
+    return rest()
+
+
+async def final_answer(items: AsyncIterator[str | Answer]) -> Answer:
+    answer: Answer | None = None
+    async for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None, "an answer stream always ends with its Answer"
+    return answer
