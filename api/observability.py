@@ -34,6 +34,7 @@ def request_id() -> str:
 class _RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id()
+        record.__dict__.pop("color_message", None)  # uvicorn's ANSI duplicate of the message
         return True
 
 
@@ -60,6 +61,7 @@ def configure_logging(fmt: str = "json", level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our access log has more
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # logs each index build at DEBUG
 
 
 class Metrics:

@@ -1,0 +1,135 @@
+"""Service life: first start ingests the configured corpus, not-ready answers, a failed
+start reported, and one end-to-end run of `rag serve` over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from api.app import create_app
+from rag.config import Settings
+from rag.index import ingest_paths
+from tests.conftest import free_port, make_abstract, write_jsonl
+
+
+def corpus(path: Path) -> Path:
+    return write_jsonl(
+        path,
+        [
+            {
+                "title": "Graph Neural Networks for Molecules",
+                "date": "2021-03-04",
+                "arxiv_id": "2103.01234",
+                "abstract": make_abstract("molecular property prediction with graphs", "MolGNN"),
+            },
+            {
+                "title": "Diffusion Models for Audio Synthesis",
+                "date": "2024-01-20",
+                "abstract": make_abstract("audio generation with diffusion", "WaveDiff"),
+            },
+        ],
+    )
+
+
+def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://rag.test")
+
+
+async def test_first_start_ingests_then_serves(tmp_path, embedder) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        collection="fresh",
+        llm="none",
+        corpus=[corpus(tmp_path / "c.jsonl")],
+    )
+    app = create_app(settings, embedder=embedder)
+    async with client_for(app) as client:
+        not_started = await client.get("/readyz")
+        assert not_started.status_code == 503 and not_started.json()["ready"] is False
+        early = await client.get("/v1/search", params={"q": "graphs"})
+        assert early.status_code == 503 and early.json()["error"]["type"] == "not_ready"
+        assert early.headers["retry-after"]
+        async with app.router.lifespan_context(app):
+            await app.state.service.wait_ready(60)
+            ready = (await client.get("/readyz")).json()
+            assert ready["ready"] and ready["papers"] == 2
+            by_arxiv = (await client.get("/v1/papers/arXiv:2103.01234")).json()
+            assert by_arxiv["title"] == "Graph Neural Networks for Molecules"
+
+
+async def test_failed_start_is_reported(tmp_path, embedder) -> None:
+    settings = Settings(data_dir=tmp_path / "data", collection="mismatch", llm="none")
+    ingest_paths(settings, [corpus(tmp_path / "c.jsonl")], embedder=embedder)
+    wrong = settings.model_copy(update={"embedder": "openai", "openai_api_key": "sk-x"})
+    app = create_app(wrong)
+    async with client_for(app) as client, app.router.lifespan_context(app):
+        with pytest.raises(RuntimeError, match="embedder"):
+            await app.state.service.wait_ready(60)
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and "rag ingest --rebuild" in ready.json()["error"]
+        search = await client.get("/v1/search", params={"q": "graphs"})
+        assert "failed to start" in search.json()["error"]["message"]
+
+
+@pytest.mark.slow
+def test_rag_serve_end_to_end(tmp_path) -> None:
+    """The real command on a real port: first-start ingest, SSE arriving in pieces, the
+    openai client streaming, and the access log in JSON with request ids."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(tmp_path / "data"),
+        "RAG_CORPUS": str(corpus(tmp_path / "c.jsonl")),
+        "RAG_LLM": "none",
+        "RAG_API_KEYS": "secret",
+        "RAG_GATE_MIN_KEYWORD": "0",  # BM25 scores of a 2-paper corpus are tiny
+        "RAG_GATE_MIN_DENSE": "0",
+    }
+    rag = Path(sys.executable).with_name("rag")
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [str(rag), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+        else:
+            pytest.fail("the service never became ready:\n" + (tmp_path / "serve.log").read_text())
+        auth = {"Authorization": "Bearer secret"}
+        body = {"messages": [{"role": "user", "content": "How does WaveDiff generate audio?"}]}
+        with httpx.stream(
+            "POST", f"{base}/v1/chat", json={**body, "stream": True}, headers=auth
+        ) as response:
+            kinds = [line[7:] for line in response.iter_lines() if line.startswith("event: ")]
+        assert kinds[-1] == "done" and kinds.count("delta") >= 2
+        client = openai.OpenAI(api_key="secret", base_url=f"{base}/v1")
+        stream = client.chat.completions.create(
+            model="paper-rag", messages=body["messages"], stream=True
+        )
+        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+        assert "WaveDiff" in text and "**Sources**" in text
+    finally:
+        server.terminate()
+        server.wait(30)
+        log.close()
+    lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines()]
+    access = [line for line in lines if line["logger"] == "api.access"]
+    assert any(line["route"] == "/v1/chat" and line["status"] == 200 for line in access)
+    assert all(line["request_id"] != "-" for line in access)
+    assert any("ingesting" in line["message"] for line in lines)
