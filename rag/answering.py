@@ -197,13 +197,20 @@ class Answerer:
         quotes: dict[int, str] | None = None,
     ) -> list[Citation]:
         claims = citing_sentences(text)
+        quotes = quotes or {}
+        to_quote = {claims.get(n, text) for n in range(1, len(order) + 1) if n not in quotes}
+        claim_vectors = dict(
+            zip(to_quote, self.retriever.embedder.embed(list(to_quote)), strict=True)
+        )
+
+        def support(claim: str, sentences: list[str]) -> np.ndarray:
+            return self.retriever.sentence_support(claim, sentences, claim_vectors[claim])
+
         citations = []
         for n, source in enumerate(order, 1):
             result = results[source - 1]
             paper = self.retriever.papers[result.paper_id]
-            quote = (quotes or {}).get(n) or best_quote(
-                paper.abstract, claims.get(n, text), self.retriever.sentence_support
-            ).text
+            quote = quotes.get(n) or best_quote(paper.abstract, claims.get(n, text), support).text
             citations.append(
                 Citation(
                     n=n,
