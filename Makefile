@@ -16,9 +16,8 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-run: install  ## ingest the bundled corpus (incremental) and run an example search
-	$(BIN)/rag ingest
-	$(BIN)/rag search "relevance filtering for embedding-based retrieval" -k 5
+run: install  ## the HTTP service on 127.0.0.1:8000 (ingests the bundled corpus on first start)
+	$(BIN)/rag serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -29,3 +28,4 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/ingest_search.py
+	$(BIN)/python bench/api.py
