@@ -6,6 +6,8 @@ the dense index: the retriever rebuilds it whenever the store's generation chang
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
+
 import bm25s
 import numpy as np
 import Stemmer
@@ -41,10 +43,11 @@ class KeywordIndex:
             return np.zeros(self._size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
 
-    def overlap(self, query_terms: set[int], text: str) -> float:
-        """IDF-weighted share of the query's terms found in `text` (for snippets and quotes)."""
+    def overlap(self, query_terms: set[int], text_terms: AbstractSet[int]) -> float:
+        """IDF-weighted share of the query's terms found among a text's terms (`terms()`),
+        for snippets and quotes."""
         if not query_terms:
             return 0.0
-        found = query_terms & set(self.terms(text))
+        found = query_terms & text_terms
         total = sum(self._idf[t] for t in query_terms)
         return float(sum(self._idf[t] for t in found) / total) if total else 0.0

@@ -114,6 +114,31 @@ class _Snapshot:
         self.papers: dict[str, Paper] = {pid: p for pid, (p, _) in store.load_records().items()}
         self.keyword = KeywordIndex([c.text for c in self.chunks])
         self.date_keys = np.asarray([c.date_key for c in self.chunks], dtype=np.int64)
+        self._regions: dict[str, list[str]] = {}
+        self._terms: dict[str, frozenset[int]] = {}
+
+    # Memoised per snapshot (bounded by the corpus): tokenising sentences again for every
+    # snippet and quote cost more than the rest of a search. Races only recompute.
+
+    def region_sentences(self, paper: Paper, chunk_id: str) -> list[str]:
+        """The sentences of a chunk's span of the abstract (the whole abstract if unknown)."""
+        sentences = self._regions.get(chunk_id)
+        if sentences is None:
+            position = self.position.get(chunk_id)
+            start, end = (0, len(paper.abstract))
+            if position is not None:
+                start, end = self.chunks[position].start, self.chunks[position].end
+            region = paper.abstract[start:end]
+            sentences = [region[s.start : s.end] for s in split_sentences(region)] or [region]
+            self._regions[chunk_id] = sentences
+        return sentences
+
+    def sentence_terms(self, sentence: str) -> frozenset[int]:
+        """Vocabulary ids of an abstract sentence."""
+        terms = self._terms.get(sentence)
+        if terms is None:
+            terms = self._terms[sentence] = frozenset(self.keyword.terms(sentence))
+        return terms
 
 
 class Retriever:
@@ -146,11 +171,13 @@ class Retriever:
 
     # -- per-retriever paper rankings --------------------------------------------------
 
-    def _dense(self, query: str, where: dict[str, object] | None) -> dict[str, tuple[float, str]]:
+    def _dense(
+        self, query: str, depth: int, where: dict[str, object] | None
+    ) -> dict[str, tuple[float, str]]:
         """paper id -> (best cosine similarity, chunk id), best first."""
         vector = self.embedder.embed([query])[0]
         best: dict[str, tuple[float, str]] = {}
-        for chunk_id, similarity in self.store.query(vector, DENSE_DEPTH, where):
+        for chunk_id, similarity in self.store.query(vector, depth, where):
             paper_id = chunk_id.split("::", 1)[0]
             if paper_id not in best:
                 best[paper_id] = (similarity, chunk_id)
@@ -189,7 +216,8 @@ class Retriever:
         """The `k` most relevant papers for `query`, best first."""
         validate_query(query, k, since, until)
         snap = self.snapshot()
-        dense = self._dense(query, _date_where(since, until)) if mode != "keyword" else {}
+        depth = min(DENSE_DEPTH, len(snap.chunks))
+        dense = self._dense(query, depth, _date_where(since, until)) if mode != "keyword" else {}
         keyword = self._keyword(snap, query, since, until) if mode != "dense" else {}
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)
@@ -227,9 +255,11 @@ class Retriever:
         if claim_vector is None:
             claim_vector = self.embedder.embed([claim])[0]
         cosine = vectors @ claim_vector
-        keyword = self.snapshot().keyword
-        terms = set(keyword.terms(claim))
-        overlap = np.asarray([keyword.overlap(terms, s) for s in sentences])
+        snap = self.snapshot()
+        terms = set(snap.keyword.terms(claim))
+        overlap = np.asarray(
+            [snap.keyword.overlap(terms, snap.sentence_terms(s)) for s in sentences]
+        )
         return np.asarray(cosine + overlap, dtype=np.float64)
 
     def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
@@ -256,13 +286,8 @@ class Retriever:
     def _snippet(snap: _Snapshot, paper: Paper, chunk_id: str, terms: set[int]) -> str:
         """The sentence of the best chunk that shares most query terms (plus the next one
         while it fits), so the snippet shows why the paper matched."""
-        position = snap.position.get(chunk_id)
-        start, end = (0, len(paper.abstract))
-        if position is not None:
-            start, end = snap.chunks[position].start, snap.chunks[position].end
-        region = paper.abstract[start:end]
-        sentences = [region[s.start : s.end] for s in split_sentences(region)] or [region]
-        scores = [snap.keyword.overlap(terms, s) for s in sentences]
+        sentences = snap.region_sentences(paper, chunk_id)
+        scores = [snap.keyword.overlap(terms, snap.sentence_terms(s)) for s in sentences]
         best = int(np.argmax(scores))
         snippet = sentences[best]
         for following in sentences[best + 1 :]:

@@ -246,12 +246,12 @@ class PaperStore:
     def query(
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None
     ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `n` nearest chunks."""
-        count = self.chunks.count()
-        if count == 0:
+        """(chunk id, cosine similarity) of the `n` nearest chunks (`n` at most the number
+        of chunks: the caller knows it from its snapshot)."""
+        if n <= 0:
             return []
         got = self.chunks.query(
-            query_embeddings=[vector], n_results=min(n, count), where=where, include=["distances"]
+            query_embeddings=[vector], n_results=n, where=where, include=["distances"]
         )
         return [
             (cid, 1.0 - float(d))
