@@ -10,7 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request, Response
 
 from api import guards
 from api.errors import install_error_handlers
@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if not settings.slack_enabled:
+            log.info("Slack is off (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET to enable it)")
         if settings.api_keys:
             log.info("API keys required on /v1 (%d configured)", len(settings.api_keys))
         else:
@@ -62,4 +64,20 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     for module in (chat, completions, papers):
         app.include_router(module.router, dependencies=v1)
     app.include_router(health.router)
+    if settings.slack_enabled:
+        mount_slack(app, service)
     return app
+
+
+def mount_slack(app: FastAPI, service: Service) -> None:
+    """POST /slack/events for events, slash commands and interactivity (kept out of the
+    OpenAPI schema: Slack, not API clients, calls it, and it is guarded by signatures)."""
+    from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+
+    from api.slack.bot import create_slack_app
+
+    handler = AsyncSlackRequestHandler(create_slack_app(service))
+
+    @app.post("/slack/events", include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        return await handler.handle(request)

@@ -12,8 +12,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SlackWorkspace(BaseModel):
+    """Slack behaviour for one workspace (team)."""
+
+    channels: list[str] = Field(default_factory=list)
+    """Channel ids the bot answers in; empty = every channel it is invited to. DMs always."""
+    ask_visibility: Literal["in_channel", "ephemeral"] = "in_channel"
+    """Who sees `/ask` answers: the whole channel, or only the asker."""
 
 
 def _default_data_dir() -> Path:
@@ -90,12 +99,44 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 
-    @field_validator("corpus", "api_keys", mode="before")
+    # -- Slack (mounted in the service at /slack/events when both secrets are set) ----
+    slack_bot_token: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "RAG_SLACK_BOT_TOKEN"),
+    )
+    slack_signing_secret: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "RAG_SLACK_SIGNING_SECRET"),
+    )
+    slack_api_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_API_URL", "RAG_SLACK_API_URL")
+    )
+    """Slack Web API base URL (default https://slack.com/api/); tests point it at a fake."""
+    slack_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Comma-separated channel ids the bot answers in, for every workspace (empty = all)."""
+    slack_ask_visibility: Literal["in_channel", "ephemeral"] = "in_channel"
+    slack_workspaces: dict[str, SlackWorkspace] = Field(default_factory=dict)
+    """JSON object: team id -> {"channels": [...], "ask_visibility": ...}, overriding the
+    two settings above for that workspace."""
+
+    @field_validator("corpus", "api_keys", "slack_channels", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    def slack_workspace(self, team_id: str | None) -> SlackWorkspace:
+        default = SlackWorkspace(
+            channels=self.slack_channels, ask_visibility=self.slack_ask_visibility
+        )
+        return self.slack_workspaces.get(team_id or "", default)
 
     @property
     def llm_enabled(self) -> bool:
