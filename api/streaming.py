@@ -7,12 +7,29 @@ status; only a failure after text went out has to travel inside the stream.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import date
 
+from fastapi import Request
+
+from api.errors import classify
 from api.observability import Metrics
 from api.service import Ready
 from rag.answering import LLM_FALLBACK, Answer, Message
+
+PING_SECONDS = 15
+"""SSE keep-alive comment interval, so proxies do not cut a stream waiting on the LLM."""
+log = logging.getLogger("api.streaming")
+
+
+def stream_error(request: Request, exc: Exception) -> dict[str, str]:
+    """An SSE `error` event with the same type and message as the HTTP error would have."""
+    _, detail = classify(exc)
+    request.app.state.metrics.errors.labels(detail.type).inc()
+    log.warning("stream failed: %s: %s", detail.type, detail.message)
+    return {"event": "error", "data": json.dumps({"error": detail.model_dump(exclude_none=True)})}
 
 
 def record_answer(metrics: Metrics, answer: Answer) -> None:

@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse
 
 from api import guards
-from api.errors import ERROR_RESPONSES, classify
+from api.errors import ERROR_RESPONSES
 from api.schemas import ChatRequest
 from api.service import Ready
-from api.streaming import answer_stream, final_answer
+from api.streaming import PING_SECONDS, answer_stream, final_answer, stream_error
 from rag.answering import Answer, Message
 
 router = APIRouter(prefix="/v1")
-log = logging.getLogger("api.chat")
-PING_SECONDS = 15
 STREAM_DOC = (
     "With `stream: true` the response is `text/event-stream`: `event: delta` events with "
     '`{"text": ...}`, then one `event: done` carrying the full Answer. A failure after '
     'text was sent arrives as `event: error` with `{"error": {"type", "message"}}`.'
 )
-
-
-def stream_error(request: Request, exc: Exception) -> dict[str, str]:
-    """An SSE `error` event with the same type and message as the HTTP error would have."""
-    _, detail = classify(exc)
-    request.app.state.metrics.errors.labels(detail.type).inc()
-    log.warning("stream failed: %s: %s", detail.type, detail.message)
-    return {"event": "error", "data": json.dumps({"error": detail.model_dump(exclude_none=True)})}
 
 
 @router.post(

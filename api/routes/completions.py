@@ -18,7 +18,6 @@ from sse_starlette import EventSourceResponse
 
 from api import guards
 from api.errors import ERROR_RESPONSES, ApiError
-from api.routes.chat import PING_SECONDS, stream_error
 from api.schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -28,7 +27,7 @@ from api.schemas import (
     ModelList,
 )
 from api.service import Ready
-from api.streaming import answer_stream, final_answer
+from api.streaming import PING_SECONDS, answer_stream, final_answer, stream_error
 from rag.answering import Answer, Citation, Message
 
 MODEL_ID = "paper-rag"
