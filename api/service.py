@@ -20,7 +20,7 @@ from api.observability import Metrics
 from rag.answering import Answerer
 from rag.config import Settings
 from rag.corpus import Corpus
-from rag.embeddings import Embedder, make_embedder
+from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.errors import RagError
 from rag.index import Index, ingest_paths
 from rag.llm import ChatLLM
@@ -112,6 +112,8 @@ class Service:
                 report.chunks_embedded,
                 report.seconds,
             )
+        if isinstance(embedder, LocalEmbedder):
+            embedder.use_threads(settings.serve_torch_threads)
         embedder.embed(["warm-up"])  # load the model now, not on the first request
         retriever = index.retriever()
         retriever.snapshot()  # build BM25 now, not on the first request

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=20000, ge=10)
     """One history message (long assistant answers are sent back as history)."""
     max_chat_k: int = Field(default=20, ge=1, le=50)
+    serve_torch_threads: int = Field(default=1, ge=1, le=256)
+    """Torch threads per embedding call once the service is serving (ingest uses all)."""
     log_format: Literal["json", "text"] = "json"
     log_level: str = "INFO"
 

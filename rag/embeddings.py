@@ -72,6 +72,16 @@ class LocalEmbedder(_WordPieceCounter):
 
         return SentenceTransformer(str(get_model_path()), device="cpu")
 
+    @staticmethod
+    def use_threads(threads: int) -> None:
+        """Torch threads per embedding call. Ingest wants every core for big batches; a
+        server embedding one query at a time does better with one (measured with
+        `bench/api.py`: fewer thread hand-offs, and concurrent requests keep the other
+        cores busy with their own work)."""
+        import torch
+
+        torch.set_num_threads(threads)
+
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)

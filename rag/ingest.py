@@ -20,9 +20,10 @@ from rag.formats import Skipped
 from rag.papers import Paper, merge_papers, normalize_title
 from rag.store import PaperStore, date_key
 
-BATCH_CHUNKS = 512
-"""Chunks embedded and written per step: big enough for efficient encoding, small
-enough that an interrupted ingest loses little work."""
+BATCH_CHUNKS = 128
+"""Chunks embedded and written per step: big enough for efficient encoding (two model
+batches), small enough that an interrupted ingest loses little work and progress (the
+CLI bar, the service's log) moves every few seconds."""
 
 Progress = Callable[[int, int], None]
 """Called with (papers done, chunks done) after each batch."""
