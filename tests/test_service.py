@@ -31,6 +31,11 @@ def corpus(path: Path) -> Path:
                 "abstract": make_abstract("molecular property prediction with graphs", "MolGNN"),
             },
             {
+                "title": "Dualities in String Theory",
+                "arxiv_id": "hep-th/9901001",
+                "abstract": make_abstract("string dualities", "StringDual"),
+            },
+            {
                 "title": "Diffusion Models for Audio Synthesis",
                 "date": "2024-01-20",
                 "abstract": make_abstract("audio generation with diffusion", "WaveDiff"),
@@ -61,9 +66,11 @@ async def test_first_start_ingests_then_serves(tmp_path, embedder) -> None:
         async with app.router.lifespan_context(app):
             await app.state.service.wait_ready(60)
             ready = (await client.get("/readyz")).json()
-            assert ready["ready"] and ready["papers"] == 2
+            assert ready["ready"] and ready["papers"] == 3
             by_arxiv = (await client.get("/v1/papers/arXiv:2103.01234")).json()
             assert by_arxiv["title"] == "Graph Neural Networks for Molecules"
+            old_style = (await client.get("/v1/papers/hep-th/9901001")).json()
+            assert old_style["title"] == "Dualities in String Theory"
 
 
 async def test_failed_start_is_reported(tmp_path, embedder) -> None:

@@ -29,7 +29,10 @@ router = APIRouter(prefix="/v1")
 )
 async def search(
     request: Request,
-    q: Annotated[str, Query(min_length=1, description="What to look for.")],
+    q: Annotated[
+        str,
+        Query(min_length=1, description="What to look for.", examples=["named entity recognition"]),
+    ],
     k: Annotated[int, Query(ge=K_MIN, le=K_MAX)] = 10,
     since: dt.date | None = None,
     until: dt.date | None = None,
@@ -42,12 +45,13 @@ async def search(
 
 
 @router.get(
-    "/papers/{paper_id}",
+    "/papers/{paper_id:path}",
     response_model=Paper,
     responses=ERROR_RESPONSES,
     summary="One paper's record",
 )
 async def paper(paper_id: str, ready: Ready = Depends(guards.ready)) -> Paper:
+    """By paper id or arXiv id; old-style arXiv ids contain a slash (`hep-th/9901001`)."""
     papers = await asyncio.to_thread(lambda: ready.retriever.papers)
     if paper_id in papers:
         return papers[paper_id]
@@ -67,7 +71,9 @@ async def paper(paper_id: str, ready: Ready = Depends(guards.ready)) -> Paper:
 )
 async def papers_by_title(
     request: Request,
-    title: Annotated[str, Query(min_length=1, description="A title, or part of one.")],
+    title: Annotated[
+        str, Query(min_length=1, description="A title, or part of one.", examples=["MobileOne"])
+    ],
     limit: Annotated[int, Query(ge=1, le=20)] = 5,
     ready: Ready = Depends(guards.ready),
 ) -> TitleLookup:
