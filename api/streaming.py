@@ -66,12 +66,3 @@ async def answer_stream(
                 return
 
     return rest()
-
-
-async def final_answer(items: AsyncIterator[str | Answer]) -> Answer:
-    answer: Answer | None = None
-    async for item in items:
-        if isinstance(item, Answer):
-            answer = item
-    assert answer is not None, "an answer stream always ends with its Answer"
-    return answer

@@ -360,9 +360,14 @@ class Answerer:
         since: date | None = None,
         until: date | None = None,
     ) -> Answer:
-        final: Answer | None = None
-        async for item in self.stream(question, history, k, since, until, llm_stream=False):
-            if isinstance(item, Answer):
-                final = item
-        assert final is not None
-        return final
+        return await final_answer(self.stream(question, history, k, since, until, llm_stream=False))
+
+
+async def final_answer(items: AsyncIterator[str | Answer]) -> Answer:
+    """The `Answer` that ends an answer stream (the text deltas are dropped)."""
+    answer: Answer | None = None
+    async for item in items:
+        if isinstance(item, Answer):
+            answer = item
+    assert answer is not None, "an answer stream always ends with its Answer"
+    return answer

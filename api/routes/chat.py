@@ -12,8 +12,8 @@ from api import guards
 from api.errors import ERROR_RESPONSES
 from api.schemas import ChatRequest
 from api.service import Ready
-from api.streaming import PING_SECONDS, answer_stream, final_answer, stream_error
-from rag.answering import Answer, Message
+from api.streaming import PING_SECONDS, answer_stream, stream_error
+from rag.answering import Answer, Message, final_answer
 
 router = APIRouter(prefix="/v1")
 STREAM_DOC = (

@@ -27,8 +27,8 @@ from api.schemas import (
     ModelList,
 )
 from api.service import Ready
-from api.streaming import PING_SECONDS, answer_stream, final_answer, stream_error
-from rag.answering import Answer, Citation, Message
+from api.streaming import PING_SECONDS, answer_stream, stream_error
+from rag.answering import Answer, Citation, Message, final_answer
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())

@@ -35,8 +35,8 @@ from api.slack.messages import (
     paper_card,
     strip_mentions,
 )
-from api.streaming import answer_stream, final_answer
-from rag.answering import Message
+from api.streaming import answer_stream
+from rag.answering import Message, final_answer
 from rag.cite import find_support
 from rag.errors import NotFoundError, RagError
 from rag.llm import LLMError
