@@ -55,7 +55,15 @@ class SearchHit(BaseModel):
     rank: int
     paper_id: str
     title: str
-    score: float
+    score: float = Field(
+        description="Rank-relative fused score (0-1) that orders this query's results; "
+        "1.0 is the top of this list, not a sign that it is relevant."
+    )
+    relevance: float = Field(
+        description="Calibrated relevance, comparable across queries and corpora: term "
+        "coverage plus dense similarity above the index's background. >= 0.5: good enough "
+        "to answer from and cite; < 0.4: most likely off-topic."
+    )
     date: dt.date | None
     snippet: str
 

@@ -23,6 +23,7 @@ from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.llm import ChatLLM, LLMError
 from rag.prompts import Prompts, load_prompts
+from rag.relevance import is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
 
 SENTINEL = "INSUFFICIENT_EVIDENCE"
@@ -41,6 +42,11 @@ QUANTITY_BONUS = 0.3
 EXTRACTIVE_TOP_SENTENCES = 3
 LLM_FALLBACK = "LLM unavailable"
 """Start of the warning on an answer composed extractively because the LLM failed."""
+CLOSEST_PAPERS = 5
+"""Papers listed with an abstention, so the user can follow one up."""
+SENTENCE_SHARE = 0.75
+"""An extractive answer quotes a sentence only when it supports the question at least
+this share as well as the best sentence does (the first one always)."""
 HISTORY_TURNS = 6
 HISTORY_CHARS = 1000
 _FOLLOW_UP = re.compile(
@@ -82,17 +88,12 @@ class Message(BaseModel):
     content: str
 
 
-def is_relevant(top: SearchResult, settings: Settings) -> bool:
-    """Pre-LLM gate: does the best paper plausibly answer the question at all?
-
-    Calibrated on the sample corpus (`rag eval answers`): papers that answer a question
-    share its rarer terms (BM25) and its meaning (cosine); off-topic questions miss one.
-    """
-    if top.keyword_score < settings.gate_min_keyword:
-        return False
-    return top.dense_score >= settings.gate_min_dense or (
-        top.keyword_score >= settings.gate_strong_keyword
-    )
+def abstention_text(results: list[SearchResult]) -> str:
+    """What the user reads when the papers do not answer: that, and where to look next."""
+    if not results:
+        return NOT_COVERED
+    closest = "\n".join(f"- {r.title} (`{r.paper_id}`)" for r in results[:CLOSEST_PAPERS])
+    return f"{NOT_COVERED} The closest papers are:\n{closest}"
 
 
 def condense_rule(question: str, history: list[Message]) -> str:
@@ -162,7 +163,7 @@ class Answerer:
     ) -> Answer:
         return Answer(
             question=question,
-            answer=NOT_COVERED,
+            answer=abstention_text(results),
             abstained=True,
             related=self._related(results, set()),
             mode=mode,
@@ -228,11 +229,15 @@ class Answerer:
     def _extractive(
         self, question: str, results: list[SearchResult]
     ) -> tuple[str, list[int], dict[int, str]]:
-        """Best sentences of the top papers, each cited; 3 from the best paper, 1 from the
-        next two when they are nearly as relevant; in paper order, then abstract order."""
+        """Best sentences of the top papers, each cited: up to 3 from the best paper, 1
+        from each of the next two. Only papers relevant enough to cite (`is_citable`)
+        and sentences supporting the question nearly as well as the best one
+        (`SENTENCE_SHARE`) are used, so nothing off-topic pads the answer."""
         picks: list[tuple[int, int, str]] = []  # (source number, sentence start, sentence)
         top_score: float | None = None
         for source, result in enumerate(results[:3], 1):
+            if not is_citable(result.relevance):
+                continue
             abstract = self.retriever.papers[result.paper_id].abstract
             spans = split_sentences(abstract)
             sentences = [abstract[s.start : s.end] for s in spans]
@@ -243,9 +248,9 @@ class Answerer:
                 )
             ranked = np.argsort(-scores)
             top_score = float(scores[ranked[0]]) if top_score is None else top_score
-            if source > 1 and scores[ranked[0]] < 0.75 * top_score:
-                continue
-            for index in sorted(ranked[: EXTRACTIVE_TOP_SENTENCES if source == 1 else 1]):
+            wanted = EXTRACTIVE_TOP_SENTENCES if not picks else 1
+            chosen = [i for i in ranked[:wanted] if scores[i] >= SENTENCE_SHARE * top_score]
+            for index in sorted(chosen):
                 picks.append((source, spans[index].start, sentences[index]))
         order: list[int] = []
         quotes: dict[int, str] = {}
@@ -298,18 +303,21 @@ class Answerer:
         )
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
-        if not results or not is_relevant(results[0], self.settings):
-            yield NOT_COVERED
+        gate = is_on_topic if self.llm is not None else is_citable
+        if not results or not gate(results[0].relevance):
+            yield abstention_text(results)
             yield self._abstention(question, results, mode, model)
             return
 
         warnings: list[str] = []
         if self.llm is not None:
-            rewriter = CitationRewriter(len(results))
+            # Only sources that are on topic reach the LLM: it cannot cite the others.
+            sources = [r for r in results if is_on_topic(r.relevance)]
+            rewriter = CitationRewriter(len(sources))
             parts: list[str] = []
             head, decided, abstain = "", False, False
             try:
-                messages = await asyncio.to_thread(self._messages, standalone, results)
+                messages = await asyncio.to_thread(self._messages, standalone, sources)
                 async for delta in self._llm_text(messages, llm_stream):
                     if not decided:  # hold text while it could still be the sentinel
                         head += delta
@@ -331,7 +339,7 @@ class Answerer:
                 )
             else:
                 if abstain:
-                    yield NOT_COVERED
+                    yield abstention_text(results)
                     yield self._abstention(question, results, "llm", model)
                     return
                 parts.append(rewriter.feed(head) + rewriter.flush())
@@ -340,13 +348,18 @@ class Answerer:
                 text = "".join(parts)
                 if not text.strip():
                     raise LLMError("bad_response", "the LLM returned an empty answer")
-                citations = await asyncio.to_thread(self._citations, text, rewriter.order, results)
+                citations = await asyncio.to_thread(self._citations, text, rewriter.order, sources)
                 if not citations:
                     warnings.append("the LLM answer cites no source; treat it with care")
                 yield self._cited(question, text, citations, results, "llm", model, warnings)
                 return
 
         text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
+        if not order:  # an LLM fallback for a question no paper answers well enough
+            yield abstention_text(results)
+            answer = self._abstention(question, results, "extractive", None)
+            yield answer.model_copy(update={"warnings": warnings})
+            return
         for line in text.splitlines(keepends=True):
             yield line
         citations = await asyncio.to_thread(self._citations, text, order, results, quotes)

@@ -6,19 +6,23 @@ import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rag.config import get_settings
+from rag.config import Settings, get_settings
 from rag.corpus import Corpus
 from rag.errors import NotFoundError, RagError
 from rag.formats import FORMATS
 from rag.index import Index, ingest_paths
 from rag.ingest import IngestReport
+
+if TYPE_CHECKING:
+    from rag.evaluation import AnswerScores, Question, Rate
+    from rag.retrieval import Retriever
 
 app = typer.Typer(
     help="paper-rag: cited answers over research-paper abstracts.",
@@ -237,7 +241,10 @@ def stats() -> None:
         index = Index.open(settings)
     except RagError as exc:
         raise _fail(exc) from None
+    from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
+
     size = index.store.size_on_disk(settings)
+    background = DenseBackground.measure(*index.store.sample_vectors(BACKGROUND_SAMPLE))
     table = Table(show_header=False)
     for label, value in (
         ("papers", index.store.records.count()),
@@ -246,6 +253,12 @@ def stats() -> None:
         ("store", settings.chroma_url or str(settings.chroma_dir)),
         ("size on disk", f"{size / 1e6:.1f} MB" if size is not None else "(server)"),
         ("collections", f"{index.store.chunks_name}, {index.store.records_name}"),
+        (
+            "dense background",
+            f"cosine {background.mean:.3f} ± {background.std:.3f} between chunks of "
+            f"different papers ({background.sample} sampled); relevance counts similarity "
+            "above it",
+        ),
     ):
         table.add_row(label, str(value))
     console.print(table)
@@ -314,9 +327,8 @@ def ask(
             soft_wrap=True,
         )
         console.print(f"    “{citation.quote}”", style="dim", highlight=False, soft_wrap=True)
-    if answer.related:
-        label = "Closest papers:" if answer.abstained else "Related:"
-        console.print(label, style="bold")
+    if answer.related and not answer.abstained:  # an abstention lists them in its text
+        console.print("Related:", style="bold")
         for item in answer.related:
             console.print(
                 f"  • {item.title} [dim]{item.paper_id}[/]", highlight=False, soft_wrap=True
@@ -334,7 +346,7 @@ def cite(
 
     retriever = _open_retriever()
     try:
-        result = find_support(retriever, get_settings(), text, k=k)
+        result = find_support(retriever, text, k=k)
     except RagError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -374,51 +386,96 @@ def serve(
     )
 
 
-def _rate(part: int, total: int) -> str:
-    return f"{part / total if total else 0:.1%} ({part}/{total})"
+def _rate(rate: Rate) -> str:
+    return f"{rate.value:.1%} ({rate.hits}/{rate.total})" if rate.total else "-"
 
 
-@eval_app.command("answers")
-def eval_answers(questions: Path) -> None:
-    """Abstention on `none`, false abstention on the rest, and answer_facts found (fact),
-    for extractive mode and for LLM mode (its pre-LLM gate only when no LLM is configured)."""
-    import asyncio
-
-    from rag.evaluation import evaluate_answers, evaluate_gate, load_questions
-
-    settings = get_settings()
-    try:
-        items = load_questions(questions)
-        extractive = _answerer(settings.model_copy(update={"llm": "none"}))
-        rows = [("extractive", asyncio.run(evaluate_answers(extractive, items)), True)]
-        if settings.llm_enabled:
-            rows.append(
-                (
-                    f"llm ({settings.llm_model})",
-                    asyncio.run(evaluate_answers(_answerer(settings), items)),
-                    True,
-                )
-            )
-        else:
-            rows.append(
-                (
-                    "llm: pre-LLM gate only (no LLM configured)",
-                    evaluate_gate(extractive.retriever, settings, items),
-                    False,
-                )
-            )
-    except RagError as exc:
-        raise _fail(exc) from None
-    table = Table(title=f"Answers on {questions.name}")
-    for column in ("mode", "abstained on none", "false abstention", "answer_facts on fact"):
+def _answers_table(title: str, rows: list[tuple[str, AnswerScores, bool]]) -> Table:
+    table = Table(title=title)
+    columns = ("mode", "abstained: off-topic", "abstained: near-miss", "false abstention")
+    for column in (*columns, "answer_facts on fact"):
         table.add_column(column, justify="left" if column == "mode" else "right")
     for label, scores, has_facts in rows:
         table.add_row(
             label,
-            _rate(scores.none_abstained, scores.none_total),
-            _rate(scores.false_abstained, scores.answerable_total),
-            f"{scores.fact_rate:.2f}" if has_facts else "-",
+            _rate(scores.off_topic),
+            _rate(scores.near_miss),
+            _rate(scores.false_abstention),
+            f"{scores.fact_rate:.2f}" if has_facts and scores.fact_coverage else "-",
         )
+    return table
+
+
+def _answer_rows(
+    settings: Settings, retriever: Retriever, items: list[Question]
+) -> list[tuple[str, AnswerScores, bool]]:
+    """Extractive mode, then LLM mode (or only its pre-LLM gate when no LLM is set)."""
+    import asyncio
+
+    from rag.answering import Answerer
+    from rag.evaluation import evaluate_answers, evaluate_gate
+
+    extractive = Answerer(retriever, settings.model_copy(update={"llm": "none"}))
+    rows = [("extractive", asyncio.run(evaluate_answers(extractive, items)), True)]
+    if settings.llm_enabled:
+        scores = asyncio.run(evaluate_answers(Answerer(retriever, settings), items))
+        rows.append((f"llm ({settings.llm_model})", scores, True))
+    else:
+        gate = evaluate_gate(retriever, items, settings.answer_k)
+        rows.append(("llm: pre-LLM gate only (no LLM configured)", gate, False))
+    return rows
+
+
+@eval_app.command("answers")
+def eval_answers(
+    questions: Annotated[list[Path], typer.Argument(help="Question files (JSONL).")],
+    scifact: Annotated[
+        Path | None,
+        typer.Option(
+            help="SciFact folder (BEIR layout + claims_train.jsonl): also evaluate on it, "
+            "with the off-topic questions of QUESTIONS."
+        ),
+    ] = None,
+) -> None:
+    """Abstention on off-topic and near-miss questions, false abstention on answerable
+    ones and answer_facts found, for extractive and LLM mode; with --scifact the same on
+    SciFact (held-out split) plus citation lookup."""
+    from rag.evaluation import load_questions
+
+    settings = get_settings()
+    try:
+        retriever = _open_retriever()
+        items: list[Question] = []
+        for path in questions:
+            loaded = load_questions(path)
+            items += loaded
+            rows = _answer_rows(settings, retriever, loaded)
+            console.print(_answers_table(f"Answers on the index in use: {path.name}", rows))
+        if scifact is not None:
+            _eval_scifact(settings, scifact, items)
+    except RagError as exc:
+        raise _fail(exc) from None
+
+
+def _eval_scifact(settings: Settings, folder: Path, items: list[Question]) -> None:
+    from rag import scifact as sf
+
+    split = sf.Split.make(sf.load_claims(folder))
+    err.print(
+        f"SciFact: {len(split.claims)} claims with evidence, {len(split.held_out)} held out "
+        f"with {len(split.dropped)} gold abstracts; indexing under "
+        f"{settings.data_dir / 'eval'} (first run: about 8 minutes on 2 cores)"
+    )
+    eval_settings = sf.build_index(folder, split, settings)
+    retriever = Index.open(eval_settings).retriever()
+    questions = sf.questions(split, items)
+    rows = _answer_rows(eval_settings, retriever, questions)
+    console.print(_answers_table("Answers on SciFact (training claims, held-out split)", rows))
+    cite = sf.evaluate_cite(folder, split, retriever)
+    table = Table(title="Citation lookup on SciFact (training claims)")
+    for column in ("gold abstract first", "rationale sentence quoted", "near-miss: no match"):
+        table.add_column(column, justify="right")
+    table.add_row(_rate(cite.gold_first), _rate(cite.rationale), _rate(cite.unsupported_empty))
     console.print(table)
 
 

@@ -74,15 +74,6 @@ class Settings(BaseSettings):
     prompts_dir: Path = Path(__file__).resolve().parents[1] / "prompts"
     answer_k: int = Field(default=5, ge=1, le=50)
     """Papers given to the answer step as sources."""
-    gate_min_keyword: float = 5.3
-    """Pre-LLM relevance gate: the top paper's BM25 score must reach this..."""
-    gate_min_dense: float = 0.40
-    """...and its cosine similarity this, unless BM25 alone reaches `gate_strong_keyword`."""
-    gate_strong_keyword: float = 9.0
-    cite_min_support: float = 0.8
-    """Citation lookup: least support (cosine + rare-term share, 0-2) of a paper's best
-    sentence for the looked-up text."""
-
     # -- HTTP service (`rag serve`) ---------------------------------------------------
     corpus: Annotated[list[Path], NoDecode] = Field(default_factory=list)
     """Comma-separated corpus files/folders the service ingests on a first start with an

@@ -13,10 +13,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.answering import Answerer, is_relevant
-from rag.config import Settings
+from rag.answering import Answerer
 from rag.errors import CorpusError
 from rag.papers import normalize_title
+from rag.relevance import is_on_topic
 from rag.retrieval import Mode, Retriever
 
 CUTOFFS = (1, 5, 10)
@@ -29,6 +29,9 @@ class Question:
     question: str
     gold_titles: list[str]
     answer_facts: list[str]
+    difficulty: str = "easy"
+    """For unanswerable (`none`) questions: `easy` = off-topic, `hard` = near-miss (names
+    something in the corpus but asks what no abstract states)."""
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -49,6 +52,7 @@ def load_questions(path: Path) -> list[Question]:
                     str(obj["question"]),
                     list(obj.get("gold_titles", [])),
                     list(obj.get("answer_facts", [])),
+                    str(obj.get("difficulty", "easy")),
                 )
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
@@ -107,20 +111,35 @@ def _contains(answer: str, fact: str) -> bool:
 
 
 @dataclass
+class Rate:
+    hits: int = 0
+    total: int = 0
+
+    def add(self, hit: bool) -> None:
+        self.hits += hit
+        self.total += 1
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.total if self.total else 0.0
+
+
+@dataclass
 class AnswerScores:
-    none_total: int = 0
-    none_abstained: int = 0
-    answerable_total: int = 0
-    false_abstained: int = 0
+    """Abstention where it is right (off-topic, near-miss) and where it is wrong (answerable)."""
+
+    off_topic: Rate = field(default_factory=Rate)
+    near_miss: Rate = field(default_factory=Rate)
+    false_abstention: Rate = field(default_factory=Rate)
     fact_coverage: list[float] = field(default_factory=list)
 
-    @property
-    def abstention_rate(self) -> float:
-        return self.none_abstained / self.none_total if self.none_total else 0.0
-
-    @property
-    def false_abstention_rate(self) -> float:
-        return self.false_abstained / self.answerable_total if self.answerable_total else 0.0
+    def add(self, question: Question, abstained: bool) -> None:
+        if question.type != "none":
+            self.false_abstention.add(abstained)
+        elif question.difficulty == "hard":
+            self.near_miss.add(abstained)
+        else:
+            self.off_topic.add(abstained)
 
     @property
     def fact_rate(self) -> float:
@@ -128,34 +147,23 @@ class AnswerScores:
 
 
 async def evaluate_answers(answerer: Answerer, questions: list[Question]) -> AnswerScores:
-    """Abstention on `none`, false abstention elsewhere, `answer_facts` found on `fact`."""
+    """Abstention per kind of question, and `answer_facts` found on `fact` questions."""
     scores = AnswerScores()
     for question in questions:
         answer = await answerer.answer(question.question)
-        if question.type == "none":
-            scores.none_total += 1
-            scores.none_abstained += answer.abstained
-            continue
-        scores.answerable_total += 1
-        scores.false_abstained += answer.abstained
-        if question.type == "fact" and question.answer_facts:
+        scores.add(question, answer.abstained)
+        if question.type == "fact" and question.answer_facts and not answer.abstained:
             found = sum(_contains(answer.answer, fact) for fact in question.answer_facts)
             scores.fact_coverage.append(found / len(question.answer_facts))
+        elif question.type == "fact" and question.answer_facts:
+            scores.fact_coverage.append(0.0)
     return scores
 
 
-def evaluate_gate(
-    retriever: Retriever, settings: Settings, questions: list[Question]
-) -> AnswerScores:
-    """The pre-LLM relevance gate alone: what an LLM-mode answerer abstains on before any call."""
+def evaluate_gate(retriever: Retriever, questions: list[Question], k: int) -> AnswerScores:
+    """The pre-LLM gate alone: what an LLM-mode answerer abstains on before any call."""
     scores = AnswerScores()
     for question in questions:
-        results = retriever.search(question.question, k=settings.answer_k)
-        gated = not results or not is_relevant(results[0], settings)
-        if question.type == "none":
-            scores.none_total += 1
-            scores.none_abstained += gated
-        else:
-            scores.answerable_total += 1
-            scores.false_abstained += gated
+        results = retriever.search(question.question, k=k)
+        scores.add(question, not results or not is_on_topic(results[0].relevance))
     return scores

@@ -23,6 +23,7 @@ from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.keyword import KeywordIndex
 from rag.papers import Paper
+from rag.relevance import BACKGROUND_SAMPLE, DenseBackground, relevance
 from rag.store import PaperStore, StoredChunk
 
 Mode = Literal["hybrid", "dense", "keyword"]
@@ -42,7 +43,9 @@ class SearchResult:
     paper_id: str
     title: str
     score: float
-    """Fused relevance in [0, 1]: 1.0 = top paper for both retrievers."""
+    """Rank-relative fused score in [0, 1]: 1.0 = top paper for both retrievers *for this
+    query*. It orders results; it does not say whether the top paper is any good (the
+    only loosely related paper to an off-topic question also scores 1.0): see `relevance`."""
     date: date | None
     snippet: str
     dense_score: float
@@ -50,6 +53,11 @@ class SearchResult:
     keyword_score: float
     """BM25 score of the paper's best chunk."""
     chunk_id: str
+    coverage: float
+    """IDF-weighted share of the query's topic terms found in the paper (0..1)."""
+    relevance: float
+    """Calibrated relevance, comparable across queries and corpora (`rag.relevance`):
+    >= 0.5 good enough to answer from and cite, < 0.4 most likely off-topic."""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -57,6 +65,7 @@ class SearchResult:
             "paper_id": self.paper_id,
             "title": self.title,
             "score": round(self.score, 4),
+            "relevance": round(self.relevance, 4),
             "date": self.date.isoformat() if self.date else None,
             "snippet": self.snippet,
         }
@@ -114,6 +123,12 @@ class _Snapshot:
         self.papers: dict[str, Paper] = {pid: p for pid, (p, _) in store.load_records().items()}
         self.keyword = KeywordIndex([c.text for c in self.chunks])
         self.date_keys = np.asarray([c.date_key for c in self.chunks], dtype=np.int64)
+        terms: dict[str, set[int]] = {}
+        for chunk, chunk_terms in zip(self.chunks, self.keyword.text_terms, strict=True):
+            terms.setdefault(chunk.paper_id, set()).update(chunk_terms)
+        self.paper_terms = {pid: frozenset(t) for pid, t in terms.items()}
+        """Vocabulary ids of each paper's title and abstract (its chunks' embed texts)."""
+        self.background = DenseBackground.measure(*store.sample_vectors(BACKGROUND_SAMPLE))
         self._regions: dict[str, list[str]] = {}
         self._terms: dict[str, frozenset[int]] = {}
 
@@ -223,12 +238,15 @@ class Retriever:
         fused = fuse(dense, keyword, weight)
         ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]
         terms = set(snap.keyword.terms(query))
+        topic = snap.keyword.query_terms(query)
         results = []
         for paper_id, score in ordered:
             paper = snap.papers.get(paper_id)
             if paper is None:  # a record deleted since the snapshot: skip, never invent
                 continue
             chunk_id = (dense.get(paper_id) or keyword[paper_id])[1]
+            coverage = snap.keyword.coverage(topic, snap.paper_terms.get(paper_id, frozenset()))
+            cosine = dense[paper_id][0] if paper_id in dense else None
             results.append(
                 SearchResult(
                     rank=len(results) + 1,
@@ -240,6 +258,8 @@ class Retriever:
                     dense_score=dense.get(paper_id, (0.0, ""))[0],
                     keyword_score=keyword.get(paper_id, (0.0, ""))[0],
                     chunk_id=chunk_id,
+                    coverage=coverage,
+                    relevance=relevance(coverage, cosine, snap.background),
                 )
             )
         return results

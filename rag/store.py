@@ -243,6 +243,17 @@ class PaperStore:
             )
         ]
 
+    def sample_vectors(self, size: int) -> tuple[np.ndarray, list[str]]:
+        """Vectors and paper ids of up to `size` chunks spread evenly over the sorted chunk
+        ids: the same sample for every reader of the same index contents."""
+        ids = sorted(self.chunks.get(include=[])["ids"])
+        chosen = ids[:: max(1, len(ids) // size)][:size] if ids else []
+        if not chosen:
+            return np.zeros((0, 0), dtype=np.float32), []
+        got = self.chunks.get(ids=chosen, include=["embeddings", "metadatas"])
+        vectors = np.asarray(got["embeddings"], dtype=np.float32)
+        return vectors, [str(m["paper_id"]) for m in got["metadatas"] or []]
+
     def query(
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None
     ) -> list[tuple[str, float]]:

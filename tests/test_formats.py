@@ -211,3 +211,22 @@ def test_missing_file_and_directory_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="holds no"):
         load_corpus([tmp_path / "empty"])
+
+
+def test_beir_corpus_lines_and_lines_without_an_abstract(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "corpus.jsonl",
+        [
+            {"_id": "4983", "title": "White matter in newborns", "text": make_abstract("a", "B")},
+            {"_id": "5836", "title": "No abstract here", "url": "https://example.org"},
+            {"_id": "7912", "title": "Short one", "text": "Too short."},
+        ],
+    )
+    corpus = load_corpus([path])
+    [paper] = corpus.papers
+    assert paper.title == "White matter in newborns" and paper.abstract.startswith("We study a")
+    assert paper.extra["source_id"] == "4983"
+    reasons = {s.source.rsplit(":", 1)[1]: s.reason for s in corpus.skipped}
+    assert reasons["2"].startswith("no abstract field") and "'text'" in reasons["2"]
+    assert "url" in reasons["2"]  # the fields the line does have
+    assert reasons["3"].startswith("abstract too short")

@@ -123,3 +123,33 @@ def test_rag_ask_cli_extractive(sample, monkeypatch: pytest.MonkeyPatch) -> None
         assert "[1] Relevance Filtering for Embedding-based Retrieval" in streamed.stdout
     finally:
         get_settings.cache_clear()
+
+
+SHORT_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "short_questions.jsonl"
+
+
+async def test_short_questions_are_answered_and_off_topic_ones_refused(sample) -> None:
+    from rag.answering import Answerer
+    from rag.evaluation import evaluate_answers
+
+    settings, retriever = sample
+    scores = await evaluate_answers(Answerer(retriever, settings), load_questions(SHORT_QUESTIONS))
+    assert scores.false_abstention.total >= 40 and scores.false_abstention.value <= 0.05
+    assert scores.off_topic.total >= 15 and scores.off_topic.value >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [  # the README's own examples
+        ("Which papers study NER?", "NeuroNER"),
+        ("What top-1 accuracy does MobileOne reach?", "MobileOne"),
+        ("What is HNSW?", "Hierarchical Navigable Small World"),
+    ],
+)
+async def test_readme_examples_are_answered(sample, question: str, title: str) -> None:
+    from rag.answering import Answerer
+
+    settings, retriever = sample
+    answer = await Answerer(retriever, settings).answer(question)
+    assert not answer.abstained
+    assert any(title in c.title for c in answer.citations), answer.citations

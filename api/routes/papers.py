@@ -100,4 +100,4 @@ async def cite(
 ) -> CiteResult:
     settings = guards.settings(request)
     guards.check_text(body.text, "text", settings)
-    return await asyncio.to_thread(find_support, ready.retriever, settings, body.text, body.k)
+    return await asyncio.to_thread(find_support, ready.retriever, body.text, body.k)

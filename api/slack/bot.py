@@ -248,7 +248,7 @@ def create_slack_app(service: Service) -> AsyncApp:
         try:
             ready = service.ready()
             result = await asyncio.to_thread(
-                find_support, ready.retriever, settings, text[: settings.max_question_chars]
+                find_support, ready.retriever, text[: settings.max_question_chars]
             )
             summary, blocks = cite_message(result)
         except Exception as exc:

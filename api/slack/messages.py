@@ -145,9 +145,6 @@ def answer_message(answer: Answer, asked_by: str | None = None) -> tuple[str, li
             abstract_button(c.paper_id, c.quote, f"[{c.n}]") for c in answer.citations[:MAX_BUTTONS]
         ]
         blocks.append({"type": "actions", "block_id": "abstracts", "elements": buttons})
-    elif answer.abstained and answer.related:
-        closest = [f"• {link(None, r.title)} `{r.paper_id}`" for r in answer.related[:5]]
-        blocks += _context(["*Closest papers*", *closest])
     blocks.append(feedback_buttons(answer.question))
     return split_text(answer.answer)[0] if answer.answer else "(no answer)", blocks
 

@@ -1,8 +1,9 @@
 """JSON Lines exports: one paper object per line.
 
 Accepts our own field names (`title`, `abstract`, `id`/`arxiv_id`, `date`, `authors`,
-`url`, `upvotes`) and those of the public arXiv metadata snapshot (`id`, `authors` as
-one string, `update_date`, `categories`). Unknown fields are kept as metadata.
+`url`, `upvotes`), those of the public arXiv metadata snapshot (`id`, `authors` as
+one string, `update_date`, `categories`) and the BEIR corpus format (`_id`, `title`,
+`text`: SciFact, TREC-COVID, NFCorpus ...). Unknown fields are kept as metadata.
 """
 
 from __future__ import annotations
@@ -13,10 +14,24 @@ from datetime import date
 from typing import Any
 
 from rag.errors import CorpusError
-from rag.formats import ParseResult
+from rag.formats import ParseResult, Skipped
 from rag.papers import Entry, normalize_arxiv_id
 
-_KNOWN = {"title", "abstract", "id", "arxiv_id", "date", "update_date", "authors", "url", "upvotes"}
+_KNOWN = {
+    "title",
+    "abstract",
+    "text",
+    "id",
+    "_id",
+    "arxiv_id",
+    "date",
+    "update_date",
+    "authors",
+    "url",
+    "upvotes",
+}
+_ABSTRACT_FIELDS = ("abstract", "text")
+"""Where the abstract is: our name first, then BEIR's `text`."""
 
 
 def _text(value: Any) -> str:
@@ -58,7 +73,16 @@ def parse(text: str, path: str, year: int) -> ParseResult:
             ) from None
         if not isinstance(obj, dict):
             raise CorpusError(path, f"expected a JSON object, got {type(obj).__name__}", number)
-        raw_id = obj.get("arxiv_id") or obj.get("id")
+        if not any(obj.get(name) is not None for name in _ABSTRACT_FIELDS):
+            fields = ", ".join(sorted(obj)) or "none"
+            result.skipped.append(
+                Skipped(
+                    f"{path}:{number}",
+                    f"no abstract field (expected 'abstract' or BEIR's 'text'; fields: {fields})",
+                )
+            )
+            continue
+        raw_id = obj.get("arxiv_id") or obj.get("id") or obj.get("_id")
         authors, count = _authors(obj.get("authors"))
         upvotes = obj.get("upvotes")
         extra = {k: v for k, v in obj.items() if k not in _KNOWN}
@@ -68,7 +92,7 @@ def parse(text: str, path: str, year: int) -> ParseResult:
         result.add(
             Entry(
                 title=_text(obj.get("title")),
-                abstract=_text(obj.get("abstract")),
+                abstract=_text(next(obj[n] for n in _ABSTRACT_FIELDS if obj.get(n) is not None)),
                 source=f"{path}:{number}",
                 date=_date(obj.get("date") or obj.get("update_date"), path, number),
                 authors=authors,

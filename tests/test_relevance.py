@@ -1,0 +1,203 @@
+"""The answerability decision on a small fixture corpus, with the deterministic fake embedder.
+
+Short and acronym questions must be answered from the paper that names the term,
+off-topic questions refused with the closest papers, unsupported claims left without a
+match, and extractive answers must not quote papers that do not address the question.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import respx
+
+from rag.answering import NOT_COVERED, Answerer
+from rag.cite import find_support
+from rag.config import Settings
+from rag.index import Index, ingest_paths
+from rag.keyword import KeywordIndex
+from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, DenseBackground, relevance
+from tests.fakes import HashEmbedder
+from tests.openai_fakes import BASE, URL, completion
+
+PAPERS = [
+    (
+        "Efficient and robust approximate nearest neighbor search using Hierarchical "
+        "Navigable Small World graphs",
+        "We present a new approach for approximate nearest neighbor search based on "
+        "navigable small world graphs with controllable hierarchy (Hierarchical NSW, HNSW). "
+        "HNSW incrementally builds a multi-layer structure of proximity graphs. "
+        "The search starts from the upper layer and uses the scale separation of links.",
+    ),
+    (
+        "KAN: Kolmogorov-Arnold Networks",
+        "Inspired by the Kolmogorov-Arnold representation theorem, we propose "
+        "Kolmogorov-Arnold Networks (KANs) as alternatives to multi-layer perceptrons. "
+        "KANs have learnable activation functions on edges instead of fixed activations "
+        "on nodes, and every weight parameter is replaced by a univariate spline.",
+    ),
+    (
+        "NeuroNER: an easy-to-use program for named-entity recognition",
+        "Named-entity recognition (NER) aims at identifying entities of interest in text. "
+        "NeuroNER is an easy-to-use named-entity recognition tool based on artificial "
+        "neural networks, and users can annotate entities with a graphical interface.",
+    ),
+    (
+        "MobileOne: An Improved One millisecond Mobile Backbone",
+        "Efficient neural network backbones for mobile devices are often optimized for "
+        "FLOPs or parameter count. We design an efficient backbone MobileOne, with "
+        "variants achieving an inference time under 1 ms on an iPhone12 with 75.9% top-1 "
+        "accuracy on ImageNet. MobileOne is also strong on detection and segmentation.",
+    ),
+    (
+        "TCNCA: Temporal Convolution Network with Chunked Attention",
+        "We replace the linear recurrence of a state space model with a temporal "
+        "convolution network and chunked attention for long sequences. On synthetic tasks "
+        "TCNCA reaches a speed-up of 7.07x and 2.86x over parallel scans at 131k tokens.",
+    ),
+    (
+        "Adam: A Method for Stochastic Optimization",
+        "We introduce Adam, an algorithm for first-order gradient-based optimization of "
+        "stochastic objective functions, based on adaptive estimates of lower-order "
+        "moments. The method is straightforward to implement and computationally efficient.",
+    ),
+    (
+        "Grokking: Generalization Beyond Overfitting on Small Algorithmic Datasets",
+        "We study generalization of neural networks on small algorithmically generated "
+        "datasets. Networks can suddenly generalize long after overfitting the training "
+        "data, a phenomenon we call grokking, well past the point of memorization.",
+    ),
+    (
+        "Wasserstein GAN",
+        "We introduce a new algorithm named WGAN, an alternative to traditional GAN "
+        "training. We show that the stability of learning improves, mode collapse is "
+        "reduced, and the Wasserstein distance gives meaningful learning curves.",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def fixture_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("relevance")
+    corpus = folder / "papers.jsonl"
+    corpus.write_text(
+        "\n".join(json.dumps({"title": t, "abstract": a}) for t, a in PAPERS) + "\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=folder / "data", collection="fixture", llm="none")
+    embedder = HashEmbedder()
+    ingest_paths(settings, [corpus], embedder=embedder)
+    return settings, Index.open(settings, embedder=embedder).retriever()
+
+
+def _title(retriever, paper_id: str) -> str:  # type: ignore[no-untyped-def]
+    return retriever.papers[paper_id].title
+
+
+@pytest.mark.parametrize(
+    ("question", "title_start"),
+    [
+        ("What is HNSW?", "Efficient and robust approximate nearest neighbor"),
+        ("What is KAN?", "KAN: Kolmogorov-Arnold Networks"),
+        ("Which papers study NER?", "NeuroNER"),
+        ("papers on grokking?", "Grokking"),
+        ("Wasserstein GAN?", "Wasserstein GAN"),
+    ],
+)
+async def test_short_and_acronym_questions_are_answered(
+    fixture_index, question: str, title_start: str
+) -> None:
+    settings, retriever = fixture_index
+    answer = await Answerer(retriever, settings).answer(question)
+    assert not answer.abstained, answer.answer
+    assert answer.citations and answer.citations[0].title.startswith(title_start)
+    for citation in answer.citations:
+        assert citation.quote in retriever.papers[citation.paper_id].abstract
+
+
+async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_index) -> None:
+    settings, retriever = fixture_index
+    answer = await Answerer(retriever, settings).answer("best sourdough recipe")
+    assert answer.abstained and not answer.citations
+    assert answer.answer.startswith(NOT_COVERED)
+    assert answer.related
+    for related in answer.related:  # every closest paper is named, with its id
+        assert f"{related.title} (`{related.paper_id}`)" in answer.answer
+
+
+async def test_extractive_answer_does_not_pad_with_off_topic_papers(fixture_index) -> None:
+    settings, retriever = fixture_index
+    answer = await Answerer(retriever, settings).answer("What top-1 accuracy does MobileOne reach?")
+    assert [c.title for c in answer.citations] == [
+        "MobileOne: An Improved One millisecond Mobile Backbone"
+    ]
+    assert "75.9% top-1" in answer.answer and "TCNCA" not in answer.answer
+
+
+def test_search_scores_say_what_they_mean(fixture_index) -> None:
+    _, retriever = fixture_index
+    off_topic = retriever.search("best sourdough recipe", k=3)
+    assert off_topic[0].score >= 0.5  # rank-relative: the best of a list of poor matches
+    assert off_topic[0].relevance < ON_TOPIC_MIN  # calibrated: not relevant at all
+    on_topic = retriever.search("What is HNSW?", k=3)
+    assert on_topic[0].relevance >= ANSWER_MIN
+    assert on_topic[0].as_json()["relevance"] == round(on_topic[0].relevance, 4)
+
+
+def test_citation_lookup_matches_supported_claims_only(fixture_index) -> None:
+    _, retriever = fixture_index
+    supported = find_support(
+        retriever, "KANs put learnable activation functions on edges instead of nodes."
+    )
+    assert supported.matches and supported.matches[0].title.startswith("KAN:")
+    match = supported.matches[0]
+    assert retriever.papers[match.paper_id].abstract[match.start : match.end] == match.sentence
+    assert "edges" in match.sentence
+    unsupported = find_support(retriever, "Sourdough bread needs a long cold fermentation.")
+    assert unsupported.matches == [] and unsupported.message
+
+
+async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture_index) -> None:
+    settings, retriever = fixture_index
+    config = settings.model_copy(
+        update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": BASE}
+    )
+    answerer = Answerer(retriever, config)
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        route = router.post(URL).mock(return_value=completion("INSUFFICIENT_EVIDENCE"))
+        refused = await answerer.answer("How do I renew my passport?")
+        assert route.call_count == 0 and refused.abstained
+        judged = await answerer.answer("Which optimizer uses adaptive moment estimates?")
+        assert route.call_count == 1  # on topic: the LLM decides, and here it declines
+    assert judged.abstained and judged.mode == "llm" and not judged.citations
+    sent = json.loads(route.calls[0].request.content)["messages"][1]["content"]
+    assert "Adam: A Method for Stochastic Optimization" in sent
+
+
+def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -> None:
+    index = KeywordIndex(["graph neural networks for molecules", "sparse attention"])
+    asked = index.query_terms("Which papers study graph networks?")
+    assert index.coverage(asked, index.text_terms[0]) == pytest.approx(1.0)
+    with_unknown = index.query_terms("graph sourdough")
+    assert with_unknown.unknown == {"sourdough"}
+    assert 0.0 < index.coverage(with_unknown, index.text_terms[0]) < 0.5
+
+
+def test_dense_background_is_measured_between_different_papers() -> None:
+    vectors = np.asarray([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
+    background = DenseBackground.measure(vectors, ["a", "a", "b"])
+    assert background.mean == pytest.approx(0.0)  # the identical pair is one paper's
+    assert relevance(0.5, background.mean, background) == pytest.approx(0.5)
+    alone = DenseBackground.measure(vectors[:1], ["a"])
+    assert (alone.mean, alone.std) == (0.0, 1.0)
+
+
+def test_short_question_set_is_well_formed() -> None:
+    path = Path(__file__).resolve().parents[1] / "eval" / "short_questions.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    answerable = [r for r in rows if r["type"] != "none"]
+    assert len(answerable) >= 40 and all(r["gold_titles"] for r in answerable)
+    assert sum(r["type"] == "none" for r in rows) >= 15
