@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import unicodedata
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Literal
@@ -18,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.chunking import split_sentences
-from rag.citations import CitationRewriter, best_quote, citing_sentences
+from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.llm import ChatLLM, LLMError
@@ -107,10 +108,24 @@ def condense_rule(question: str, history: list[Message]) -> str:
     return question
 
 
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+_WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+"""Only web URLs become links: a record's `javascript:` or `data:` URL is never returned."""
+_SOURCE_TAG = re.compile(r"<\s*/?\s*source", re.IGNORECASE)
+
+
+def _as_data(text: str) -> str:
+    """Source text made unable to open or close a `<source>` block: full-width and other
+    compatibility forms folded (NFKC), invisible characters removed, then any tag-like
+    `source` defused (`< /source>`, `＜/source＞`, `</sou\u200brce>` included)."""
+    folded = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
+    return _SOURCE_TAG.sub("(source", folded)
+
+
 def _source_block(n: int, paper_title: str, day: date | None, text: str) -> str:
-    safe = re.sub(r"</?\s*source", "(source", text, flags=re.IGNORECASE)
     dated = day.isoformat() if day else "undated"
-    return f"[{n}] {paper_title} ({dated})\n<source>\n{safe}\n</source>"
+    title = " ".join(_as_data(paper_title).split())  # one line: it cannot fake a block start
+    return f"[{n}] {title} ({dated})\n<source>\n{_as_data(text)}\n</source>"
 
 
 class Answerer:
@@ -219,7 +234,7 @@ class Answerer:
                     title=paper.title,
                     date=paper.date,
                     quote=quote,
-                    url=paper.url,
+                    url=paper.url if paper.url and _WEB_URL.match(paper.url) else None,
                 )
             )
         return citations
@@ -260,7 +275,7 @@ class Answerer:
                 order.append(source)
             n = order.index(source) + 1
             quotes.setdefault(n, sentence)
-            lines.append(f"- {sentence} [{n}]")
+            lines.append(f"- {defuse_markers(sentence)} [{n}]")
         return f"{EXTRACTIVE_NOTE}\n\n" + "\n".join(lines), order, quotes
 
     def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:

@@ -19,9 +19,31 @@ import numpy as np
 
 from rag.chunking import split_sentences
 
-MARKER = re.compile(r"(\s*)\[(\s*\d{1,3}\s*(?:,\s*\d{1,3}\s*)*)\]")
-_UNFINISHED = re.compile(r"\[[\d,\s]{0,40}$")
-_UNFINISHED_WITH_SPACE = re.compile(r"\s*\[[\d,\s]{0,40}$")
+_NUMBER = r"\s*\d+(?:\s*[-–—]\s*\d+)?\s*"
+MARKER = re.compile(rf"(\s*)\[({_NUMBER}(?:,{_NUMBER})*)\]")
+"""Anything that reads as a citation marker: `[3]`, `[1, 2]`, `[1000]`, `[0001]`, `[1-3]`,
+`[2–4]`. Each is renumbered or dropped, so no marker-like text that is not ours survives."""
+_UNFINISHED = re.compile(r"\[[\d,\s\-–—]{0,40}$")
+_UNFINISHED_WITH_SPACE = re.compile(r"\s*\[[\d,\s\-–—]{0,40}$")
+RANGE_LIMIT = 10
+"""A range marker (`[1-3]`) cites each source in it, if it spans at most this many."""
+
+
+def marker_sources(inside: str) -> list[int]:
+    """The source numbers a marker's inside (`1, 3-4`) names; empty for a nonsense range."""
+    sources: list[int] = []
+    for part in inside.split(","):
+        ends = [int(n) for n in re.split(r"[-–—]", part)]
+        low, high = ends[0], ends[-1]
+        if low <= high and high - low < RANGE_LIMIT:
+            sources.extend(range(low, high + 1))
+    return sources
+
+
+def defuse_markers(text: str) -> str:
+    """Source text shown inside an answer, with its own bracketed numbers written in
+    parentheses (`[12]` -> `(12)`), so they cannot be read as our citations."""
+    return MARKER.sub(lambda m: f"{m.group(1)}({m.group(2).strip()})", text)
 
 
 class CitationRewriter:
@@ -40,8 +62,7 @@ class CitationRewriter:
 
     def _replace(self, match: re.Match[str]) -> str:
         numbers: list[int] = []
-        for part in match.group(2).split(","):
-            source = int(part)
+        for source in marker_sources(match.group(2)):
             if 1 <= source <= self.num_sources:
                 number = self._number(source)
                 if number not in numbers:
@@ -78,8 +99,8 @@ def citing_sentences(text: str) -> dict[int, str]:
         sentence = text[span.start : span.end]
         plain = MARKER.sub("", sentence).strip()
         for match in MARKER.finditer(sentence):
-            for part in match.group(2).split(","):
-                found.setdefault(int(part), plain)
+            for number in marker_sources(match.group(2)):
+                found.setdefault(number, plain)
     return found
 
 

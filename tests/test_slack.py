@@ -14,9 +14,17 @@ import pytest
 import respx
 from slack_sdk.signature import SignatureVerifier
 
-from api.slack.messages import SECTION_CHARS, answer_message, to_mrkdwn
-from rag.answering import Answer
+from api.slack.messages import (
+    SECTION_CHARS,
+    answer_message,
+    cite_message,
+    paper_card,
+    to_mrkdwn,
+)
+from rag.answering import Answer, Citation
+from rag.cite import CiteResult
 from rag.config import SlackWorkspace
+from rag.papers import Paper
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
 from tests.openai_fakes import BASE, URL, completion
 
@@ -348,10 +356,38 @@ async def test_show_abstract_and_feedback_buttons(slack, fake) -> None:
 
 def test_mrkdwn_escapes_and_converts() -> None:
     converted = to_mrkdwn("**Bold** and *it* <script>&</script> [x](https://e.org/a) <!channel>")
-    assert converted == (
-        "*Bold* and _it_ &lt;script&gt;&amp;&lt;/script&gt; <https://e.org/a|x> &lt;!channel&gt;"
-    )
+    assert converted == "*Bold* and _it_ &lt;script&gt;&amp;&lt;/script&gt; x &lt;!channel&gt;"
     assert to_mrkdwn("[bad](javascript:alert(1))") == "[bad](javascript:alert(1))"
+
+
+HOSTILE = "<!channel> <!here> <@U123> <https://evil.example|click> [win](https://evil.example)"
+
+
+def test_untrusted_text_never_mentions_or_links_in_any_field() -> None:
+    citation = Citation(
+        n=1, paper_id="p1", title=f"Title {HOSTILE}", date=None, quote=f"Quote {HOSTILE}"
+    )
+    answer = Answer(
+        question=f"q {HOSTILE}",
+        answer=f"An answer {HOSTILE} [1]",
+        citations=[citation],
+        mode="extractive",
+        warnings=[f"warning {HOSTILE}"],
+    )
+    paper = Paper(paper_id="p1", title=f"Title {HOSTILE}", abstract=f"Abstract {HOSTILE}")
+    cite = CiteResult(text=HOSTILE, matches=[], message=f"none {HOSTILE}")
+
+    def shown(node: Any) -> list[str]:  # what Slack renders: not button values sent back to us
+        if isinstance(node, dict):
+            return [t for k, v in node.items() if k != "value" for t in shown(v)]
+        if isinstance(node, list):
+            return [t for item in node for t in shown(item)]
+        return [node] if isinstance(node, str) else []
+
+    for text, blocks in (answer_message(answer), paper_card(paper), cite_message(cite)):
+        rendered = "\n".join([text, *shown(blocks)])
+        for raw in ("<!channel>", "<!here>", "<@U123>", "<https://evil.example"):
+            assert raw not in rendered, (raw, rendered)
 
 
 def test_answer_message_respects_slack_limits() -> None:

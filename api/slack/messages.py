@@ -47,12 +47,14 @@ def link(url: str | None, label: str) -> str:
 
 
 def to_mrkdwn(markdown: str) -> str:
-    """Convert the answer's markdown to Slack mrkdwn (bold, italics, headings, bullets,
-    links); everything else is escaped text."""
+    """Convert the answer's markdown to Slack mrkdwn (bold, italics, headings, bullets;
+    links become their label); everything else is escaped text."""
     links: list[str] = []
 
     def keep_link(match: re.Match[str]) -> str:
-        links.append(link(match.group(2), match.group(1)))
+        # The label only: an answer's text (LLM output shaped by untrusted abstracts)
+        # must not turn into a live link; sources link to their records' URLs instead.
+        links.append(link(None, match.group(1)))
         return f"\x00{len(links) - 1}\x00"
 
     text = escape(_LINK.sub(keep_link, markdown))
@@ -146,7 +148,8 @@ def answer_message(answer: Answer, asked_by: str | None = None) -> tuple[str, li
         ]
         blocks.append({"type": "actions", "block_id": "abstracts", "elements": buttons})
     blocks.append(feedback_buttons(answer.question))
-    return split_text(answer.answer)[0] if answer.answer else "(no answer)", blocks
+    notification = escape(split_text(answer.answer)[0]) if answer.answer else "(no answer)"
+    return notification, blocks
 
 
 def paper_card(paper: Paper, quote: str = "") -> tuple[str, list[Block]]:
@@ -170,13 +173,13 @@ def paper_card(paper: Paper, quote: str = "") -> tuple[str, list[Block]]:
         *_context([" · ".join(facts)]),
         *_sections(abstract),
     ]
-    return paper.title, blocks
+    return escape(paper.title), blocks
 
 
 def cite_message(result: CiteResult) -> tuple[str, list[Block]]:
     """Citation lookup: each supporting paper with its sentence and an abstract button."""
     if not result.matches:
-        return result.message or "No paper supports this text.", _sections(
+        return escape(result.message or "No paper supports this text."), _sections(
             escape(result.message or "No paper supports this text.")
         )
     blocks: list[Block] = _context([f"Papers supporting: {escape(result.text)}"])
