@@ -75,9 +75,13 @@ def mount_slack(app: FastAPI, service: Service) -> None:
     from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
     from api.slack.bot import create_slack_app
+    from api.slack.verify import SignedRequests
 
     handler = AsyncSlackRequestHandler(create_slack_app(service))
+    signed = SignedRequests(service.settings.slack_signing_secret or "")
 
     @app.post("/slack/events", include_in_schema=False)
     async def slack_events(request: Request) -> Response:
+        if not signed.fresh(await request.body(), request):
+            return Response(status_code=200)
         return await handler.handle(request)

@@ -138,6 +138,40 @@ async def test_bad_and_stale_signatures_are_rejected(slack, fake) -> None:
     assert fake.calls == [] or all(c.method == "auth.test" for c in fake.calls)
 
 
+async def test_malformed_unsigned_requests_get_401_not_500(slack, fake) -> None:
+    client = await slack()
+    body = json.dumps({"type": "url_verification", "challenge": "c"}).encode()
+    for headers in (
+        {"X-Slack-Request-Timestamp": "not-a-number", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "1e9", "X-Slack-Signature": "v0=00"},
+        {},
+    ):
+        response = await client.post("/slack/events", content=body, headers=headers)
+        assert response.status_code == 401, headers
+        assert response.json()["error"]["type"] == "unauthorized"
+    binary = b"\xff\xfe\x00payload"
+    stamp = str(int(time.time()))
+    response = await client.post(
+        "/slack/events",
+        content=binary,
+        headers={"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": "v0=00"},
+    )
+    assert response.status_code == 401
+    assert fake.calls == [] or all(c.method == "auth.test" for c in fake.calls)
+
+
+async def test_a_replayed_slash_command_is_answered_once(slack, fake) -> None:
+    client = await slack()
+    body = urlencode(command(fake, "/ask", QUESTION)).encode()
+    headers = signed(body, "application/x-www-form-urlencoded")
+    first = await client.post("/slack/events", content=body, headers=headers)
+    replay = await client.post("/slack/events", content=body, headers=headers)
+    assert first.status_code == 200 and replay.status_code == 200
+    await fake.wait_for("respond")
+    await asyncio.sleep(0.5)
+    assert len([c for c in fake.calls if c.method == "respond"]) == 1
+
+
 # -- events ----------------------------------------------------------------------------
 
 
