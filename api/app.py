@@ -48,11 +48,15 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
         yield
         service.stop()
 
+    docs = settings.docs_are_public
     app = FastAPI(
         title="paper-rag",
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     app.state.service = service
     app.state.metrics = metrics

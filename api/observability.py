@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_log = logging.getLogger("api.access")
+log = logging.getLogger("api")
 
 
 def request_id() -> str:
@@ -174,9 +175,33 @@ class RequestContextMiddleware:
             if response_started:
                 raise
             await self._too_large(send_with_id)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler: that one runs after this
+            # middleware, so its 500 had no X-Request-ID, its log line no request id, and
+            # re-raising made the server drop the keep-alive connection.
+            log.exception("unhandled error in %s %s", scope.get("method"), scope.get("path"))
+            if response_started:
+                raise
+            await self._internal_error(send_with_id, rid)
         finally:
             self._record(scope, status, time.perf_counter() - started)
             _request_id.reset(token)
+
+    async def _internal_error(self, send: Send, rid: str) -> None:
+        self.metrics.errors.labels("internal_error").inc()
+        message = f"internal error; the server log has the details (request id {rid})"
+        body = json.dumps({"error": {"type": "internal_error", "message": message}}).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 500,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
 
     async def _too_large(self, send: Send) -> None:
         self.metrics.errors.labels("request_too_large").inc()

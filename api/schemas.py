@@ -9,16 +9,29 @@ static bounds here keep the schema honest for clients and fuzzers.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from rag.answering import Citation
 
 
+def _encodable(text: str) -> str:
+    """JSON may carry lone surrogates (`"\\ud800"`) that no UTF-8 text can hold."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"text is not valid Unicode (lone surrogate at {exc.start})") from None
+    return text
+
+
+Text = Annotated[str, AfterValidator(_encodable)]
+"""A string that can be logged, embedded and sent on: valid Unicode."""
+
+
 class ChatMessage(BaseModel):
     role: Literal["user", "assistant"]
-    content: str = Field(min_length=1)
+    content: Text = Field(min_length=1)
 
 
 class ChatRequest(BaseModel):
@@ -92,7 +105,7 @@ class CiteRequest(BaseModel):
         }
     )
 
-    text: str = Field(min_length=1, description="A claim or sentence to find support for.")
+    text: Text = Field(min_length=1, description="A claim or sentence to find support for.")
     k: int = Field(default=5, ge=1, le=20)
 
 
@@ -118,13 +131,13 @@ class Readiness(BaseModel):
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
-    text: str | None = None
+    text: Text | None = None
 
 
 class CompletionMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     empty store (default: the bundled corpus)."""
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     """Comma-separated bearer keys; when set, every /v1 route requires one."""
+    public_docs: bool | None = None
+    """Serve /docs, /redoc and /openapi.json; unset: only while RAG_API_KEYS is unset (the
+    schema describes every route, so a keyed service does not hand it to strangers)."""
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     max_question_chars: int = Field(default=2000, ge=10)
     max_messages: int = Field(default=50, ge=1)
@@ -130,6 +133,10 @@ class Settings(BaseSettings):
             channels=self.slack_channels, ask_visibility=self.slack_ask_visibility
         )
         return self.slack_workspaces.get(team_id or "", default)
+
+    @property
+    def docs_are_public(self) -> bool:
+        return self.public_docs if self.public_docs is not None else not self.api_keys
 
     @property
     def llm_enabled(self) -> bool:

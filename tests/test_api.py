@@ -337,6 +337,59 @@ async def test_malformed_requests_get_uniform_errors(api) -> None:
     assert_error(await client.delete("/v1/chat"), 405, "method_not_allowed")
 
 
+async def test_lone_surrogates_are_a_422_on_every_route(api) -> None:
+    client = await api()
+    bad = '"question \\ud800"'  # JSON may carry what UTF-8 cannot
+    bodies = {
+        "/v1/chat": f'{{"messages": [{{"role": "user", "content": {bad}}}]}}',
+        "/v1/chat/completions": (
+            f'{{"model": "paper-rag", "messages": [{{"role": "user", "content": {bad}}}]}}'
+        ),
+        "/v1/cite": f'{{"text": {bad}}}',
+    }
+    for route, body in bodies.items():
+        response = await client.post(
+            route, content=body.encode(), headers={"content-type": "application/json"}
+        )
+        message = str(assert_error(response, 422, "invalid_request")["message"]).lower()
+        assert "surrogate" in message or "unicode" in message, route
+
+
+async def test_an_unexpected_error_keeps_the_request_id(api, monkeypatch) -> None:
+    client = await api()
+    service = client._transport.app.state.service  # type: ignore[attr-defined]
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service.ready().retriever, "search", broken)  # fault injection
+    response = await client.get(
+        "/v1/search", params={"q": "graphs"}, headers={"X-Request-ID": "trace-me-42"}
+    )
+    error = assert_error(response, 500, "internal_error")
+    assert response.headers["x-request-id"] == "trace-me-42"
+    assert "trace-me-42" in str(error["message"]) and "disk on fire" not in response.text
+
+
+async def test_small_compatibility_routes(api) -> None:
+    client = await api()
+    assert (await client.head("/healthz")).status_code == 200
+    assert (await client.head("/readyz")).status_code == 200
+    model = (await client.get("/v1/models/paper-rag")).json()
+    assert model["id"] == "paper-rag" and model["object"] == "model"
+    assert_error(await client.get("/v1/models/gpt-4"), 404, "model_not_found")
+
+
+async def test_docs_are_closed_when_keys_are_set_unless_opened(api) -> None:
+    open_client = await api()
+    assert (await open_client.get("/openapi.json")).status_code == 200
+    keyed = await api(api_keys=["k1"])
+    assert (await keyed.get("/openapi.json")).status_code == 404
+    assert (await keyed.get("/docs")).status_code == 404
+    opened = await api(api_keys=["k1"], public_docs=True)
+    assert (await opened.get("/openapi.json")).status_code == 200
+
+
 # -- concurrency -----------------------------------------------------------------------
 
 

@@ -230,3 +230,46 @@ def test_beir_corpus_lines_and_lines_without_an_abstract(tmp_path: Path) -> None
     assert reasons["2"].startswith("no abstract field") and "'text'" in reasons["2"]
     assert "url" in reasons["2"]  # the fields the line does have
     assert reasons["3"].startswith("abstract too short")
+
+
+def test_wrong_field_types_name_the_file_line_and_field(tmp_path: Path) -> None:
+    path = write_jsonl(
+        tmp_path / "typed.jsonl",
+        [
+            {"title": "Fine", "abstract": make_abstract("a", "B")},
+            {"title": "Bad URL", "abstract": make_abstract("c", "D"), "url": 12345},
+        ],
+    )
+    with pytest.raises(CorpusError) as caught:
+        load_corpus([path])
+    message = str(caught.value)
+    assert "typed.jsonl:2" in message and "'url'" in message and "12345" in message
+    assert "Traceback" not in message and len(message.splitlines()) == 1
+
+
+def test_fifos_devices_and_pdfs_are_refused_without_reading(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(CorpusError, match="not a regular file"):
+        load_corpus([fifo])  # would block forever if it were opened
+    with pytest.raises(CorpusError, match="not a regular file"):
+        load_corpus([Path("/dev/zero")])  # would read until MemoryError
+    pdf = tmp_path / "paper.txt"
+    pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    with pytest.raises(CorpusError, match=r"supported formats: .*JSON Lines.*BibTeX"):
+        load_corpus([pdf])
+
+
+def test_a_broken_bibtex_entry_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    good = (
+        "@article{good, title={A Good Entry}, year={2020}, "
+        f"abstract={{{make_abstract('bibtex parsing', 'GoodParse')}}}}}\n"
+    )
+    broken = '@article{broken, title = {Unclosed, abstract = "no end\n\n'
+    path = tmp_path / "lib.bib"
+    path.write_text(good + broken, encoding="utf-8")
+    corpus = load_corpus([path])
+    assert [p.title for p in corpus.papers] == ["A Good Entry"]
+    assert corpus.skipped and all(s.reason.split(":", 1)[1].strip() for s in corpus.skipped)

@@ -123,3 +123,19 @@ async def completions(
 @router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List models")
 async def models() -> ModelList:
     return ModelList(data=[ModelCard(id=MODEL_ID, created=STARTED)])
+
+
+@router.get(
+    "/models/{model}",
+    response_model=ModelCard,
+    responses=ERROR_RESPONSES,
+    summary="Retrieve a model (OpenAI's models.retrieve)",
+)
+async def model(model: str) -> ModelCard:
+    if model != MODEL_ID:
+        raise ApiError(
+            404,
+            "model_not_found",
+            f"model {model!r} does not exist; this server serves {MODEL_ID!r}",
+        )
+    return ModelCard(id=MODEL_ID, created=STARTED)

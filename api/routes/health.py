@@ -16,11 +16,13 @@ router = APIRouter()
 STORE_CHECK_SECONDS = 3.0
 
 
+@router.head("/healthz", include_in_schema=False)
 @router.get("/healthz", response_model=Health, summary="The process is up")
 async def healthz() -> Health:
     return Health()
 
 
+@router.head("/readyz", include_in_schema=False)
 @router.get(
     "/readyz",
     response_model=Readiness,

@@ -50,18 +50,37 @@ class ParseResult:
             self.entries.append(entry)
 
 
+SUPPORTED = (
+    "supported formats: saved Hugging Face Daily Papers pages (.txt), JSON Lines "
+    "(.jsonl/.ndjson: our fields, arXiv metadata snapshot, BEIR corpus) and BibTeX (.bib)"
+)
+MAX_FILE_BYTES = 2 * 1024**3
+"""Largest corpus file read (2 GiB, held in memory while parsing): bigger exports are
+split into several files, which ingest the same way."""
+
+
 def read_text(path: Path) -> str:
     """Read a corpus file as UTF-8 text, with a clear error for anything else."""
     try:
-        data = path.read_bytes()
+        if path.exists() and not path.is_dir() and not path.is_file():
+            raise CorpusError(path, "not a regular file (a FIFO, device or socket); give a file")
+        too_big = CorpusError(
+            path, f"larger than {MAX_FILE_BYTES // 1024**3} GiB; split it into smaller files"
+        )
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise too_big
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise too_big
     except IsADirectoryError:
         raise CorpusError(path, "is a directory, not a corpus file") from None
     except FileNotFoundError:
         raise CorpusError(path, "no such file") from None
     except OSError as exc:
         raise CorpusError(path, f"cannot read file: {exc.strerror or exc}") from None
-    if b"\x00" in data[:8192]:
-        raise CorpusError(path, "looks like a binary file (NUL bytes), expected text")
+    if b"\x00" in data[:8192] or data.startswith(b"%PDF"):
+        raise CorpusError(path, f"looks like a binary file (a PDF?); {SUPPORTED}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

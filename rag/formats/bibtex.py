@@ -39,6 +39,15 @@ def _date(fields: dict[str, str]) -> date | None:
         return None
 
 
+def _failure(block: object) -> str:
+    """Why bibtexparser gave up on a block, never empty: its error, else its type, plus
+    the block's first line so the user can find it."""
+    error = getattr(block, "error", None)
+    reason = str(error).strip() or (type(error).__name__ if error else "malformed entry")
+    first = (str(getattr(block, "raw", "")).strip().splitlines() or [""])[0][:80]
+    return f"{reason} (starts {first!r})" if first else reason
+
+
 def parse(text: str, path: str, year: int) -> ParseResult:
     del year
     result = ParseResult()
@@ -48,7 +57,7 @@ def parse(text: str, path: str, year: int) -> ParseResult:
     )
     for block in library.failed_blocks:
         result.skipped.append(
-            Skipped(f"{path}:{block.start_line + 1}", f"unparseable BibTeX: {block.error}")
+            Skipped(f"{path}:{block.start_line + 1}", f"unparseable BibTeX: {_failure(block)}")
         )
     for item in library.entries:
         source = f"{path}:{item.start_line + 1}"

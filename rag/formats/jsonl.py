@@ -13,6 +13,8 @@ import re
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+
 from rag.errors import CorpusError
 from rag.formats import ParseResult, Skipped
 from rag.papers import Entry, normalize_arxiv_id
@@ -89,8 +91,8 @@ def parse(text: str, path: str, year: int) -> ParseResult:
         arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
         if raw_id is not None and arxiv_id is None:
             extra["source_id"] = raw_id
-        result.add(
-            Entry(
+        try:
+            entry = Entry(
                 title=_text(obj.get("title")),
                 abstract=_text(next(obj[n] for n in _ABSTRACT_FIELDS if obj.get(n) is not None)),
                 source=f"{path}:{number}",
@@ -102,5 +104,11 @@ def parse(text: str, path: str, year: int) -> ParseResult:
                 arxiv_id=arxiv_id,
                 extra=extra,
             )
-        )
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            field = ".".join(str(part) for part in problem["loc"])
+            raise CorpusError(
+                path, f"field {field!r}: {problem['msg']} (got {problem['input']!r:.60})", number
+            ) from None
+        result.add(entry)
     return result
