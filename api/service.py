@@ -21,7 +21,7 @@ from rag.answering import Answerer
 from rag.config import Settings
 from rag.corpus import Corpus
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
-from rag.errors import RagError
+from rag.errors import RagError, StoreBusyError
 from rag.index import Index, ingest_paths
 from rag.llm import ChatLLM
 from rag.retrieval import Retriever
@@ -76,6 +76,10 @@ class Service:
                 self.status = "ready"
                 log.info("ready: %d papers", len(self._ready.retriever.papers))
                 return
+            except StoreBusyError as exc:  # a CLI ingest holds the lock: wait our turn
+                self.status, self.error = "starting", f"waiting: {exc}"
+                log.warning("%s; retrying in %.0fs", self.error, STORE_RETRY_SECONDS)
+                self._stop.wait(STORE_RETRY_SECONDS)
             except RagError as exc:
                 self.status, self.error = "failed", str(exc)
                 log.error("start-up failed: %s", exc)
@@ -89,7 +93,12 @@ class Service:
         settings = self.settings
         embedder = self._embedder or make_embedder(settings)
         index = Index.open(settings, create=True, embedder=embedder)
-        if index.store.records.count() == 0:
+        store = index.store
+        previous = store.seeding()
+        if store.records.count() == 0 or previous == "started":
+            # "started" survives a kill: the next start resumes (ingest is incremental)
+            # and the service is ready only once the whole corpus is in.
+            store.mark_seeding("started")
             self.status = "ingesting"
             sources = ", ".join(map(str, settings.corpus)) or "the bundled corpus"
             log.info("empty index: ingesting %s", sources)
@@ -103,9 +112,18 @@ class Service:
                     log.info("ingest: %d/%d papers, %d chunks", papers, total, chunks)
                 self.progress = (papers, total)
 
-            report = ingest_paths(
-                settings, settings.corpus, embedder=embedder, progress=progress, on_parsed=parsed
-            )
+            try:
+                report = ingest_paths(
+                    settings,
+                    settings.corpus,
+                    embedder=embedder,
+                    progress=progress,
+                    on_parsed=parsed,
+                )
+            except StoreBusyError:  # never got the lock, so wrote nothing: look again later
+                store.mark_seeding(previous)
+                raise
+            store.mark_seeding("done")
             log.info(
                 "ingest done: %d papers, %d chunks in %.1fs",
                 report.new + report.updated,

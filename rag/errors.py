@@ -44,3 +44,14 @@ class NotFoundError(RagError):
 
 class InvalidQueryError(RagError):
     """A search parameter outside its allowed range."""
+
+
+class StoreDamagedError(RagError):
+    """The embedded store's files cannot be read: only a rebuild helps, so no retrying."""
+
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(
+            f"the index file {path} is damaged or not a Chroma store ({detail}); move the "
+            f"folder {path.parent} aside (or delete it) and build the index again with "
+            "`rag ingest` (the service re-ingests its corpus on its next start)"
+        )

@@ -32,7 +32,8 @@ class Index:
         cls, settings: Settings, create: bool = False, embedder: Embedder | None = None
     ) -> Index:
         embedder = embedder or make_embedder(settings)
-        store = PaperStore(make_client(settings), settings.collection, embedder.identity)
+        reconnect = None if settings.chroma_url else (lambda: make_client(settings))
+        store = PaperStore(make_client(settings), settings.collection, embedder.identity, reconnect)
         return cls(settings, embedder, store.open(create=create))
 
     def retriever(self) -> Retriever:

@@ -9,6 +9,7 @@ ahead. On the dev questions RRF lost to BM25 alone on lookups; this fusion does 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -26,12 +27,17 @@ from rag.papers import Paper
 from rag.relevance import BACKGROUND_SAMPLE, DenseBackground, relevance
 from rag.store import PaperStore, StoredChunk
 
+log = logging.getLogger("rag.retrieval")
 Mode = Literal["hybrid", "dense", "keyword"]
 K_MIN, K_MAX = 1, 50
 KEYWORD_WEIGHT = 0.5
 """Share of the fused score from BM25; the rest from dense similarity."""
 DENSE_DEPTH = 200
 """Chunks fetched from Chroma per query: deep enough that fusion sees every plausible paper."""
+SWAP_RETRIES = 4
+SWAP_WAIT_SECONDS = 0.25
+"""A dense query that fails while the index changes is retried after 0, 0.25, 0.5 s: a
+rebuild's swap leaves the live collection names missing for milliseconds."""
 SNIPPET_CHARS = 320
 SENTENCE_CACHE_SIZE = 50_000
 """Abstract-sentence vectors kept for quoting (384 floats each: about 75 MB when full)."""
@@ -114,10 +120,10 @@ def fuse(
 
 
 class _Snapshot:
-    """Everything derived from one generation of the store: chunks, records, BM25."""
+    """Everything derived from one version of the store: chunks, records, BM25."""
 
-    def __init__(self, store: PaperStore, generation: int) -> None:
-        self.generation = generation
+    def __init__(self, store: PaperStore, version: tuple[str, int]) -> None:
+        self.version = version
         self.chunks: list[StoredChunk] = store.all_chunks()
         self.position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self.papers: dict[str, Paper] = {pid: p for pid, (p, _) in store.load_records().items()}
@@ -169,15 +175,28 @@ class Retriever:
         self._cache_lock = threading.Lock()
         self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def snapshot(self) -> _Snapshot:
-        """The current snapshot, rebuilt when the store's generation moved."""
+    def snapshot(self, force: bool = False) -> _Snapshot:
+        """The current snapshot, rebuilt when the store's version moved (checked at most
+        every `refresh_seconds`, or now with `force`). When the store cannot say (a
+        rebuild is swapping collections), the previous snapshot is served meanwhile."""
         now = time.monotonic()
         with self._lock:
-            if self._snapshot is None or now - self._checked_at >= self.refresh_seconds:
-                generation = self.store.generation()
-                if self._snapshot is None or generation != self._snapshot.generation:
-                    self._snapshot = _Snapshot(self.store, generation)
-                self._checked_at = now
+            due = now - self._checked_at >= self.refresh_seconds
+            if self._snapshot is not None and not (due or force):
+                return self._snapshot
+            try:
+                version = self.store.version()
+                if self._snapshot is not None and version != self._snapshot.version:
+                    self.store.refresh()  # see vectors written by other processes
+                    version = self.store.version()
+            except Exception as exc:
+                if self._snapshot is None:
+                    raise
+                log.warning("index changing (%s); serving the previous snapshot", exc)
+                return self._snapshot
+            if self._snapshot is None or version != self._snapshot.version:
+                self._snapshot = _Snapshot(self.store, version)
+            self._checked_at = now
             return self._snapshot
 
     @property
@@ -197,6 +216,22 @@ class Retriever:
             if paper_id not in best:
                 best[paper_id] = (similarity, chunk_id)
         return best
+
+    def _dense_retrying(
+        self, query: str, depth: int, since: date | None, until: date | None
+    ) -> dict[str, tuple[float, str]]:
+        """Dense ranking; when the store changed under it (another process's ingest, a
+        rebuild's swap), refresh and try again rather than fail the request."""
+        for attempt in range(SWAP_RETRIES):
+            try:
+                return self._dense(query, depth, _date_where(since, until))
+            except Exception as exc:
+                if attempt == SWAP_RETRIES - 1:
+                    raise
+                log.info("dense query failed (%s); refreshing the index and retrying", exc)
+                time.sleep(SWAP_WAIT_SECONDS * attempt)
+                self.snapshot(force=True)
+        raise AssertionError("unreachable")
 
     def _keyword(
         self, snap: _Snapshot, query: str, since: date | None, until: date | None
@@ -232,7 +267,7 @@ class Retriever:
         validate_query(query, k, since, until)
         snap = self.snapshot()
         depth = min(DENSE_DEPTH, len(snap.chunks))
-        dense = self._dense(query, depth, _date_where(since, until)) if mode != "keyword" else {}
+        dense = self._dense_retrying(query, depth, since, until) if mode != "keyword" else {}
         keyword = self._keyword(snap, query, since, until) if mode != "dense" else {}
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)

@@ -16,7 +16,8 @@ Consistency rules the ingest relies on:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -26,14 +27,17 @@ import chromadb
 import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 from filelock import FileLock, Timeout
 
 from rag.chunking import Chunk
 from rag.config import Settings
-from rag.errors import EmbedderMismatchError, RagError, StoreBusyError
+from rag.errors import EmbedderMismatchError, RagError, StoreBusyError, StoreDamagedError
 from rag.papers import Paper
 
+_DAMAGED = re.compile(r"not a database|malformed|code: (11|26)\b", re.IGNORECASE)
 _PLACEHOLDER_VECTOR = [1.0]  # records are fetched by id, never by similarity
 
 
@@ -67,16 +71,30 @@ def make_client(settings: Settings) -> ClientAPI:
             settings=chroma_settings,
         )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except ChromaError as exc:
+        SharedSystemClient.clear_system_cache()  # drop the half-started system it cached
+        if _DAMAGED.search(str(exc)):  # SQLite's "not a database" (26), "malformed" (11)
+            raise StoreDamagedError(settings.chroma_dir / "chroma.sqlite3", str(exc)) from None
+        raise
 
 
 class PaperStore:
     """Read and write one index (chunks + records) in a Chroma client."""
 
-    def __init__(self, client: ClientAPI, name: str, embedder_identity: str) -> None:
+    def __init__(
+        self,
+        client: ClientAPI,
+        name: str,
+        embedder_identity: str,
+        reconnect: Callable[[], ClientAPI] | None = None,
+    ) -> None:
         self.client = client
         self.name = name
         self.embedder_identity = embedder_identity
+        self._reconnect = reconnect
+        """Makes a fresh embedded client: see `refresh`. None for a Chroma server."""
         self._chunks: Collection | None = None
         self._records: Collection | None = None
 
@@ -131,11 +149,33 @@ class PaperStore:
         self._chunks = self._records = None
 
     def replace(self, other: PaperStore) -> None:
-        """Make `other`'s collections this store's (used to swap in a finished rebuild)."""
-        self.drop()
+        """Make `other`'s collections this store's (used to swap in a finished rebuild).
+        The old collections are renamed aside first and deleted last, so the live names
+        are missing only between two renames; readers retry across that moment."""
+        retired = PaperStore(self.client, f"{self.name}-retired", self.embedder_identity)
+        retired.drop()
+        if self.exists():
+            for name, aside in (
+                (self.chunks_name, retired.chunks_name),
+                (self.records_name, retired.records_name),
+            ):
+                self.client.get_collection(name, embedding_function=None).modify(name=aside)
         other.chunks.modify(name=self.chunks_name)
         other.records.modify(name=self.records_name)
         self._chunks, self._records = other.chunks, other.records
+        retired.drop()
+
+    # -- first-start seeding -------------------------------------------------------------
+
+    def seeding(self) -> str:
+        """ "started" while a service's first-start ingest has not finished (even if that
+        process was killed), "done" after it, "none" for an index seeded otherwise."""
+        fresh = self.client.get_collection(self.records_name, embedding_function=None)
+        return str((fresh.metadata or {}).get("seeding", "none"))
+
+    def mark_seeding(self, state: str) -> None:
+        fresh = self.client.get_collection(self.records_name, embedding_function=None)
+        fresh.modify(metadata={**(fresh.metadata or {}), "seeding": state})
 
     # -- generation --------------------------------------------------------------------
 
@@ -143,6 +183,25 @@ class PaperStore:
         """Changes whenever the index is written; cheap enough to poll."""
         fresh = self.client.get_collection(self.chunks_name, embedding_function=None)
         return int((fresh.metadata or {}).get("generation", 0))
+
+    def version(self) -> tuple[str, int]:
+        """(chunk collection id, generation): changes on every write and on a rebuild's
+        swap (a new collection, whose generation may equal the old one's)."""
+        fresh = self.client.get_collection(self.chunks_name, embedding_function=None)
+        return str(fresh.id), int((fresh.metadata or {}).get("generation", 0))
+
+    def refresh(self) -> None:
+        """See what other processes wrote. An embedded client keeps each collection's
+        vector index in memory and never reloads it, so vectors another process added
+        stay invisible (0 of 50 new papers found by dense search) and deleted ones break
+        queries ("Error finding id"). Chroma caches one `System` per path, so a fresh
+        client needs that cache cleared first; it then loads the index as stored.
+        A Chroma server needs no reconnect: only the collection handles are renewed."""
+        if self._reconnect is not None:
+            SharedSystemClient.clear_system_cache()
+            self.client = self._reconnect()
+        self._chunks = self._records = None
+        self.open()
 
     def bump_generation(self) -> None:
         metadata = dict(self.client.get_collection(self.chunks_name).metadata or {})

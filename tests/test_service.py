@@ -87,6 +87,87 @@ async def test_failed_start_is_reported(tmp_path, embedder) -> None:
         assert "failed to start" in search.json()["error"]["message"]
 
 
+def _service(settings: Settings):  # type: ignore[no-untyped-def]
+    from api.observability import Metrics
+    from api.service import Service
+    from tests.fakes import HashEmbedder
+
+    return Service(settings, Metrics(), embedder=HashEmbedder())
+
+
+async def test_an_interrupted_first_start_resumes_and_is_ready_only_when_complete(
+    tmp_path,
+) -> None:
+    from rag.index import Index
+    from tests.fakes import HashEmbedder
+
+    full = corpus(tmp_path / "full.jsonl")
+    settings = Settings(data_dir=tmp_path / "data", collection="seed", llm="none", corpus=[full])
+    # What a first start killed after one paper leaves behind: a partial, unfinished seed.
+    first = write_jsonl(tmp_path / "first.jsonl", [json.loads(full.read_text().splitlines()[0])])
+    store = Index.open(settings, create=True, embedder=HashEmbedder()).store
+    store.mark_seeding("started")
+    ingest_paths(settings, [first], embedder=HashEmbedder())
+    service = _service(settings)
+    service.start()
+    try:
+        await service.wait_ready(60)
+        assert len(service.ready().retriever.papers) == 3
+        assert store.seeding() == "done"
+    finally:
+        service.stop()
+
+
+async def test_a_first_start_that_loses_the_lock_waits_for_its_turn(tmp_path, monkeypatch) -> None:
+    import asyncio
+
+    from api import service as service_module
+    from rag.store import writer_lock
+
+    monkeypatch.setattr(service_module, "STORE_RETRY_SECONDS", 0.2)
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        collection="race",
+        llm="none",
+        corpus=[corpus(tmp_path / "c.jsonl")],
+    )
+    service = _service(settings)
+    with writer_lock(settings):  # a `rag ingest` holds the lock
+        service.start()
+        await asyncio.sleep(1.0)
+        assert service.status == "starting" and "waiting" in (service.error or "")
+    try:
+        await service.wait_ready(60)
+        assert len(service.ready().retriever.papers) == 3
+    finally:
+        service.stop()
+
+
+async def test_a_damaged_store_gives_one_clear_message(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from rag.cli import app as cli
+    from rag.config import get_settings
+
+    settings = Settings(data_dir=tmp_path / "data", collection="broken", llm="none")
+    settings.chroma_dir.mkdir(parents=True)
+    (settings.chroma_dir / "chroma.sqlite3").write_bytes(os.urandom(64 * 1024))
+    service = _service(settings)
+    service.start()
+    with pytest.raises(RuntimeError, match="damaged"):
+        await service.wait_ready(30)  # failed for good, not retried as an outage
+    assert "chroma.sqlite3" in (service.error or "") and "rag ingest" in (service.error or "")
+    os.environ["RAG_DATA_DIR"] = str(settings.data_dir)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["stats"])
+    finally:
+        del os.environ["RAG_DATA_DIR"]
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "damaged" in result.output and "chroma.sqlite3" in result.output
+
+
 @pytest.mark.slow
 def test_rag_serve_end_to_end(tmp_path) -> None:
     """The real command on a real port: first-start ingest, SSE arriving in pieces, the
