@@ -102,7 +102,14 @@ def ingest(
         str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
     ] = None,
     rebuild: Annotated[
-        bool, typer.Option(help="Build a fresh index and swap it in when done.")
+        bool,
+        typer.Option(
+            help="Build a fresh index from PATHS only and swap it in when done: papers "
+            "not in PATHS leave the index."
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="With --rebuild: drop papers not in PATHS.")
     ] = False,
 ) -> None:
     """Parse corpus files and add their papers to the index (incremental, idempotent)."""
@@ -119,7 +126,18 @@ def ingest(
     ) as bar:
         task = bar.add_task("parsing", total=None, rate="")
 
+        dropped: list[str] = []
+
         def parsed(corpus: Corpus) -> None:
+            if rebuild:
+                dropped.extend(_dropped_by_rebuild(corpus))
+                if dropped and not yes:
+                    raise RagError(
+                        f"--rebuild replaces the whole index with these files: {len(dropped)} "
+                        f"indexed papers are not in them and would be dropped (e.g. "
+                        f"{', '.join(dropped[:3])}); add --yes to go ahead, or leave out "
+                        "--rebuild to add the files to the index"
+                    )
             bar.update(task, description="papers", total=len(corpus.papers), completed=0)
 
         def progress(papers: int, chunks: int) -> None:
@@ -139,6 +157,11 @@ def ingest(
         except RagError as exc:
             raise _fail(exc) from None
     console.print(_summary(report))
+    if rebuild:
+        console.print(
+            f"Rebuilt: the index now holds exactly these files' papers; {len(dropped)} "
+            "papers that were indexed before are gone."
+        )
     if report.skipped:
         skipped = Table(title="Skipped entries", show_header=True)
         skipped.add_column("where")
@@ -146,6 +169,15 @@ def ingest(
         for item in report.skipped:
             skipped.add_row(item.source, item.reason)
         console.print(skipped)
+
+
+def _dropped_by_rebuild(corpus: Corpus) -> list[str]:
+    """Ids of indexed papers a rebuild from `corpus` would leave out (none if no index)."""
+    try:
+        existing = Index.open(get_settings()).store.paper_ids()
+    except RagError:
+        return []  # no index yet (or an unusable one): nothing to lose
+    return sorted(existing - {paper.paper_id for paper in corpus.papers})
 
 
 def _open_retriever():  # type: ignore[no-untyped-def]

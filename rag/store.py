@@ -264,6 +264,10 @@ class PaperStore:
             result[pid] = (Paper(**fields, abstract=doc or ""), str(meta["chunk_key"]))
         return result
 
+    def paper_ids(self) -> set[str]:
+        """Ids of every stored paper (no abstracts read)."""
+        return set(self.records.get(include=[])["ids"])
+
     def get_records(self, paper_ids: list[str]) -> dict[str, Paper]:
         got = self.records.get(ids=paper_ids, include=["documents", "metadatas"])
         return {

@@ -82,3 +82,25 @@ def test_skipped_entries_are_listed(cli: CliRunner, tmp_path: Path, small_corpus
     result = cli.invoke(app, ["ingest", str(extra)])
     assert result.exit_code == 0
     assert "Skipped entries" in result.output and "abstract too short" in result.output
+
+
+def test_rebuild_from_fewer_files_asks_before_dropping_papers(
+    cli: CliRunner, tmp_path: Path, small_corpus: Path
+) -> None:
+    from tests.conftest import make_abstract, write_jsonl
+
+    assert cli.invoke(app, ["ingest", str(small_corpus)]).exit_code == 0
+    one = write_jsonl(
+        tmp_path / "one.jsonl",
+        [{"title": "Only Paper", "abstract": make_abstract("one topic", "Solo")}],
+    )
+    refused = cli.invoke(app, ["ingest", "--rebuild", str(one)])
+    assert refused.exit_code == 1
+    assert "4 indexed papers" in refused.output and "--yes" in refused.output
+    stats = cli.invoke(app, ["search", "audio diffusion", "--json"])
+    assert json.loads(stats.stdout)["results"]  # nothing was dropped
+    done = cli.invoke(app, ["ingest", "--rebuild", "--yes", str(one)])
+    assert done.exit_code == 0, done.output
+    assert "4 papers that were indexed before are gone" in " ".join(done.output.split())
+    rebuilt = json.loads(cli.invoke(app, ["search", "solo", "--json"]).stdout)["results"]
+    assert [r["title"] for r in rebuilt] == ["Only Paper"]
