@@ -391,7 +391,7 @@ class Answerer:
         return await final_answer(self.stream(question, history, k, since, until, llm_stream=False))
 
 
-async def final_answer(items: AsyncIterator[str | Answer]) -> Answer:
+async def final_answer(items: AsyncIterator[object]) -> Answer:
     """The `Answer` that ends an answer stream (the text deltas are dropped)."""
     answer: Answer | None = None
     async for item in items:

@@ -98,9 +98,10 @@ class ChatLLM:
                 max_tokens=self.max_tokens,
                 stream=True,
             )
-            async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
+            async with stream:  # closed (and the HTTP response with it) if we stop early
+                async for chunk in stream:
+                    if chunk.choices and chunk.choices[0].delta.content:
+                        yield chunk.choices[0].delta.content
         except (openai.OpenAIError, httpx.HTTPError, AttributeError, TypeError, ValueError) as exc:
             error = _translate(exc)
             self._observe(error.kind, started)

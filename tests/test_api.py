@@ -416,6 +416,61 @@ async def test_slow_llm_does_not_stall_other_requests(api) -> None:
     assert 'rag_llm_calls_total{outcome="ok"} 50.0' in metrics
 
 
+@respx.mock
+async def test_a_slow_first_token_still_gets_a_prompt_keep_alive(api, monkeypatch) -> None:
+    from api import streaming
+
+    monkeypatch.setattr(streaming, "FIRST_BYTE_SECONDS", 0.05)
+
+    async def slow_llm(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0.5)
+        return sse(["The generated network ", "is 449 KB [1]."])
+
+    respx.post(URL).mock(side_effect=slow_llm)
+    client = await api(**LLM)
+    chat = await client.post("/v1/chat", json=chat_body(stream=True))
+    assert chat.status_code == 200
+    assert chat.text.lstrip().startswith(": waiting for the model")
+    kinds = [event for event, _ in events(chat.text)]
+    assert kinds[-1] == "done" and "delta" in kinds
+    openai_style = await client.post(
+        "/v1/chat/completions",
+        json={"model": "paper-rag", "stream": True, "messages": chat_body()["messages"]},
+    )
+    assert ": waiting for the model" in openai_style.text  # after the role chunk
+    assert openai_style.text.rstrip().endswith("data: [DONE]")
+
+
+async def test_a_request_whose_client_left_cancels_the_llm_call(sample_index) -> None:
+    from api.streaming import unless_disconnected
+    from rag.answering import Answerer
+
+    settings, retriever = sample_index
+    answerer = Answerer(retriever, settings.model_copy(update=LLM))
+    cancelled, waiting = asyncio.Event(), asyncio.Event()
+
+    async def never_answers(request: httpx.Request) -> httpx.Response:
+        waiting.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return completion("late")
+
+    class LeavingClient:  # the client hangs up while the LLM is thinking
+        async def is_disconnected(self) -> bool:
+            return waiting.is_set()
+
+    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
+        router.post(URL).mock(side_effect=never_answers)
+        started = asyncio.get_running_loop().time()
+        result = await unless_disconnected(LeavingClient(), answerer.answer(QUESTION))  # type: ignore[arg-type]
+        assert result is None
+        await asyncio.wait_for(cancelled.wait(), 2)  # the upstream call was cancelled
+    assert asyncio.get_running_loop().time() - started < 3
+
+
 async def test_metrics_count_requests_by_route(api) -> None:
     client = await api()
     await client.get("/v1/papers/unknown-one")

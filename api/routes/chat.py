@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sse_starlette import EventSourceResponse
 
 from api import guards
 from api.errors import ERROR_RESPONSES
 from api.schemas import ChatRequest
 from api.service import Ready
-from api.streaming import PING_SECONDS, answer_stream, stream_error
+from api.streaming import (
+    CLIENT_GONE,
+    PING_SECONDS,
+    Waiting,
+    answer_stream,
+    stream_error,
+    unless_disconnected,
+)
 from rag.answering import Answer, Message, final_answer
 
 router = APIRouter(prefix="/v1")
@@ -34,7 +41,7 @@ STREAM_DOC = (
 )
 async def chat(
     body: ChatRequest, request: Request, ready: Ready = Depends(guards.ready)
-) -> Answer | EventSourceResponse:
+) -> Answer | EventSourceResponse | Response:
     guards.check_chat(
         [(m.role, m.content) for m in body.messages], body.k, guards.settings(request)
     )
@@ -50,13 +57,16 @@ async def chat(
         llm_stream=body.stream,
     )
     if not body.stream:
-        return await final_answer(items)
+        answer = await unless_disconnected(request, final_answer(items))
+        return answer if answer is not None else Response(status_code=CLIENT_GONE)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         try:
             async for item in items:
                 if isinstance(item, Answer):
                     yield {"event": "done", "data": item.model_dump_json()}
+                elif isinstance(item, Waiting):
+                    yield {"comment": "waiting for the model"}
                 else:
                     yield {"event": "delta", "data": json.dumps({"text": item})}
         except Exception as exc:

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sse_starlette import EventSourceResponse
 
 from api import guards
@@ -27,7 +27,14 @@ from api.schemas import (
     ModelList,
 )
 from api.service import Ready
-from api.streaming import PING_SECONDS, answer_stream, stream_error
+from api.streaming import (
+    CLIENT_GONE,
+    PING_SECONDS,
+    Waiting,
+    answer_stream,
+    stream_error,
+    unless_disconnected,
+)
 from rag.answering import Answer, Citation, Message, final_answer
 
 MODEL_ID = "paper-rag"
@@ -85,13 +92,15 @@ def _chunk(cid: str, delta: dict[str, str], finish: str | None = None, **extra: 
 )
 async def completions(
     body: CompletionRequest, request: Request, ready: Ready = Depends(guards.ready)
-) -> ChatCompletion | EventSourceResponse:
+) -> ChatCompletion | EventSourceResponse | Response:
     question, history = _conversation(body, request)
     metrics = request.app.state.metrics
     items = await answer_stream(ready, metrics, question, history, None, llm_stream=body.stream)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     if not body.stream:
-        answer = await final_answer(items)
+        answer = await unless_disconnected(request, final_answer(items))
+        if answer is None:
+            return Response(status_code=CLIENT_GONE)
         content = answer.answer + sources_block(answer.citations)
         return ChatCompletion(
             id=cid,
@@ -111,6 +120,8 @@ async def completions(
                         yield {"data": _chunk(cid, {"content": sources})}
                     citations = [c.model_dump(mode="json") for c in item.citations]
                     yield {"data": _chunk(cid, {}, "stop", citations=citations)}
+                elif isinstance(item, Waiting):
+                    yield {"comment": "waiting for the model"}
                 else:
                     yield {"data": _chunk(cid, {"content": item})}
         except Exception as exc:
