@@ -164,6 +164,8 @@ class CompletionRequest(BaseModel):
     model: str
     messages: list[CompletionMessage] = Field(min_length=1)
     stream: bool = False
+    stream_options: dict[str, object] | None = None
+    """`{"include_usage": true}` adds a final chunk with the token counts."""
 
 
 class AssistantMessage(BaseModel):
@@ -177,12 +179,25 @@ class CompletionChoice(BaseModel):
     finish_reason: Literal["stop"] = "stop"
 
 
+class Usage(BaseModel):
+    """Token counts, estimated at 4 characters per token (the service composes answers
+    from several calls, or none in extractive mode, so there is no single upstream count)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
 class ChatCompletion(BaseModel):
     id: str
     object: Literal["chat.completion"] = "chat.completion"
     created: int
     model: str
     choices: list[CompletionChoice]
+    usage: Usage
+    warnings: list[str] = Field(
+        default_factory=list, description="e.g. the LLM failed and the answer is extractive"
+    )
     citations: list[Citation] = Field(
         default_factory=list, description="The cited papers, numbered as in the content."
     )

@@ -49,6 +49,7 @@ def record_answer(metrics: Metrics, answer: Answer) -> None:
         metrics.abstentions.inc()
     if answer.mode == "extractive" and any(w.startswith(LLM_FALLBACK) for w in answer.warnings):
         metrics.fallbacks.inc()
+        log.warning("answered without the LLM: %s", "; ".join(answer.warnings))
 
 
 class Waiting:

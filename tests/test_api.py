@@ -509,6 +509,42 @@ async def test_official_openai_client_non_streamed(api) -> None:
     assert "**Sources**" in content and "[1]" in content
     citations = response.model_extra["citations"]  # type: ignore[index]
     assert citations and all(f"[{c['n']}] {c['title']}" in content for c in citations)
+    usage = response.usage  # clients such as `llm --no-stream` need it
+    assert usage is not None and usage.completion_tokens >= len(content) // 4
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
+
+
+async def test_openai_client_streamed_with_usage(api) -> None:
+    client = openai_client(await api())
+    stream = await client.chat.completions.create(
+        model="paper-rag",
+        messages=[{"role": "user", "content": QUESTION}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = [chunk async for chunk in stream]
+    assert chunks[-1].choices == [] and chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens > 0
+    assert all(c.usage is None for c in chunks[:-1])
+
+
+@respx.mock
+async def test_a_fallback_is_visible_in_chat_ui_content(api, caplog) -> None:
+    respx.post(URL).mock(return_value=httpx.Response(500, json={"error": {"message": "x"}}))
+    client = openai_client(await api(**LLM))
+    with caplog.at_level("WARNING", logger="api.streaming"):
+        reply = await client.chat.completions.create(
+            model="paper-rag", messages=[{"role": "user", "content": QUESTION}]
+        )
+    content = reply.choices[0].message.content or ""
+    assert content.startswith("_⚠️ LLM unavailable")
+    assert reply.model_extra["warnings"]  # type: ignore[index]
+    assert any("answered without the LLM" in r.getMessage() for r in caplog.records)
+    stream = await client.chat.completions.create(
+        model="paper-rag", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert "_⚠️ LLM unavailable" in text
 
 
 async def test_official_openai_client_streamed(api) -> None:

@@ -25,6 +25,7 @@ from api.schemas import (
     CompletionRequest,
     ModelCard,
     ModelList,
+    Usage,
 )
 from api.service import Ready
 from api.streaming import (
@@ -71,17 +72,42 @@ def _conversation(body: CompletionRequest, request: Request) -> tuple[str, list[
     return turns[-1][1], history
 
 
-def _chunk(cid: str, delta: dict[str, str], finish: str | None = None, **extra: object) -> str:
+def _chunk(
+    cid: str, delta: dict[str, str] | None, finish: str | None = None, **extra: object
+) -> str:
+    """A `chat.completion.chunk`; `delta=None` makes the usage chunk (no choices)."""
+    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
     return json.dumps(
         {
             "id": cid,
             "object": "chat.completion.chunk",
             "created": int(time.time()),
             "model": MODEL_ID,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            "choices": choices,
             **extra,
         }
     )
+
+
+def _tokens(text: str) -> int:
+    return (len(text) + 3) // 4
+
+
+def usage(body: CompletionRequest, content: str) -> Usage:
+    """Estimated token counts (see `Usage`): clients such as `llm` need the field."""
+    prompt = sum(_tokens(m.text()) for m in body.messages)
+    completion = _tokens(content)
+    return Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )
+
+
+def warning_lines(warnings: list[str], after: bool = False) -> str:
+    """Warnings as short italic lines a chat UI shows with the answer."""
+    if not warnings:
+        return ""
+    lines = "\n".join(f"_⚠️ {w}_" for w in warnings)
+    return f"\n\n{lines}" if after else f"{lines}\n\n"
 
 
 @router.post(
@@ -101,28 +127,42 @@ async def completions(
         answer = await unless_disconnected(request, final_answer(items))
         if answer is None:
             return Response(status_code=CLIENT_GONE)
-        content = answer.answer + sources_block(answer.citations)
+        content = warning_lines(answer.warnings) + answer.answer + sources_block(answer.citations)
         return ChatCompletion(
             id=cid,
             created=int(time.time()),
             model=MODEL_ID,
             choices=[CompletionChoice(message=AssistantMessage(content=content))],
+            usage=usage(body, content),
+            warnings=answer.warnings,
             citations=answer.citations,
         )
 
+    include_usage = bool((body.stream_options or {}).get("include_usage"))
+
     async def events() -> AsyncIterator[dict[str, str]]:
         yield {"data": _chunk(cid, {"role": "assistant", "content": ""})}
+        sent: list[str] = []
         try:
             async for item in items:
                 if isinstance(item, Answer):
-                    sources = sources_block(item.citations)
-                    if sources:
-                        yield {"data": _chunk(cid, {"content": sources})}
+                    # Warnings are known only at the end (the LLM failed mid-way or never
+                    # answered): shown after the text, before the sources.
+                    tail = warning_lines(item.warnings, after=True) + sources_block(item.citations)
+                    if tail:
+                        sent.append(tail)
+                        yield {"data": _chunk(cid, {"content": tail})}
                     citations = [c.model_dump(mode="json") for c in item.citations]
-                    yield {"data": _chunk(cid, {}, "stop", citations=citations)}
+                    yield {
+                        "data": _chunk(cid, {}, "stop", citations=citations, warnings=item.warnings)
+                    }
+                    if include_usage:
+                        counts = usage(body, "".join(sent)).model_dump()
+                        yield {"data": _chunk(cid, None, None, usage=counts)}
                 elif isinstance(item, Waiting):
                     yield {"comment": "waiting for the model"}
                 else:
+                    sent.append(item)
                     yield {"data": _chunk(cid, {"content": item})}
         except Exception as exc:
             yield {"data": stream_error(request, exc)["data"]}
