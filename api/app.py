@@ -6,6 +6,7 @@ and benchmarks can run several side by side; `rag serve` runs one under uvicorn.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,10 @@ from rag.config import Settings, get_settings
 from rag.embeddings import Embedder
 
 log = logging.getLogger("api")
+CONCURRENT_LOOKUPS = 2
+"""Citation lookups computed at once; more wait their turn. Each embeds a long text and
+up to 50 abstract sentences: ten at once on 2 cores held a concurrent search for 4.2 s
+(`bench/stall.py`), with two at a time the other requests keep a core."""
 
 DESCRIPTION = """Cited answers over research-paper abstracts.
 
@@ -60,6 +65,7 @@ def create_app(settings: Settings | None = None, embedder: Embedder | None = Non
     )
     app.state.service = service
     app.state.metrics = metrics
+    app.state.lookups = asyncio.Semaphore(CONCURRENT_LOOKUPS)
     install_error_handlers(app)
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes

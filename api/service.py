@@ -131,7 +131,7 @@ class Service:
                 report.seconds,
             )
         if isinstance(embedder, LocalEmbedder):
-            embedder.use_threads(settings.serve_torch_threads)
+            embedder.serve(settings.serve_torch_threads)
         embedder.embed(["warm-up"])  # load the model now, not on the first request
         retriever = index.retriever()
         retriever.snapshot()  # build BM25 now, not on the first request

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.citations import best_quote
@@ -48,6 +49,11 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
     if not text.strip():
         raise InvalidQueryError("the text to cite is empty")
     matches = []
+    claim_vector = retriever.embedder.embed([text])[0]  # once, not once per paper
+
+    def support(claim: str, sentences: list[str]) -> np.ndarray:
+        return retriever.sentence_support(claim, sentences, claim_vector)
+
     for result in retriever.search(text, k=max(k, CANDIDATES)):
         if len(matches) == k:
             break  # quoting costs a model call per abstract: only for what is returned
@@ -56,7 +62,7 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
         paper = retriever.papers.get(result.paper_id)
         if paper is None:
             continue
-        quote = best_quote(paper.abstract, text, retriever.sentence_support)
+        quote = best_quote(paper.abstract, text, support)
         matches.append(
             Support(
                 paper_id=paper.paper_id,

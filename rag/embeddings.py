@@ -24,6 +24,9 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 LOCAL_WINDOW = 256  # the model was trained with 256 word pieces; longer input is truncated
+SERVE_LOCK_SLICE = 8
+"""While serving, at most this many texts are embedded per hold of the model lock: a
+search queued behind a citation lookup waits for 8 sentences, not 50."""
 
 
 class Embedder(Protocol):
@@ -62,6 +65,8 @@ class LocalEmbedder(_WordPieceCounter):
 
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size
+        self.lock_slice: int | None = None
+        """Texts embedded per hold of the model lock; None = a whole call at once."""
         self._lock = threading.Lock()
 
     @cached_property
@@ -71,6 +76,13 @@ class LocalEmbedder(_WordPieceCounter):
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(str(get_model_path()), device="cpu")
+
+    def serve(self, threads: int, lock_slice: int = SERVE_LOCK_SLICE) -> None:
+        """Settings for serving: `threads` torch threads per call, and the lock released
+        every `lock_slice` texts so one request quoting many abstract sentences cannot
+        hold every search behind it."""
+        self.use_threads(threads)
+        self.lock_slice = lock_slice
 
     @staticmethod
     def use_threads(threads: int) -> None:
@@ -85,15 +97,20 @@ class LocalEmbedder(_WordPieceCounter):
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        with self._lock:  # torch already uses every core; serialise callers
-            vectors = self.model.encode(
-                texts,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.asarray(vectors, dtype=np.float32)
+        step = self.lock_slice or len(texts)
+        parts = []
+        for start in range(0, len(texts), step):
+            with self._lock:  # torch already uses every core; serialise callers
+                parts.append(
+                    self.model.encode(
+                        texts[start : start + step],
+                        batch_size=self.batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                )
+        return np.asarray(np.vstack(parts), dtype=np.float32)
 
 
 class OpenAIEmbedder(_WordPieceCounter):

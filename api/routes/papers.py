@@ -100,4 +100,5 @@ async def cite(
 ) -> CiteResult:
     settings = guards.settings(request)
     guards.check_text(body.text, "text", settings)
-    return await asyncio.to_thread(find_support, ready.retriever, body.text, body.k)
+    async with request.app.state.lookups:  # a burst of lookups queues; search stays quick
+        return await asyncio.to_thread(find_support, ready.retriever, body.text, body.k)
