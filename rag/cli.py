@@ -405,6 +405,7 @@ def serve(
 
     from api.app import create_app
     from api.observability import configure_logging
+    from api.slow_clients import HeadDeadlineProtocol
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -415,6 +416,7 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        http=HeadDeadlineProtocol,  # type: ignore[arg-type]
     )
 
 

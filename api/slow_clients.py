@@ -1,0 +1,58 @@
+"""A request-head deadline for uvicorn's HTTP/1.1 protocol (slowloris protection).
+
+uvicorn closes idle keep-alive connections, but a client that opens a connection and
+sends its request line and headers a byte at a time is kept forever: enough of them and
+the service has no connections left. This protocol gives every request head
+`HEAD_TIMEOUT_SECONDS` to arrive, on a new connection and again after each response,
+and closes the connection when it does not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+log = logging.getLogger("api.http")
+HEAD_TIMEOUT_SECONDS = 10.0
+"""Time for a request line and its headers: real clients send them in one packet."""
+
+
+class HeadDeadlineProtocol(H11Protocol):
+    _head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # a request head has arrived
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()  # the next request on this keep-alive connection gets its own
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_SECONDS, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _too_slow(self) -> None:
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            log.info(
+                "closing a connection whose request head took over %.0fs", HEAD_TIMEOUT_SECONDS
+            )
+            self.transport.close()
