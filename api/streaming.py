@@ -29,6 +29,10 @@ FIRST_BYTE_SECONDS = 2.0
 failures before then are plain HTTP errors, later ones SSE `error` events."""
 DISCONNECT_POLL_SECONDS = 0.5
 """How often a non-streamed request checks that its client is still there."""
+DRAIN_SECONDS = 8.0
+"""On SIGTERM, streams in flight get this long to finish before they are cut (sse-starlette
+cuts them at once by default: 0 of 20 streamed answers survived a restart). `rag serve`
+gives the whole drain 2 s more."""
 CLIENT_GONE = 499
 """Status logged for a request whose client left before the answer (nginx's convention)."""
 T = TypeVar("T")

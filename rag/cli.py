@@ -406,6 +406,7 @@ def serve(
     from api.app import create_app
     from api.observability import configure_logging
     from api.slow_clients import HeadDeadlineProtocol
+    from api.streaming import DRAIN_SECONDS
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
@@ -415,7 +416,7 @@ def serve(
         port=port,
         log_config=None,
         access_log=False,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=int(DRAIN_SECONDS) + 2,
         http=HeadDeadlineProtocol,  # type: ignore[arg-type]
     )
 

@@ -179,8 +179,6 @@ def test_rag_serve_end_to_end(tmp_path) -> None:
         "RAG_CORPUS": str(corpus(tmp_path / "c.jsonl")),
         "RAG_LLM": "none",
         "RAG_API_KEYS": "secret",
-        "RAG_GATE_MIN_KEYWORD": "0",  # BM25 scores of a 2-paper corpus are tiny
-        "RAG_GATE_MIN_DENSE": "0",
     }
     rag = Path(sys.executable).with_name("rag")
     log = (tmp_path / "serve.log").open("w")
@@ -221,3 +219,66 @@ def test_rag_serve_end_to_end(tmp_path) -> None:
     assert any(line["route"] == "/v1/chat" and line["status"] == 200 for line in access)
     assert all(line["request_id"] != "-" for line in access)
     assert any("ingesting" in line["message"] for line in lines)
+
+
+@pytest.mark.slow
+async def test_sigterm_lets_streamed_answers_in_flight_finish(tmp_path) -> None:
+    """A restart (SIGTERM) while ten answers stream from a slow LLM cuts none of them."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    from tests.openai_fakes import sse
+
+    async def slow_llm(request: web.Request) -> web.Response:
+        await asyncio.sleep(1.5)
+        answer = sse(["WaveDiff generates audio ", "with diffusion [1]."])
+        return web.Response(body=answer.content, content_type="text/event-stream")
+
+    stub = web.Application()
+    stub.router.add_post("/v1/chat/completions", slow_llm)
+    runner = web.AppRunner(stub, access_log=None)
+    await runner.setup()
+    stub_port, port = free_port(), free_port()
+    await web.TCPSite(runner, "127.0.0.1", stub_port).start()
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(tmp_path / "data"),
+        "RAG_CORPUS": str(corpus(tmp_path / "c.jsonl")),
+        "RAG_LLM": "openai",
+        "OPENAI_API_KEY": "stub",
+        "OPENAI_BASE_URL": f"http://127.0.0.1:{stub_port}/v1",
+        "RAG_LLM_MAX_RETRIES": "0",
+    }
+    rag = Path(sys.executable).with_name("rag")
+    server = subprocess.Popen(
+        [str(rag), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+            body = {
+                "messages": [{"role": "user", "content": "How does WaveDiff generate audio?"}],
+                "stream": True,
+            }
+            chats = [asyncio.create_task(client.post("/v1/chat", json=body)) for _ in range(10)]
+            await asyncio.sleep(0.5)
+            server.send_signal(signal.SIGTERM)
+            replies = await asyncio.gather(*chats, return_exceptions=True)
+        finished = [r for r in replies if isinstance(r, httpx.Response) and "event: done" in r.text]
+        assert len(finished) == 10, replies
+        assert server.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal
+    finally:
+        server.kill()
+        await runner.cleanup()

@@ -14,6 +14,7 @@ from api.schemas import ChatRequest
 from api.service import Ready
 from api.streaming import (
     CLIENT_GONE,
+    DRAIN_SECONDS,
     PING_SECONDS,
     Waiting,
     answer_stream,
@@ -72,4 +73,4 @@ async def chat(
         except Exception as exc:
             yield stream_error(request, exc)
 
-    return EventSourceResponse(events(), ping=PING_SECONDS)
+    return EventSourceResponse(events(), ping=PING_SECONDS, shutdown_grace_period=DRAIN_SECONDS)

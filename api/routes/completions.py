@@ -30,6 +30,7 @@ from api.schemas import (
 from api.service import Ready
 from api.streaming import (
     CLIENT_GONE,
+    DRAIN_SECONDS,
     PING_SECONDS,
     Waiting,
     answer_stream,
@@ -168,7 +169,7 @@ async def completions(
             yield {"data": stream_error(request, exc)["data"]}
         yield {"data": "[DONE]"}
 
-    return EventSourceResponse(events(), ping=PING_SECONDS)
+    return EventSourceResponse(events(), ping=PING_SECONDS, shutdown_grace_period=DRAIN_SECONDS)
 
 
 @router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List models")
