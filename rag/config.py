@@ -71,7 +71,8 @@ class Settings(BaseSettings):
     llm_on_error: Literal["fallback", "error"] = "fallback"
     """When the LLM fails after retries: answer extractively with a warning, or raise."""
 
-    prompts_dir: Path = Path(__file__).resolve().parents[1] / "prompts"
+    prompts_dir: Path | None = None
+    """Folder of prompt templates replacing the packaged ones (same file names)."""
     answer_k: int = Field(default=5, ge=1, le=50)
     """Papers given to the answer step as sources."""
     # -- HTTP service (`rag serve`) ---------------------------------------------------

@@ -1,0 +1,1 @@
+"""Prompt templates (plain text files beside this one), packaged as `rag.prompt_templates`."""
