@@ -188,35 +188,21 @@ class RequestContextMiddleware:
             _request_id.reset(token)
 
     async def _internal_error(self, send: Send, rid: str) -> None:
-        self.metrics.errors.labels("internal_error").inc()
         message = f"internal error; the server log has the details (request id {rid})"
-        body = json.dumps({"error": {"type": "internal_error", "message": message}}).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 500,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await self._error(send, 500, "internal_error", message)
 
     async def _too_large(self, send: Send) -> None:
-        self.metrics.errors.labels("request_too_large").inc()
-        body = json.dumps(
-            {
-                "error": {
-                    "type": "request_too_large",
-                    "message": f"request body exceeds {self.max_body_bytes} bytes",
-                }
-            }
-        ).encode()
+        message = f"request body exceeds {self.max_body_bytes} bytes"
+        await self._error(send, 413, "request_too_large", message)
+
+    async def _error(self, send: Send, status: int, kind: str, message: str) -> None:
+        """The API's error body, sent from here (outside the app's own error handlers)."""
+        self.metrics.errors.labels(kind).inc()
+        body = json.dumps({"error": {"type": kind, "message": message}}).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", b"application/json"),
                     (b"content-length", str(len(body)).encode()),

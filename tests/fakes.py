@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from pathlib import Path
 
 import numpy as np
 
@@ -34,3 +36,16 @@ class HashEmbedder:
             if norm:
                 vectors[row] /= norm
         return vectors
+
+
+def fake_index(folder: Path, rows: list[dict[str, str]], collection: str):  # type: ignore[no-untyped-def]
+    """(settings, retriever) over `rows` (JSONL paper objects) ingested with `HashEmbedder`
+    into `folder`: a real embedded Chroma index in a fraction of a second."""
+    from rag.config import Settings
+    from rag.index import Index, ingest_paths
+
+    corpus = folder / f"{collection}.jsonl"
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    settings = Settings(data_dir=folder / "data", collection=collection, llm="none")
+    ingest_paths(settings, [corpus], embedder=HashEmbedder())
+    return settings, Index.open(settings, embedder=HashEmbedder()).retriever()

@@ -16,11 +16,9 @@ import respx
 
 from rag.answering import NOT_COVERED, Answerer
 from rag.cite import find_support
-from rag.config import Settings
-from rag.index import Index, ingest_paths
 from rag.keyword import KeywordIndex
 from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, DenseBackground, relevance
-from tests.fakes import HashEmbedder
+from tests.fakes import fake_index
 from tests.openai_fakes import BASE, URL, completion
 
 PAPERS = [
@@ -81,20 +79,8 @@ PAPERS = [
 
 @pytest.fixture(scope="module")
 def fixture_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    folder = tmp_path_factory.mktemp("relevance")
-    corpus = folder / "papers.jsonl"
-    corpus.write_text(
-        "\n".join(json.dumps({"title": t, "abstract": a}) for t, a in PAPERS) + "\n",
-        encoding="utf-8",
-    )
-    settings = Settings(data_dir=folder / "data", collection="fixture", llm="none")
-    embedder = HashEmbedder()
-    ingest_paths(settings, [corpus], embedder=embedder)
-    return settings, Index.open(settings, embedder=embedder).retriever()
-
-
-def _title(retriever, paper_id: str) -> str:  # type: ignore[no-untyped-def]
-    return retriever.papers[paper_id].title
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    return fake_index(tmp_path_factory.mktemp("relevance"), rows, "fixture")
 
 
 @pytest.mark.parametrize(

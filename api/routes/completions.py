@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Depends, Request, Response
 from sse_starlette import EventSourceResponse
 
-from api import guards
+from api import guards, streaming
 from api.errors import ERROR_RESPONSES, ApiError
 from api.schemas import (
     AssistantMessage,
@@ -28,15 +28,7 @@ from api.schemas import (
     Usage,
 )
 from api.service import Ready
-from api.streaming import (
-    CLIENT_GONE,
-    DRAIN_SECONDS,
-    PING_SECONDS,
-    Waiting,
-    answer_stream,
-    stream_error,
-    unless_disconnected,
-)
+from api.streaming import Waiting, answer_stream
 from rag.answering import Answer, Citation, Message, final_answer
 
 MODEL_ID = "paper-rag"
@@ -125,9 +117,9 @@ async def completions(
     items = await answer_stream(ready, metrics, question, history, None, llm_stream=body.stream)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     if not body.stream:
-        answer = await unless_disconnected(request, final_answer(items))
+        answer = await streaming.unless_disconnected(request, final_answer(items))
         if answer is None:
-            return Response(status_code=CLIENT_GONE)
+            return Response(status_code=streaming.CLIENT_GONE)
         content = warning_lines(answer.warnings) + answer.answer + sources_block(answer.citations)
         return ChatCompletion(
             id=cid,
@@ -166,10 +158,12 @@ async def completions(
                     sent.append(item)
                     yield {"data": _chunk(cid, {"content": item})}
         except Exception as exc:
-            yield {"data": stream_error(request, exc)["data"]}
+            yield {"data": streaming.stream_error(request, exc)["data"]}
         yield {"data": "[DONE]"}
 
-    return EventSourceResponse(events(), ping=PING_SECONDS, shutdown_grace_period=DRAIN_SECONDS)
+    return EventSourceResponse(
+        events(), ping=streaming.PING_SECONDS, shutdown_grace_period=streaming.DRAIN_SECONDS
+    )
 
 
 @router.get("/models", response_model=ModelList, responses=ERROR_RESPONSES, summary="List models")
