@@ -46,8 +46,8 @@ LLM_FALLBACK = "LLM unavailable"
 CLOSEST_PAPERS = 5
 """Papers listed with an abstention, so the user can follow one up."""
 SENTENCE_SHARE = 0.75
-"""An extractive answer quotes a sentence only when it supports the question at least
-this share as well as the best sentence does (the first one always)."""
+"""A further paper adds its best sentence to an extractive answer only when that sentence
+supports the question at least this share as well as the best paper's best sentence."""
 HISTORY_TURNS = 6
 HISTORY_CHARS = 1000
 _FOLLOW_UP = re.compile(
@@ -244,10 +244,11 @@ class Answerer:
     def _extractive(
         self, question: str, results: list[SearchResult]
     ) -> tuple[str, list[int], dict[int, str]]:
-        """Best sentences of the top papers, each cited: up to 3 from the best paper, 1
-        from each of the next two. Only papers relevant enough to cite (`is_citable`)
-        and sentences supporting the question nearly as well as the best one
-        (`SENTENCE_SHARE`) are used, so nothing off-topic pads the answer."""
+        """Best sentences of the top papers, each cited: 3 from the best paper, 1 from
+        each of the next two when it supports the question nearly as well
+        (`SENTENCE_SHARE`). Only papers relevant enough to cite (`is_citable`) are used,
+        so nothing off-topic pads the answer. (Filtering the best paper's own sentences by
+        the same share dropped the answer to 0.72 of the dev `answer_facts`, from 0.89.)"""
         picks: list[tuple[int, int, str]] = []  # (source number, sentence start, sentence)
         top_score: float | None = None
         for source, result in enumerate(results[:3], 1):
@@ -263,9 +264,9 @@ class Answerer:
                 )
             ranked = np.argsort(-scores)
             top_score = float(scores[ranked[0]]) if top_score is None else top_score
-            wanted = EXTRACTIVE_TOP_SENTENCES if not picks else 1
-            chosen = [i for i in ranked[:wanted] if scores[i] >= SENTENCE_SHARE * top_score]
-            for index in sorted(chosen):
+            if picks and scores[ranked[0]] < SENTENCE_SHARE * top_score:
+                continue
+            for index in sorted(ranked[: EXTRACTIVE_TOP_SENTENCES if not picks else 1]):
                 picks.append((source, spans[index].start, sentences[index]))
         order: list[int] = []
         quotes: dict[int, str] = {}
