@@ -69,6 +69,8 @@ class Metrics:
     """The service's Prometheus metrics, in a registry of their own (one per app)."""
 
     def __init__(self) -> None:
+        self.llm_failures_in_a_row = 0
+        self.last_llm_failure: str | None = None
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "rag_http_requests",
@@ -116,6 +118,28 @@ class Metrics:
     def observe_llm(self, outcome: str, seconds: float) -> None:
         self.llm_calls.labels(outcome).inc()
         self.llm_latency.observe(seconds)
+        if outcome == "ok":
+            self.llm_failures_in_a_row, self.last_llm_failure = 0, None
+        else:
+            self.llm_failures_in_a_row += 1
+            self.last_llm_failure = outcome
+
+    def llm_health(self) -> str:
+        """ "ok", "unused" or "failing: N calls in a row (KIND)", for /readyz."""
+        if self.llm_failures_in_a_row:
+            return (
+                f"failing: {self.llm_failures_in_a_row} calls in a row "
+                f"({self.last_llm_failure}); answers fall back to extractive"
+            )
+        return "ok" if self.llm_calls_seen() else "unused"
+
+    def llm_calls_seen(self) -> bool:
+        return any(
+            sample.value > 0
+            for metric in self.llm_calls.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_total")
+        )
 
 
 class _BodyTooLarge(HTTPException):

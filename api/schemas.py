@@ -121,6 +121,9 @@ class Readiness(BaseModel):
     embedder: str | None = None
     store: str | None = None
     llm: str | None = None
+    llm_status: str | None = Field(
+        default=None, description='"ok", "unused", or "failing: N calls in a row (kind)"'
+    )
     progress: dict[str, int] | None = None
     error: str | None = None
 

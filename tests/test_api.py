@@ -531,7 +531,9 @@ async def test_openai_client_streamed_with_usage(api) -> None:
 @respx.mock
 async def test_a_fallback_is_visible_in_chat_ui_content(api, caplog) -> None:
     respx.post(URL).mock(return_value=httpx.Response(500, json={"error": {"message": "x"}}))
-    client = openai_client(await api(**LLM))
+    raw = await api(**LLM)
+    assert (await raw.get("/readyz")).json()["llm_status"] == "unused"
+    client = openai_client(raw)
     with caplog.at_level("WARNING", logger="api.streaming"):
         reply = await client.chat.completions.create(
             model="paper-rag", messages=[{"role": "user", "content": QUESTION}]
@@ -540,6 +542,8 @@ async def test_a_fallback_is_visible_in_chat_ui_content(api, caplog) -> None:
     assert content.startswith("_⚠️ LLM unavailable")
     assert reply.model_extra["warnings"]  # type: ignore[index]
     assert any("answered without the LLM" in r.getMessage() for r in caplog.records)
+    health = (await raw.get("/readyz")).json()
+    assert health["ready"] and health["llm_status"].startswith("failing: 1 calls in a row")
     stream = await client.chat.completions.create(
         model="paper-rag", messages=[{"role": "user", "content": QUESTION}], stream=True
     )

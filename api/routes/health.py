@@ -57,6 +57,7 @@ async def readyz(service: Service = Depends(guards.service)) -> JSONResponse:
         embedder=ready.index.embedder.identity,
         store=settings.chroma_url or "embedded",
         llm=llm.model if llm else "none (extractive answers)",
+        llm_status=service.metrics.llm_health() if llm else None,
     )
     return JSONResponse(body.model_dump(exclude_none=True))
 
