@@ -273,3 +273,18 @@ def test_a_broken_bibtex_entry_is_skipped_with_a_reason(tmp_path: Path) -> None:
     corpus = load_corpus([path])
     assert [p.title for p in corpus.papers] == ["A Good Entry"]
     assert corpus.skipped and all(s.reason.split(":", 1)[1].strip() for s in corpus.skipped)
+
+
+def test_a_bibtex_entry_with_a_repeated_field_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "zotero.bib"
+    path.write_text(
+        "@inproceedings{nerf_2020,\n  title = {Neural Fields for View Synthesis},\n"
+        '  author = {M{\\"u}ller, Ben and Doe, Jane},\n  doi = {10.1007},\n'
+        f"  abstract = {{{make_abstract('view synthesis', 'NeRF')}}},\n"
+        "  doi = {10.1007/978-3-030-58452-8_24},\n}\n",
+        encoding="utf-8",
+    )
+    [paper] = load_corpus([path]).papers
+    assert paper.title == "Neural Fields for View Synthesis"
+    assert paper.extra["doi"] == "10.1007/978-3-030-58452-8_24"  # the full one
+    assert paper.authors == ["Müller, Ben", "Doe, Jane"]  # decoded like any entry

@@ -9,10 +9,13 @@ import logging
 from datetime import date
 
 import bibtexparser
+from bibtexparser.library import Library
 from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+from bibtexparser.model import DuplicateFieldKeyBlock, Entry
 
 from rag.formats import ParseResult, Skipped
-from rag.papers import Entry, normalize_arxiv_id
+from rag.papers import Entry as Sighting
+from rag.papers import normalize_arxiv_id
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "archiveprefix"}
@@ -39,6 +42,14 @@ def _date(fields: dict[str, str]) -> date | None:
         return None
 
 
+def _decoded(entry: Entry) -> Entry:
+    """An entry bibtexparser set aside (a repeated field), through the same middleware."""
+    library = Library([entry])
+    for middleware in (LatexDecodingMiddleware(), SeparateCoAuthors()):
+        library = middleware.transform(library)
+    return library.entries[0]
+
+
 def _failure(block: object) -> str:
     """Why bibtexparser gave up on a block, never empty: its error, else its type, plus
     the block's first line so the user can find it."""
@@ -55,13 +66,21 @@ def parse(text: str, path: str, year: int) -> ParseResult:
     library = bibtexparser.parse_string(
         text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors()]
     )
+    entries = list(library.entries)
     for block in library.failed_blocks:
+        if isinstance(block, DuplicateFieldKeyBlock):  # Zotero exports do this: keep it
+            entries.append(_decoded(block.ignore_error_block))
+            continue
         result.skipped.append(
             Skipped(f"{path}:{block.start_line + 1}", f"unparseable BibTeX: {_failure(block)}")
         )
-    for item in library.entries:
+    for item in sorted(entries, key=lambda e: e.start_line):
         source = f"{path}:{item.start_line + 1}"
-        fields = {f.key.lower(): f.value for f in item.fields}
+        fields: dict[str, object] = {}
+        for field in item.fields:  # a repeated field keeps its longest value: Zotero
+            key = field.key.lower()  # repeats e.g. a DOI as "10.1007" then in full
+            if len(str(field.value)) > len(str(fields.get(key, ""))):
+                fields[key] = field.value
         if "abstract" not in fields:
             result.skipped.append(Skipped(source, f"@{item.key} has no abstract field"))
             continue
@@ -73,7 +92,7 @@ def parse(text: str, path: str, year: int) -> ParseResult:
         extra = {k: _clean(v) for k, v in fields.items() if k not in _MAPPED}
         extra["bibtex_key"] = item.key
         result.add(
-            Entry(
+            Sighting(
                 title=_clean(fields.get("title", "")),
                 abstract=_clean(fields["abstract"]),
                 source=source,
