@@ -49,12 +49,12 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
     if not text.strip():
         raise InvalidQueryError("the text to cite is empty")
     matches = []
-    claim_vector = retriever.embedder.embed([text])[0]  # once, not once per paper
+    claim_vector = retriever.embedder.embed([text])[0]  # once: for search and every quote
 
     def support(claim: str, sentences: list[str]) -> np.ndarray:
         return retriever.sentence_support(claim, sentences, claim_vector)
 
-    for result in retriever.search(text, k=max(k, CANDIDATES)):
+    for result in retriever.search(text, k=max(k, CANDIDATES), vector=claim_vector):
         if len(matches) == k:
             break  # quoting costs a model call per abstract: only for what is returned
         if not is_citable(result.relevance):

@@ -124,13 +124,12 @@ class KeywordIndex:
     def idf(self, term: int) -> float:
         return float(self._idf[term])
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every indexed text for `query`'s topic terms (zeros when nothing
-        matches)."""
-        terms = sorted(self.query_terms(query).known)
+    def scores(self, terms: AbstractSet[int]) -> np.ndarray:
+        """BM25 score of every indexed text for a query's topic terms (`query_terms().known`;
+        zeros when nothing matches)."""
         if not terms or self._size == 0:
             return np.zeros(self._size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(terms), dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(sorted(terms)), dtype=np.float32)
 
     def overlap(self, query_terms: set[int], text_terms: AbstractSet[int]) -> float:
         """IDF-weighted share of the query's terms found among a text's terms (`terms()`),

@@ -206,10 +206,9 @@ class Retriever:
     # -- per-retriever paper rankings --------------------------------------------------
 
     def _dense(
-        self, query: str, depth: int, where: dict[str, object] | None
+        self, vector: np.ndarray, depth: int, where: dict[str, object] | None
     ) -> dict[str, tuple[float, str]]:
         """paper id -> (best cosine similarity, chunk id), best first."""
-        vector = self.embedder.embed([query])[0]
         best: dict[str, tuple[float, str]] = {}
         for chunk_id, similarity in self.store.query(vector, depth, where):
             paper_id = chunk_id.split("::", 1)[0]
@@ -218,13 +217,13 @@ class Retriever:
         return best
 
     def _dense_retrying(
-        self, query: str, depth: int, since: date | None, until: date | None
+        self, vector: np.ndarray, depth: int, since: date | None, until: date | None
     ) -> dict[str, tuple[float, str]]:
         """Dense ranking; when the store changed under it (another process's ingest, a
         rebuild's swap), refresh and try again rather than fail the request."""
         for attempt in range(SWAP_RETRIES):
             try:
-                return self._dense(query, depth, _date_where(since, until))
+                return self._dense(vector, depth, _date_where(since, until))
             except Exception as exc:
                 if attempt == SWAP_RETRIES - 1:
                     raise
@@ -234,9 +233,9 @@ class Retriever:
         raise AssertionError("unreachable")
 
     def _keyword(
-        self, snap: _Snapshot, query: str, since: date | None, until: date | None
+        self, snap: _Snapshot, terms: frozenset[int], since: date | None, until: date | None
     ) -> dict[str, tuple[float, str]]:
-        scores = snap.keyword.scores(query)
+        scores = snap.keyword.scores(terms)
         if since or until:
             mask = snap.date_keys > 0
             if since:
@@ -262,18 +261,23 @@ class Retriever:
         since: date | None = None,
         until: date | None = None,
         mode: Mode = "hybrid",
+        vector: np.ndarray | None = None,
     ) -> list[SearchResult]:
-        """The `k` most relevant papers for `query`, best first."""
+        """The `k` most relevant papers for `query`, best first. Pass `vector` when the
+        caller has already embedded `query` (citation lookup needs it too)."""
         validate_query(query, k, since, until)
         snap = self.snapshot()
         depth = min(DENSE_DEPTH, len(snap.chunks))
-        dense = self._dense_retrying(query, depth, since, until) if mode != "keyword" else {}
-        keyword = self._keyword(snap, query, since, until) if mode != "dense" else {}
+        topic = snap.keyword.query_terms(query)
+        dense: dict[str, tuple[float, str]] = {}
+        if mode != "keyword":
+            vector = self.embedder.embed([query])[0] if vector is None else vector
+            dense = self._dense_retrying(vector, depth, since, until)
+        keyword = self._keyword(snap, topic.known, since, until) if mode != "dense" else {}
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)
         ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]
         terms = set(snap.keyword.terms(query))
-        topic = snap.keyword.query_terms(query)
         results = []
         for paper_id, score in ordered:
             paper = snap.papers.get(paper_id)
