@@ -20,6 +20,7 @@ from api.routes import chat, completions, health, papers
 from api.service import Service
 from rag.config import Settings, get_settings
 from rag.embeddings import Embedder
+from rag.llm import ChatModel
 
 log = logging.getLogger("api")
 CONCURRENT_LOOKUPS = 2
@@ -36,10 +37,15 @@ one body: `{"error": {"type": ..., "message": ...}}`.
 """
 
 
-def create_app(settings: Settings | None = None, embedder: Embedder | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    embedder: Embedder | None = None,
+    llm: ChatModel | None = None,
+) -> FastAPI:
+    """The service; `embedder`/`llm` replace the configured ones (tests pass fakes)."""
     settings = settings or get_settings()
     metrics = Metrics()
-    service = Service(settings, metrics, embedder)
+    service = Service(settings, metrics, embedder, llm)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

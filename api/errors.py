@@ -1,7 +1,8 @@
 """One error shape for every failure: `{"error": {"type", "message"}}` (OpenAI's shape,
 so OpenAI clients surface our messages), plus FastAPI's `detail` for validation errors.
 
-Library errors (`RagError`) map to HTTP statuses here and nowhere else; the SSE routes
+Library errors (`RagError`) map to HTTP statuses here and nowhere else, by their `kind`
+(`STATUS`), with the message every surface shows (`rag.errors.explain`); the SSE routes
 use the same mapping for their `error` events. Unexpected exceptions become a 500 that
 names the request id for the logs, never a traceback.
 """
@@ -19,19 +20,32 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from api.observability import request_id
-from rag.errors import (
-    EmbedderMismatchError,
-    InvalidQueryError,
-    NotFoundError,
-    RagError,
-    StoreBusyError,
-)
-from rag.llm import LLMError
+from rag.errors import RagError, explain
 
 log = logging.getLogger("api")
 
-LLM_STATUS = {"rate_limited": 503, "timeout": 504, "unavailable": 502, "bad_response": 502}
-"""LLM failures (after the SDK's retries) are gateway errors: the upstream failed, not us."""
+STATUS: dict[str, int] = {
+    "invalid_request": 400,
+    "limit_exceeded": 400,
+    "corpus_error": 400,
+    "not_found": 404,
+    "not_ready": 503,
+    "busy": 503,
+    "misconfigured": 503,
+    "index_missing": 503,
+    "embedder_mismatch": 503,
+    "store_damaged": 503,
+    "llm_rate_limited": 503,
+    "llm_timeout": 504,
+    "llm_unavailable": 502,
+    "llm_bad_response": 502,
+    "llm_auth": 502,
+}
+"""HTTP status per error kind. The deployment's problems (not ready, misconfigured, a
+damaged store) are 503: no retry of the same request by the client fixes them, and a
+load balancer should route around the instance. LLM failures (after the SDK's retries)
+are gateway errors: the upstream failed, not us. Kinds missing here: 400 if the client is
+to blame, else 503."""
 
 
 class ErrorDetail(BaseModel):
@@ -75,21 +89,14 @@ def classify(exc: Exception) -> tuple[int, ErrorDetail]:
     """HTTP status and error body for any exception."""
     if isinstance(exc, ApiError):
         return exc.status, ErrorDetail(type=exc.type, message=exc.message)
-    if isinstance(exc, LLMError):
-        status = 502 if exc.kind == "auth" else LLM_STATUS[exc.kind]
-        return status, ErrorDetail(type=f"llm_{exc.kind}", message=str(exc))
-    if isinstance(exc, NotFoundError):
-        return 404, ErrorDetail(type="not_found", message=str(exc), suggestions=exc.suggestions)
-    if isinstance(exc, InvalidQueryError):
-        return 400, ErrorDetail(type="invalid_request", message=str(exc))
-    if isinstance(exc, StoreBusyError | EmbedderMismatchError):
-        return 503, ErrorDetail(type="unavailable", message=str(exc))
     if isinstance(exc, RagError):
-        return 400, ErrorDetail(type="invalid_request", message=str(exc))
+        status = STATUS.get(exc.kind, 400 if exc.blame == "client" else 503)
+        return status, ErrorDetail(
+            type=exc.kind, message=explain(exc), suggestions=list(exc.suggestions) or None
+        )
     log.error("unhandled error", exc_info=exc)
     return 500, ErrorDetail(
-        type="internal_error",
-        message=f"internal error; the server log has the details (request id {request_id()})",
+        type="internal_error", message=f"{explain(exc)} (request id {request_id()})"
     )
 
 

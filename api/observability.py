@@ -14,12 +14,15 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from pythonjsonlogger.json import JsonFormatter
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from rag.answering import Answer
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -114,6 +117,15 @@ class Metrics:
             ["channel", "vote"],
             registry=self.registry,
         )
+
+    def observe_answer(self, answer: Answer) -> None:
+        """Every final answer, from any surface (HTTP, Slack)."""
+        self.answers.labels(answer.mode).inc()
+        if answer.abstained:
+            self.abstentions.inc()
+        if answer.fallback is not None:
+            self.fallbacks.inc()
+            log.warning("answered without the LLM: %s", answer.fallback.message)
 
     def observe_llm(self, outcome: str, seconds: float) -> None:
         self.llm_calls.labels(outcome).inc()

@@ -9,11 +9,14 @@ static bounds here keep the schema honest for clients and fuzzers.
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import PurePath
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from rag.answering import Citation
+from rag.paper_rag import TitleMatch
+from rag.papers import Paper
 
 
 def _encodable(text: str) -> str:
@@ -86,16 +89,19 @@ class SearchResponse(BaseModel):
     results: list[SearchHit]
 
 
-class TitleCandidate(BaseModel):
-    paper_id: str
-    title: str
-    date: dt.date | None
-    score: float = Field(description="Title similarity, 0-100.")
-
-
 class TitleLookup(BaseModel):
     title: str
-    candidates: list[TitleCandidate]
+    candidates: list[TitleMatch]
+
+
+class PaperRecord(Paper):
+    """A paper's record as the API shows it: `sources` name the corpus files (with the
+    line or entry) the paper came from, never the server's folders."""
+
+    @classmethod
+    def of(cls, paper: Paper) -> PaperRecord:
+        shown = [PurePath(source).name for source in paper.sources]
+        return cls.model_validate(paper.model_dump() | {"sources": shown})
 
 
 class CiteRequest(BaseModel):

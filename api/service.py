@@ -12,43 +12,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from dataclasses import dataclass
 from typing import Literal
 
-from api.errors import ApiError
 from api.observability import Metrics
-from rag.answering import Answerer
 from rag.config import Settings
 from rag.corpus import Corpus
-from rag.embeddings import Embedder, LocalEmbedder, make_embedder
-from rag.errors import RagError, StoreBusyError
-from rag.index import Index, ingest_paths
-from rag.llm import ChatLLM
-from rag.retrieval import Retriever
+from rag.embeddings import Embedder
+from rag.errors import NotReadyError, RagError, StoreBusyError
+from rag.llm import ChatModel
+from rag.paper_rag import PaperRAG
 
 log = logging.getLogger("api.service")
 Status = Literal["starting", "ingesting", "ready", "failed"]
 STORE_RETRY_SECONDS = 5.0
 
 
-@dataclass
-class Ready:
-    index: Index
-    retriever: Retriever
-    answerer: Answerer
-
-
 class Service:
     def __init__(
-        self, settings: Settings, metrics: Metrics, embedder: Embedder | None = None
+        self,
+        settings: Settings,
+        metrics: Metrics,
+        embedder: Embedder | None = None,
+        llm: ChatModel | None = None,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
         self._embedder = embedder
+        self._llm = llm
         self.status: Status = "starting"
         self.error: str | None = None
         self.progress: tuple[int, int] | None = None  # (papers done, papers to ingest)
-        self._ready: Ready | None = None
+        self._ready: PaperRAG | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -74,7 +68,7 @@ class Service:
             try:
                 self._ready = self._open()
                 self.status = "ready"
-                log.info("ready: %d papers", len(self._ready.retriever.papers))
+                log.info("ready: %d papers", self._ready.paper_count())
                 return
             except StoreBusyError as exc:  # a CLI ingest holds the lock: wait our turn
                 self.status, self.error = "starting", f"waiting: {exc}"
@@ -89,65 +83,50 @@ class Service:
                 log.warning("%s; retrying in %.0fs", self.error, STORE_RETRY_SECONDS)
                 self._stop.wait(STORE_RETRY_SECONDS)
 
-    def _open(self) -> Ready:
+    def _open(self) -> PaperRAG:
         settings = self.settings
-        embedder = self._embedder or make_embedder(settings)
-        index = Index.open(settings, create=True, embedder=embedder)
-        store = index.store
-        previous = store.seeding()
-        if store.records.count() == 0 or previous == "started":
-            # "started" survives a kill: the next start resumes (ingest is incremental)
-            # and the service is ready only once the whole corpus is in.
-            store.mark_seeding("started")
+        rag = PaperRAG.open(
+            settings,
+            embedder=self._embedder,
+            llm=self._llm,
+            create=True,
+            on_answer=self.metrics.observe_answer,
+            llm_observer=self.metrics.observe_llm,
+        )
+
+        def parsed(corpus: Corpus) -> None:
             self.status = "ingesting"
             sources = ", ".join(map(str, settings.corpus)) or "the bundled corpus"
-            log.info("empty index: ingesting %s", sources)
+            log.info("empty index: ingesting %d papers from %s", len(corpus.papers), sources)
+            self.progress = (0, len(corpus.papers))
 
-            def parsed(corpus: Corpus) -> None:
-                self.progress = (0, len(corpus.papers))
+        def progress(papers: int, chunks: int) -> None:
+            total = self.progress[1] if self.progress else papers
+            if papers == total or papers // 50 != (self.progress or (0, 0))[0] // 50:
+                log.info("ingest: %d/%d papers, %d chunks", papers, total, chunks)
+            self.progress = (papers, total)
 
-            def progress(papers: int, chunks: int) -> None:
-                total = self.progress[1] if self.progress else papers
-                if papers == total or papers // 50 != (self.progress or (0, 0))[0] // 50:
-                    log.info("ingest: %d/%d papers, %d chunks", papers, total, chunks)
-                self.progress = (papers, total)
-
-            try:
-                report = ingest_paths(
-                    settings,
-                    settings.corpus,
-                    embedder=embedder,
-                    progress=progress,
-                    on_parsed=parsed,
-                )
-            except StoreBusyError:  # never got the lock, so wrote nothing: look again later
-                store.mark_seeding(previous)
-                raise
-            store.mark_seeding("done")
+        report = rag.seed(progress=progress, on_parsed=parsed)
+        if report is not None:
             log.info(
                 "ingest done: %d papers, %d chunks in %.1fs",
                 report.new + report.updated,
                 report.chunks_embedded,
                 report.seconds,
             )
-        if isinstance(embedder, LocalEmbedder):
-            embedder.serve(settings.serve_torch_threads)
-        embedder.embed(["warm-up"])  # load the model now, not on the first request
-        retriever = index.retriever()
-        retriever.snapshot()  # build BM25 now, not on the first request
-        llm = ChatLLM(settings, observer=self.metrics.observe_llm) if settings.llm_enabled else None
+        rag.prepare_to_serve(settings.serve_torch_threads)
         log.info(
             "answers: %s",
-            f"LLM {settings.llm_model} at {settings.openai_base_url or 'api.openai.com'}"
-            if llm
+            f"LLM {rag.llm.model} at {settings.openai_base_url or 'api.openai.com'}"
+            if rag.llm
             else "extractive (no LLM configured)",
         )
-        return Ready(index, retriever, Answerer(retriever, settings, llm=llm))
+        return rag
 
     # -- access ------------------------------------------------------------------------
 
-    def ready(self) -> Ready:
-        """The loaded index, or a 503 saying why it is not there yet."""
+    def ready(self) -> PaperRAG:
+        """The loaded library, or `NotReadyError` saying why it is not there yet."""
         if self._ready is not None:
             return self._ready
         if self.status == "ingesting" and self.progress:
@@ -157,4 +136,4 @@ class Service:
             message = f"the service failed to start: {self.error}"
         else:
             message = "the service is starting" + (f" ({self.error})" if self.error else "")
-        raise ApiError(503, "not_ready", message, {"Retry-After": "5"})
+        raise NotReadyError(message)

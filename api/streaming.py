@@ -1,6 +1,6 @@
-"""Running one chat turn for the HTTP routes (and Slack): the answer stream, primed.
+"""Running one chat turn for the HTTP routes: the answer stream, primed.
 
-The first item is pulled before the response starts, so a failure before any output
+The first delta is pulled before the response starts, so a failure before any output
 (LLM down with `RAG_LLM_ON_ERROR=error`, a store error) becomes a normal HTTP error
 status; only a failure after text went out has to travel inside the stream.
 """
@@ -11,16 +11,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
-from datetime import date
+from collections.abc import AsyncIterator, Awaitable
 from typing import TypeVar
 
 from fastapi import Request
 
 from api.errors import classify
-from api.observability import Metrics
-from api.service import Ready
-from rag.answering import LLM_FALLBACK, Answer, Message
+from rag.answering import Answer, AnswerStream
 
 PING_SECONDS = 15
 """SSE keep-alive comment interval, so proxies do not cut a stream waiting on the LLM."""
@@ -35,6 +32,7 @@ cuts them at once by default: 0 of 20 streamed answers survived a restart). `rag
 gives the whole drain 2 s more."""
 CLIENT_GONE = 499
 """Status logged for a request whose client left before the answer (nginx's convention)."""
+WAITING_COMMENT = "waiting for the model"
 T = TypeVar("T")
 log = logging.getLogger("api.streaming")
 
@@ -47,73 +45,57 @@ def stream_error(request: Request, exc: Exception) -> dict[str, str]:
     return {"event": "error", "data": json.dumps({"error": detail.model_dump(exclude_none=True)})}
 
 
-def record_answer(metrics: Metrics, answer: Answer) -> None:
-    metrics.answers.labels(answer.mode).inc()
-    if answer.abstained:
-        metrics.abstentions.inc()
-    if answer.mode == "extractive" and any(w.startswith(LLM_FALLBACK) for w in answer.warnings):
-        metrics.fallbacks.inc()
-        log.warning("answered without the LLM: %s", "; ".join(answer.warnings))
+class Primed:
+    """An answer stream whose first delta is already under way. `waiting` is true when it
+    was not ready within `FIRST_BYTE_SECONDS`: the response then starts with an SSE
+    comment (and pings follow every `PING_SECONDS`). Leaving `deltas()` early (a client
+    that went away) cancels the work, the LLM call included."""
+
+    def __init__(self, stream: AnswerStream, first: asyncio.Future[str | None]) -> None:
+        self.stream = stream
+        self._first = first
+
+    @property
+    def waiting(self) -> bool:
+        return not self._first.done()
+
+    async def deltas(self) -> AsyncIterator[str]:
+        try:
+            delta = await self._first
+            while delta is not None:
+                yield delta
+                delta = await anext(self.stream, None)
+        finally:
+            await self.close()
+
+    async def result(self) -> Answer:
+        async for _ in self.deltas():
+            pass
+        return await self.stream.result()
+
+    async def close(self) -> None:
+        """Stop the answer: cancel the pending first delta, then close the stream (which
+        closes the LLM's HTTP stream)."""
+        if not self._first.done():
+            self._first.cancel()
+            with contextlib.suppress(BaseException):
+                await self._first
+        await self.stream.aclose()
 
 
-class Waiting:
-    """Yielded once when the first item was not ready within `FIRST_BYTE_SECONDS`: the
-    response starts anyway, with an SSE comment, and pings follow every `PING_SECONDS`."""
-
-
-WAITING = Waiting()
-
-
-async def answer_stream(
-    ready: Ready,
-    metrics: Metrics,
-    question: str,
-    history: list[Message],
-    k: int | None,
-    since: date | None = None,
-    until: date | None = None,
-    llm_stream: bool = True,
-) -> AsyncIterator[str | Answer | Waiting]:
-    """Text deltas then the `Answer`, with the first item already computed, or awaited
-    for at most `FIRST_BYTE_SECONDS` when streaming (then `WAITING` comes first). Closing
-    the iterator (a client that went away) cancels the work, the LLM call included."""
-    stream = ready.answerer.stream(question, history, k, since, until, llm_stream=llm_stream)
-    first = asyncio.ensure_future(anext(stream))
+async def prime(stream: AnswerStream, streaming: bool) -> Primed:
+    """Start `stream` and wait for its first delta: at most `FIRST_BYTE_SECONDS` when
+    `streaming`, else until it is there. A failure before any output raises here."""
+    first = asyncio.ensure_future(anext(stream, None))
+    primed = Primed(stream, first)
     try:
-        await asyncio.wait({first}, timeout=FIRST_BYTE_SECONDS if llm_stream else None)
+        await asyncio.wait({first}, timeout=FIRST_BYTE_SECONDS if streaming else None)
     except asyncio.CancelledError:
-        await _close(first, stream)
+        await primed.close()
         raise
     if first.done():
-        first.result()  # a failure before any output raises here: a plain HTTP error
-
-    async def rest() -> AsyncIterator[str | Answer | Waiting]:
-        try:
-            if not first.done():
-                yield WAITING
-            item = await first
-            while True:
-                if isinstance(item, Answer):
-                    record_answer(metrics, item)
-                yield item
-                try:
-                    item = await anext(stream)
-                except StopAsyncIteration:
-                    return
-        finally:
-            await _close(first, stream)
-
-    return rest()
-
-
-async def _close(first: asyncio.Future[str | Answer], stream: AsyncGenerator[object]) -> None:
-    """Stop the answer: cancel the pending first item, then close the generator (which
-    closes the LLM's HTTP stream)."""
-    if not first.done():
-        first.cancel()
-        with contextlib.suppress(BaseException):
-            await first
-    await stream.aclose()
+        first.result()
+    return primed
 
 
 async def unless_disconnected(request: Request, work: Awaitable[T]) -> T | None:

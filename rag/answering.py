@@ -1,7 +1,8 @@
 """Cited answers: retrieval -> relevance gate -> LLM or extractive composition -> citations.
 
-One pipeline serves both the streamed and the non-streamed interface: `stream()` yields
-text deltas and finally the `Answer`; `answer()` consumes it. With an LLM, the
+One pipeline serves both the streamed and the non-streamed interface: `ask()` returns an
+`AnswerStream`, whose iteration yields text deltas (plain `str`) and whose `result()` is
+the final `Answer`; `answer()` is the two in one call. With an LLM, the
 non-streamed call asks the API for one completion and feeds it through the same
 citation rewriter as the streamed deltas, so both yield the same text.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from datetime import date
 from typing import Literal
 
@@ -22,7 +23,7 @@ from rag.chunking import split_sentences
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.config import Settings
 from rag.errors import InvalidQueryError
-from rag.llm import ChatLLM, LLMError
+from rag.llm import ChatModel, LLMError
 from rag.prompts import Prompts, load_prompts
 from rag.relevance import is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
@@ -41,8 +42,6 @@ QUANTITY_QUESTION = re.compile(
 QUANTITY_BONUS = 0.3
 """Extractive mode: a question asking for a quantity is answered by a sentence with a number."""
 EXTRACTIVE_TOP_SENTENCES = 3
-LLM_FALLBACK = "LLM unavailable"
-"""Start of the warning on an answer composed extractively because the LLM failed."""
 CLOSEST_PAPERS = 5
 """Papers listed with an abstention, so the user can follow one up."""
 SENTENCE_SHARE = 0.75
@@ -73,6 +72,14 @@ class Related(BaseModel):
     score: float
 
 
+class Fallback(BaseModel):
+    """Why an answer was composed extractively although an LLM is configured."""
+
+    reason: str
+    """The LLM failure's kind (`llm_rate_limited`, `llm_timeout`, ...)."""
+    message: str
+
+
 class Answer(BaseModel):
     question: str
     answer: str
@@ -82,6 +89,47 @@ class Answer(BaseModel):
     mode: Literal["llm", "extractive"]
     model: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    """Human-readable caveats, shown with the answer (a fallback's included)."""
+    fallback: Fallback | None = None
+    """Set when the LLM failed and the answer was composed extractively instead."""
+
+
+Finish = Callable[[Answer], None]
+
+
+class AnswerStream:
+    """One answer in progress: iterate it for the text deltas, then `await result()` for
+    the final `Answer` (`result()` alone consumes the text first). `aclose()` stops the
+    work, closing the LLM's HTTP stream."""
+
+    def __init__(
+        self,
+        compose: Callable[[Finish], AsyncGenerator[str, None]],
+        on_answer: Finish | None = None,
+    ) -> None:
+        self._answer: Answer | None = None
+        self._on_answer = on_answer
+        self._deltas = compose(self._finish)
+
+    def _finish(self, answer: Answer) -> None:
+        self._answer = answer
+        if self._on_answer is not None:
+            self._on_answer(answer)
+
+    def __aiter__(self) -> AnswerStream:
+        return self
+
+    async def __anext__(self) -> str:
+        return await anext(self._deltas)
+
+    async def result(self) -> Answer:
+        async for _ in self:
+            pass
+        assert self._answer is not None, "a finished answer stream always has its Answer"
+        return self._answer
+
+    async def aclose(self) -> None:
+        await self._deltas.aclose()
 
 
 class Message(BaseModel):
@@ -135,14 +183,16 @@ class Answerer:
         self,
         retriever: Retriever,
         settings: Settings,
-        llm: ChatLLM | None = None,
+        llm: ChatModel | None = None,
         prompts: Prompts | None = None,
+        on_answer: Finish | None = None,
     ) -> None:
+        """`llm=None` composes extractive answers; `on_answer` sees every final Answer
+        (the service counts them in its metrics)."""
         self.retriever = retriever
         self.settings = settings
-        if llm is None and settings.llm_enabled:
-            llm = ChatLLM(settings)
         self.llm = llm
+        self.on_answer = on_answer
         self.prompts = prompts or load_prompts(settings.prompts_dir)
 
     # -- helpers -----------------------------------------------------------------------
@@ -300,19 +350,46 @@ class Answerer:
 
     # -- public ------------------------------------------------------------------------
 
-    async def stream(
+    def ask(
         self,
         question: str,
         history: list[Message] | None = None,
         k: int | None = None,
         since: date | None = None,
         until: date | None = None,
-        llm_stream: bool = True,
-    ) -> AsyncIterator[str | Answer]:
-        """Yield text deltas, then the final `Answer` (always last)."""
+        stream: bool = True,
+    ) -> AnswerStream:
+        """The answer to `question` (a follow-up of `history`) from the `k` best papers.
+        `stream=False` asks the LLM for one completion instead of a stream of deltas."""
+
+        def compose(finish: Finish) -> AsyncGenerator[str, None]:
+            return self._compose(finish, question, history or [], k, since, until, stream)
+
+        return AnswerStream(compose, self.on_answer)
+
+    async def answer(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        k: int | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> Answer:
+        return await self.ask(question, history, k, since, until, stream=False).result()
+
+    async def _compose(
+        self,
+        finish: Finish,
+        question: str,
+        history: list[Message],
+        k: int | None,
+        since: date | None,
+        until: date | None,
+        llm_stream: bool,
+    ) -> AsyncGenerator[str, None]:
+        """Yield text deltas; hand the final `Answer` to `finish` before returning."""
         if not question.strip():
             raise InvalidQueryError("the question is empty")
-        history = history or []
         standalone = await self._standalone(question, history)
         results = await asyncio.to_thread(
             self.retriever.search, standalone, k or self.settings.answer_k, since, until
@@ -322,10 +399,11 @@ class Answerer:
         gate = is_on_topic if self.llm is not None else is_citable
         if not results or not gate(results[0].relevance):
             yield abstention_text(results)
-            yield self._abstention(question, results, mode, model)
+            finish(self._abstention(question, results, mode, model))
             return
 
         warnings: list[str] = []
+        fallback: Fallback | None = None
         if self.llm is not None:
             # Only sources that are on topic reach the LLM: it cannot cite the others.
             sources = [r for r in results if is_on_topic(r.relevance)]
@@ -350,13 +428,14 @@ class Answerer:
             except LLMError as exc:
                 if any(parts) or self.settings.llm_on_error == "error":
                     raise
+                fallback = Fallback(reason=exc.kind, message=str(exc))
                 warnings.append(
-                    f"{LLM_FALLBACK} ({exc.kind}): {exc}; showing an extractive answer instead"
+                    f"LLM unavailable ({exc.kind}): {exc}; showing an extractive answer instead"
                 )
             else:
                 if abstain:
                     yield abstention_text(results)
-                    yield self._abstention(question, results, "llm", model)
+                    finish(self._abstention(question, results, "llm", model))
                     return
                 parts.append(rewriter.feed(head) + rewriter.flush())
                 if parts[-1]:
@@ -367,36 +446,17 @@ class Answerer:
                 citations = await asyncio.to_thread(self._citations, text, rewriter.order, sources)
                 if not citations:
                     warnings.append("the LLM answer cites no source; treat it with care")
-                yield self._cited(question, text, citations, results, "llm", model, warnings)
+                finish(self._cited(question, text, citations, results, "llm", model, warnings))
                 return
 
         text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
         if not order:  # an LLM fallback for a question no paper answers well enough
             yield abstention_text(results)
             answer = self._abstention(question, results, "extractive", None)
-            yield answer.model_copy(update={"warnings": warnings})
+            finish(answer.model_copy(update={"warnings": warnings, "fallback": fallback}))
             return
         for line in text.splitlines(keepends=True):
             yield line
         citations = await asyncio.to_thread(self._citations, text, order, results, quotes)
-        yield self._cited(question, text, citations, results, "extractive", None, warnings)
-
-    async def answer(
-        self,
-        question: str,
-        history: list[Message] | None = None,
-        k: int | None = None,
-        since: date | None = None,
-        until: date | None = None,
-    ) -> Answer:
-        return await final_answer(self.stream(question, history, k, since, until, llm_stream=False))
-
-
-async def final_answer(items: AsyncIterator[object]) -> Answer:
-    """The `Answer` that ends an answer stream (the text deltas are dropped)."""
-    answer: Answer | None = None
-    async for item in items:
-        if isinstance(item, Answer):
-            answer = item
-    assert answer is not None, "an answer stream always ends with its Answer"
-    return answer
+        answer = self._cited(question, text, citations, results, "extractive", None, warnings)
+        finish(answer.model_copy(update={"fallback": fallback}))

@@ -17,7 +17,7 @@ from pathlib import Path
 import nltk
 from nltk.tokenize.punkt import PunktTokenizer
 
-from rag.errors import RagError
+from rag.errors import ConfigError
 from rag.papers import Paper
 
 CHUNKER_VERSION = "s3"
@@ -69,7 +69,7 @@ def _punkt() -> PunktTokenizer:
     try:
         return PunktTokenizer("english")
     except LookupError:
-        raise RagError(
+        raise ConfigError(
             f"punkt's English sentence model is missing from {data}; reinstall llama-index-core"
         ) from None
 

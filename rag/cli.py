@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,14 +18,13 @@ from rich.table import Table
 
 from rag.config import Settings, get_settings
 from rag.corpus import Corpus
-from rag.errors import NotFoundError, RagError
+from rag.errors import IndexMissingError, InvalidQueryError, RagError, explain
 from rag.formats import FORMATS
-from rag.index import Index, ingest_paths
 from rag.ingest import IngestReport
+from rag.paper_rag import PaperRAG
 
 if TYPE_CHECKING:
     from rag.evaluation import AnswerScores, Question, Rate
-    from rag.retrieval import Retriever
 
 app = typer.Typer(
     help="paper-rag: cited answers over research-paper abstracts.",
@@ -44,13 +46,34 @@ UntilOpt = Annotated[
 ]
 
 
-def _fail(exc: RagError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    if isinstance(exc, NotFoundError) and exc.suggestions:
-        err.print("closest titles:")
-        for title in exc.suggestions:
-            err.print(f"  • {title}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=1)
+P = ParamSpec("P")
+R = TypeVar("R")
+SERVERS = "paper_rag.serve"
+"""Entry-point group of the `serve` command: the web package registers itself there, so
+the library never imports it (see pyproject.toml)."""
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """A `RagError` ends the command with its message (and suggestions) and exit code 1,
+    never a traceback."""
+
+    @functools.wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except RagError as exc:
+            err.print(f"[bold red]error:[/] {explain(exc)}", highlight=False, soft_wrap=True)
+            if exc.suggestions:
+                err.print("closest titles:")
+                for title in exc.suggestions:
+                    err.print(f"  • {title}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=1) from None
+
+    return run
+
+
+def _open(settings: Settings | None = None) -> PaperRAG:
+    return PaperRAG.open(settings or get_settings())
 
 
 def _day(value: datetime | None) -> date | None:
@@ -88,6 +111,7 @@ def _summary(report: IngestReport) -> Table:
 
 
 @app.command()
+@reports_errors
 def ingest(
     paths: Annotated[
         list[Path] | None,
@@ -114,7 +138,7 @@ def ingest(
 ) -> None:
     """Parse corpus files and add their papers to the index (incremental, idempotent)."""
     if fmt is not None and fmt not in FORMATS:
-        raise _fail(RagError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}"))
+        raise InvalidQueryError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -144,18 +168,14 @@ def ingest(
             elapsed = bar.tasks[0].elapsed or 1e-9
             bar.update(task, completed=papers, rate=f"{chunks / elapsed:.0f} chunks/s")
 
-        try:
-            report = ingest_paths(
-                get_settings(),
-                paths or [],
-                fmt=fmt,
-                year=year,  # type: ignore[arg-type]
-                rebuild=rebuild,
-                progress=progress,
-                on_parsed=parsed,
-            )
-        except RagError as exc:
-            raise _fail(exc) from None
+        report = PaperRAG.open(get_settings(), create=True).ingest(
+            paths or [],
+            fmt=fmt,  # type: ignore[arg-type]
+            year=year,
+            rebuild=rebuild,
+            progress=progress,
+            on_parsed=parsed,
+        )
     console.print(_summary(report))
     if rebuild:
         console.print(
@@ -174,20 +194,14 @@ def ingest(
 def _dropped_by_rebuild(corpus: Corpus) -> list[str]:
     """Ids of indexed papers a rebuild from `corpus` would leave out (none if no index)."""
     try:
-        existing = Index.open(get_settings()).store.paper_ids()
-    except RagError:
-        return []  # no index yet (or an unusable one): nothing to lose
+        existing = _open().paper_ids()
+    except IndexMissingError:
+        return []  # no index yet: nothing to lose
     return sorted(existing - {paper.paper_id for paper in corpus.papers})
 
 
-def _open_retriever():  # type: ignore[no-untyped-def]
-    try:
-        return Index.open(get_settings()).retriever()
-    except RagError as exc:
-        raise _fail(exc) from None
-
-
 @app.command()
+@reports_errors
 def search(
     query: str,
     k: Annotated[int, typer.Option("-k", help="Number of papers (1-50).")] = 10,
@@ -196,11 +210,7 @@ def search(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Find the papers most relevant to QUERY."""
-    retriever = _open_retriever()
-    try:
-        results = retriever.search(query, k=k, since=_day(since), until=_day(until))
-    except RagError as exc:
-        raise _fail(exc) from None
+    results = _open().search(query, k=k, since=_day(since), until=_day(until))
     if as_json:
         sys.stdout.write(
             json.dumps(
@@ -229,18 +239,13 @@ def search(
 
 
 @app.command()
+@reports_errors
 def paper(
     id_or_title: str,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one paper's full record, by paper id, arXiv id or exact title."""
-    from rag.lookup import find_paper
-
-    retriever = _open_retriever()
-    try:
-        record = find_paper(retriever.papers, id_or_title)
-    except RagError as exc:
-        raise _fail(exc) from None
+    record = _open().paper(id_or_title)
     if as_json:
         sys.stdout.write(record.model_dump_json(indent=2) + "\n")
         return
@@ -266,47 +271,32 @@ def paper(
 
 
 @app.command()
+@reports_errors
 def stats() -> None:
     """Papers, chunks, embedder and where the index lives."""
-    settings = get_settings()
-    try:
-        index = Index.open(settings)
-    except RagError as exc:
-        raise _fail(exc) from None
-    from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
-
-    size = index.store.size_on_disk(settings)
-    background = DenseBackground.measure(*index.store.sample_vectors(BACKGROUND_SAMPLE))
+    stats = _open().stats()
+    size = f"{stats.size_bytes / 1e6:.1f} MB" if stats.size_bytes is not None else "(server)"
     table = Table(show_header=False)
     for label, value in (
-        ("papers", index.store.records.count()),
-        ("chunks", index.store.chunks.count()),
-        ("embedder", index.embedder.identity),
-        ("store", settings.chroma_url or str(settings.chroma_dir)),
-        ("size on disk", f"{size / 1e6:.1f} MB" if size is not None else "(server)"),
-        ("collections", f"{index.store.chunks_name}, {index.store.records_name}"),
+        ("papers", stats.papers),
+        ("chunks", stats.chunks),
+        ("embedder", stats.embedder),
+        ("store", stats.store),
+        ("size on disk", size),
+        ("collections", ", ".join(stats.collections)),
         (
             "dense background",
-            f"cosine {background.mean:.3f} ± {background.std:.3f} between chunks of "
-            f"different papers ({background.sample} sampled); relevance counts similarity "
-            "above it",
+            f"cosine {stats.background_mean:.3f} ± {stats.background_std:.3f} between chunks "
+            f"of different papers ({stats.background_sample} sampled); relevance counts "
+            "similarity above it",
         ),
     ):
         table.add_row(label, str(value))
     console.print(table)
 
 
-def _answerer(settings=None):  # type: ignore[no-untyped-def]
-    from rag.answering import Answerer
-
-    settings = settings or get_settings()
-    try:
-        return Answerer(_open_retriever(), settings)
-    except RagError as exc:
-        raise _fail(exc) from None
-
-
 @app.command()
+@reports_errors
 def ask(
     question: str,
     k: Annotated[int | None, typer.Option("-k", help="Papers used as sources (1-50).")] = None,
@@ -320,29 +310,17 @@ def ask(
 
     from rag.answering import Answer
 
-    answerer = _answerer()
+    live = not (as_json or no_stream)
+    stream = _open().ask(question, k=k, since=_day(since), until=_day(until), stream=live)
 
     async def run() -> Answer:
-        final = None
-        async for item in answerer.stream(
-            question,
-            k=k,
-            since=_day(since),
-            until=_day(until),
-            llm_stream=not (as_json or no_stream),
-        ):
-            if isinstance(item, Answer):
-                final = item
-            elif not (as_json or no_stream):
-                sys.stdout.write(item)
+        async for delta in stream:
+            if live:
+                sys.stdout.write(delta)
                 sys.stdout.flush()
-        assert final is not None
-        return final
+        return await stream.result()
 
-    try:
-        answer = asyncio.run(run())
-    except RagError as exc:
-        raise _fail(exc) from None
+    answer = asyncio.run(run())
     if as_json:
         sys.stdout.write(answer.model_dump_json(indent=2) + "\n")
         return
@@ -368,19 +346,14 @@ def ask(
 
 
 @app.command()
+@reports_errors
 def cite(
     text: str,
     k: Annotated[int, typer.Option("-k", help="At most this many papers (1-20).")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Which papers support TEXT? Each with the verbatim supporting sentence."""
-    from rag.cite import find_support
-
-    retriever = _open_retriever()
-    try:
-        result = find_support(retriever, text, k=k)
-    except RagError as exc:
-        raise _fail(exc) from None
+    result = _open().cite(text, k=k)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return
@@ -401,24 +374,10 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the HTTP service (ingests the corpus first if the index is empty)."""
-    import uvicorn
-
-    from api.app import create_app
-    from api.observability import configure_logging
-    from api.slow_clients import HeadDeadlineProtocol
-    from api.streaming import DRAIN_SECONDS
-
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=int(DRAIN_SECONDS) + 2,
-        http=HeadDeadlineProtocol,  # type: ignore[arg-type]
-    )
+    servers = entry_points(group=SERVERS)
+    if not servers:
+        raise typer.BadParameter("the HTTP service is not installed (paper-rag's api package)")
+    next(iter(servers)).load()(get_settings(), host, port)
 
 
 def _rate(rate: Rate) -> str:
@@ -441,27 +400,25 @@ def _answers_table(title: str, rows: list[tuple[str, AnswerScores, bool]]) -> Ta
     return table
 
 
-def _answer_rows(
-    settings: Settings, retriever: Retriever, items: list[Question]
-) -> list[tuple[str, AnswerScores, bool]]:
+def _answer_rows(settings: Settings, items: list[Question]) -> list[tuple[str, AnswerScores, bool]]:
     """Extractive mode, then LLM mode (or only its pre-LLM gate when no LLM is set)."""
     import asyncio
 
-    from rag.answering import Answerer
     from rag.evaluation import evaluate_answers, evaluate_gate
 
-    extractive = Answerer(retriever, settings.model_copy(update={"llm": "none"}))
+    extractive = _open(settings.model_copy(update={"llm": "none"}))
     rows = [("extractive", asyncio.run(evaluate_answers(extractive, items)), True)]
     if settings.llm_enabled:
-        scores = asyncio.run(evaluate_answers(Answerer(retriever, settings), items))
+        scores = asyncio.run(evaluate_answers(_open(settings), items))
         rows.append((f"llm ({settings.llm_model})", scores, True))
     else:
-        gate = evaluate_gate(retriever, items, settings.answer_k)
+        gate = evaluate_gate(extractive.retriever, items, settings.answer_k)
         rows.append(("llm: pre-LLM gate only (no LLM configured)", gate, False))
     return rows
 
 
 @eval_app.command("answers")
+@reports_errors
 def eval_answers(
     questions: Annotated[list[Path], typer.Argument(help="Question files (JSONL).")],
     scifact: Annotated[
@@ -478,18 +435,14 @@ def eval_answers(
     from rag.evaluation import load_questions
 
     settings = get_settings()
-    try:
-        retriever = _open_retriever()
-        items: list[Question] = []
-        for path in questions:
-            loaded = load_questions(path)
-            items += loaded
-            rows = _answer_rows(settings, retriever, loaded)
-            console.print(_answers_table(f"Answers on the index in use: {path.name}", rows))
-        if scifact is not None:
-            _eval_scifact(settings, scifact, items)
-    except RagError as exc:
-        raise _fail(exc) from None
+    items: list[Question] = []
+    for path in questions:
+        loaded = load_questions(path)
+        items += loaded
+        rows = _answer_rows(settings, loaded)
+        console.print(_answers_table(f"Answers on the index in use: {path.name}", rows))
+    if scifact is not None:
+        _eval_scifact(settings, scifact, items)
 
 
 def _eval_scifact(settings: Settings, folder: Path, items: list[Question]) -> None:
@@ -502,11 +455,10 @@ def _eval_scifact(settings: Settings, folder: Path, items: list[Question]) -> No
         f"{settings.data_dir / 'eval'} (first run: about 8 minutes on 2 cores)"
     )
     eval_settings = sf.build_index(folder, split, settings)
-    retriever = Index.open(eval_settings).retriever()
     questions = sf.questions(split, items)
-    rows = _answer_rows(eval_settings, retriever, questions)
+    rows = _answer_rows(eval_settings, questions)
     console.print(_answers_table("Answers on SciFact (training claims, held-out split)", rows))
-    cite = sf.evaluate_cite(folder, split, retriever)
+    cite = sf.evaluate_cite(folder, split, _open(eval_settings).retriever)
     table = Table(title="Citation lookup on SciFact (training claims)")
     for column in ("gold abstract first", "rationale sentence quoted", "near-miss: no match"):
         table.add_column(column, justify="right")
@@ -515,6 +467,7 @@ def _eval_scifact(settings: Settings, folder: Path, items: list[Question]) -> No
 
 
 @eval_app.command("retrieval")
+@reports_errors
 def eval_retrieval(
     questions: Path,
     k: Annotated[int, typer.Option("-k", help="Cut-off for retrieval (recall@10 needs 10).")] = 10,
@@ -522,11 +475,7 @@ def eval_retrieval(
     """Recall@1/5/10 and MRR per question type: hybrid vs BM25 alone vs dense alone."""
     from rag.evaluation import CUTOFFS, evaluate_retrieval, load_questions
 
-    retriever = _open_retriever()
-    try:
-        table_data = evaluate_retrieval(retriever, load_questions(questions), k=k)
-    except RagError as exc:
-        raise _fail(exc) from None
+    table_data = evaluate_retrieval(_open().retriever, load_questions(questions), k=k)
     cutoffs = [c for c in CUTOFFS if c <= k]
     table = Table(title=f"Retrieval on {questions.name}")
     for column in ("type", "n", "retriever", *(f"R@{c}" for c in cutoffs), "MRR"):

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.config import Settings
-from rag.errors import RagError
+from rag.errors import ConfigError
 
 # The local model ships inside a Python package; nothing may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -122,7 +122,7 @@ class OpenAIEmbedder(_WordPieceCounter):
         from openai import OpenAI
 
         if not settings.openai_api_key and not settings.openai_base_url:
-            raise RagError(
+            raise ConfigError(
                 "RAG_EMBEDDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
             )
 

@@ -12,12 +12,15 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.answering import Answerer
 from rag.errors import CorpusError
 from rag.papers import normalize_title
 from rag.relevance import is_on_topic
 from rag.retrieval import Mode, Retriever
+
+if TYPE_CHECKING:
+    from rag.paper_rag import PaperRAG
 
 CUTOFFS = (1, 5, 10)
 
@@ -146,11 +149,11 @@ class AnswerScores:
         return sum(self.fact_coverage) / len(self.fact_coverage) if self.fact_coverage else 0.0
 
 
-async def evaluate_answers(answerer: Answerer, questions: list[Question]) -> AnswerScores:
+async def evaluate_answers(rag: PaperRAG, questions: list[Question]) -> AnswerScores:
     """Abstention per kind of question, and `answer_facts` found on `fact` questions."""
     scores = AnswerScores()
     for question in questions:
-        answer = await answerer.answer(question.question)
+        answer = await rag.answer(question.question)
         scores.add(question, answer.abstained)
         if question.type == "fact" and question.answer_facts and not answer.abstained:
             found = sum(_contains(answer.answer, fact) for fact in question.answer_facts)

@@ -1,7 +1,7 @@
-"""Wiring: settings -> embedder, store and retriever, plus the ingest entry point.
+"""Opening the store with its embedder, and the ingest entry point.
 
-The CLI, the HTTP service and the benchmarks all open the index through here, so
-they agree on collection names, locking and the rebuild procedure.
+`PaperRAG` opens its index through here, so every surface agrees on collection names,
+locking and the rebuild procedure.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ STAGING_SUFFIX = "-staging"
 
 @dataclass
 class Index:
-    settings: Settings
     embedder: Embedder
     store: PaperStore
 
@@ -34,7 +33,7 @@ class Index:
         embedder = embedder or make_embedder(settings)
         reconnect = None if settings.chroma_url else (lambda: make_client(settings))
         store = PaperStore(make_client(settings), settings.collection, embedder.identity, reconnect)
-        return cls(settings, embedder, store.open(create=create))
+        return cls(embedder, store.open(create=create))
 
     def retriever(self) -> Retriever:
         return Retriever(self.store, self.embedder)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Literal
+from typing import Literal, Protocol
 
 import httpx
 import openai
@@ -18,14 +18,17 @@ from openai import AsyncOpenAI
 from rag.config import Settings
 from rag.errors import RagError
 
-ErrorKind = Literal["rate_limited", "unavailable", "timeout", "bad_response", "auth"]
+Reason = Literal["rate_limited", "unavailable", "timeout", "bad_response", "auth"]
 
 
 class LLMError(RagError):
-    """The LLM could not produce an answer (after the SDK's retries)."""
+    """The LLM could not produce an answer (after the SDK's retries). Its `kind` is
+    `llm_<reason>`; a rejected key is the deployment's fault, the rest the provider's."""
 
-    def __init__(self, kind: ErrorKind, message: str) -> None:
-        self.kind = kind
+    def __init__(self, reason: Reason, message: str) -> None:
+        self.reason = reason
+        self.kind = f"llm_{reason}"
+        self.blame = "server" if reason == "auth" else "upstream"
         super().__init__(message)
 
 
@@ -46,6 +49,16 @@ def _translate(exc: Exception) -> LLMError:
 LLMObserver = Callable[[str, float], None]
 """Called after every LLM request with its outcome ("ok" or an error kind) and seconds;
 the service counts calls in its metrics this way without rag/ knowing about them."""
+
+
+class ChatModel(Protocol):
+    """What answering needs from a chat model: `ChatLLM` in production, a fake in tests."""
+
+    model: str
+
+    async def complete(self, messages: list[dict[str, str]]) -> str: ...
+
+    def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]: ...
 
 
 class ChatLLM:
@@ -79,7 +92,7 @@ class ChatLLM:
             content = response.choices[0].message.content
         except (openai.OpenAIError, IndexError, AttributeError, TypeError, ValueError) as exc:
             error = _translate(exc)
-            self._observe(error.kind, started)
+            self._observe(error.reason, started)
             raise error from exc
         if content is None:
             self._observe("bad_response", started)
@@ -104,6 +117,11 @@ class ChatLLM:
                         yield chunk.choices[0].delta.content
         except (openai.OpenAIError, httpx.HTTPError, AttributeError, TypeError, ValueError) as exc:
             error = _translate(exc)
-            self._observe(error.kind, started)
+            self._observe(error.reason, started)
             raise error from exc
         self._observe("ok", started)
+
+
+def make_llm(settings: Settings, observer: LLMObserver | None = None) -> ChatLLM | None:
+    """The configured chat model, or None for extractive answers (`Settings.llm_enabled`)."""
+    return ChatLLM(settings, observer) if settings.llm_enabled else None

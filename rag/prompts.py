@@ -18,7 +18,7 @@ from pathlib import Path
 
 from llama_index.core.prompts import PromptTemplate
 
-from rag.errors import RagError
+from rag.errors import ConfigError
 
 FILES = {"system": "answer_system.txt", "user": "answer_user.txt", "condense": "condense.txt"}
 PLACEHOLDERS = {
@@ -44,14 +44,14 @@ def load_prompts(folder: Path | None = None) -> Prompts:
         try:
             texts[key] = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise RagError(
+            raise ConfigError(
                 f"cannot read prompt {path}: {exc.strerror or exc} (check RAG_PROMPTS_DIR)"
             ) from None
         found = set(PromptTemplate(texts[key]).template_vars)
         if found != PLACEHOLDERS[key]:
             expected = ", ".join(f"{{{v}}}" for v in sorted(PLACEHOLDERS[key])) or "none"
             got = ", ".join(f"{{{v}}}" for v in sorted(found)) or "none"
-            raise RagError(f"prompt {path} must use the placeholders {expected}; it has {got}")
+            raise ConfigError(f"prompt {path} must use the placeholders {expected}; it has {got}")
     return Prompts(
         system=texts["system"],
         user=PromptTemplate(texts["user"]),

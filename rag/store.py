@@ -34,7 +34,13 @@ from filelock import FileLock, Timeout
 
 from rag.chunking import Chunk
 from rag.config import Settings
-from rag.errors import EmbedderMismatchError, RagError, StoreBusyError, StoreDamagedError
+from rag.errors import (
+    ConfigError,
+    EmbedderMismatchError,
+    IndexMissingError,
+    StoreBusyError,
+    StoreDamagedError,
+)
 from rag.papers import Paper
 
 _DAMAGED = re.compile(r"not a database|malformed|code: (11|26)\b", re.IGNORECASE)
@@ -63,7 +69,9 @@ def make_client(settings: Settings) -> ClientAPI:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in {"http", "https"} or not url.hostname:
-            raise RagError(f"RAG_CHROMA_URL must look like http://host:port, got {url.geturl()!r}")
+            raise ConfigError(
+                f"RAG_CHROMA_URL must look like http://host:port, got {url.geturl()!r}"
+            )
         return chromadb.HttpClient(
             host=url.hostname,
             port=url.port or (443 if url.scheme == "https" else 8000),
@@ -115,7 +123,7 @@ class PaperStore:
     def open(self, create: bool = False) -> PaperStore:
         """Open (or create) the collections and check the embedder matches."""
         if not create and not self.exists():
-            raise RagError("the index is empty: run `rag ingest` first")
+            raise IndexMissingError("the index is empty: run `rag ingest` first")
         self._chunks = self.client.get_or_create_collection(
             self.chunks_name,
             configuration={"hnsw": {"space": "cosine"}},

@@ -1,4 +1,10 @@
-"""Shared fixtures: the real local embedder (loaded once), small corpora, settings per test."""
+"""Shared fixtures: fakes by default (`HashEmbedder`, `FakeLLM`), the real model for the
+slow end-to-end tests, small corpora, and a clean environment for every test.
+
+Every test runs in its own working directory with `OPENAI_*`, `RAG_*` and `SLACK_*`
+cleared and the cached settings reset, so a developer's shell or `.env` cannot change
+what a test sees.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +17,12 @@ import pytest
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
-from rag.config import Settings
+from rag.config import Settings, get_settings
 from rag.embeddings import LocalEmbedder
+from rag.paper_rag import PaperRAG
+from tests.fakes import HashEmbedder
+
+ISOLATED = ("OPENAI_", "RAG_", "SLACK_")
 
 ABSTRACT = (
     "We study {topic} in depth. Our method, called {name}, improves accuracy on three "
@@ -25,9 +35,28 @@ def make_abstract(topic: str, name: str) -> str:
     return ABSTRACT.format(topic=topic, name=name)
 
 
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    for name in list(os.environ):
+        if name.startswith(ISOLATED):
+            monkeypatch.delenv(name)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # no developer's .env is read
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session")
-def embedder() -> LocalEmbedder:
-    """The real all-MiniLM-L6-v2 from the gt package; loading it once keeps the suite fast."""
+def embedder() -> HashEmbedder:
+    """The fast default: deterministic bag-of-words vectors (see `tests/fakes.py`)."""
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> LocalEmbedder:
+    """The real all-MiniLM-L6-v2 from the gt package, for slow tests (loaded once)."""
     return LocalEmbedder(batch_size=64)
 
 
@@ -76,15 +105,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _bundled(folder: Path, embedder: object) -> tuple[Settings, PaperRAG]:
+    settings = Settings(data_dir=folder, collection="sample", llm="none")
+    rag = PaperRAG.open(settings, embedder=embedder, create=True)  # type: ignore[arg-type]
+    report = rag.ingest([], year=2025)
+    assert (report.files, report.entries, report.new) == (4, 544, 497)
+    return settings, rag
+
+
 @pytest.fixture(scope="session")
 def sample_index(tmp_path_factory: pytest.TempPathFactory, embedder):  # type: ignore[no-untyped-def]
-    """The bundled corpus ingested once per session (about a minute with the real model)."""
-    from rag.index import Index, ingest_paths
+    """(settings, PaperRAG) over the bundled corpus with the fake embedder (2-3 s)."""
+    return _bundled(tmp_path_factory.mktemp("sample"), embedder)
 
-    settings = Settings(data_dir=tmp_path_factory.mktemp("sample"), collection="sample", llm="none")
-    report = ingest_paths(settings, [], year=2025, embedder=embedder)
-    assert (report.files, report.entries, report.new) == (4, 544, 497)
-    return settings, Index.open(settings, embedder=embedder).retriever()
+
+@pytest.fixture(scope="session")
+def real_sample_index(tmp_path_factory: pytest.TempPathFactory, real_embedder):  # type: ignore[no-untyped-def]
+    """(settings, PaperRAG) over the bundled corpus with the real model (about 40 s)."""
+    return _bundled(tmp_path_factory.mktemp("real-sample"), real_embedder)
 
 
 @pytest.fixture
@@ -100,8 +138,9 @@ async def api(sample_index, embedder):  # type: ignore[no-untyped-def]
     settings, _ = sample_index
     async with AsyncExitStack() as stack:
 
-        async def make(**overrides: object) -> httpx.AsyncClient:
-            app = create_app(settings.model_copy(update=overrides), embedder=embedder)
+        async def make(chat_model: object = None, **overrides: object) -> httpx.AsyncClient:
+            config = settings.model_copy(update=overrides)
+            app = create_app(config, embedder=embedder, llm=chat_model)  # type: ignore[arg-type]
             await stack.enter_async_context(app.router.lifespan_context(app))
             await app.state.service.wait_ready(120)
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

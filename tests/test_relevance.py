@@ -12,14 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import respx
 
-from rag.answering import NOT_COVERED, Answerer
-from rag.cite import find_support
+from rag.answering import NOT_COVERED
 from rag.keyword import KeywordIndex
+from rag.paper_rag import PaperRAG
 from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, DenseBackground, relevance
-from tests.fakes import fake_index
-from tests.openai_fakes import BASE, URL, completion
+from tests.fakes import FakeLLM, HashEmbedder, fake_index
 
 PAPERS = [
     (
@@ -96,17 +94,17 @@ def fixture_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 async def test_short_and_acronym_questions_are_answered(
     fixture_index, question: str, title_start: str
 ) -> None:
-    settings, retriever = fixture_index
-    answer = await Answerer(retriever, settings).answer(question)
+    _, rag = fixture_index
+    answer = await rag.answer(question)
     assert not answer.abstained, answer.answer
     assert answer.citations and answer.citations[0].title.startswith(title_start)
     for citation in answer.citations:
-        assert citation.quote in retriever.papers[citation.paper_id].abstract
+        assert citation.quote in rag.paper(citation.paper_id).abstract
 
 
 async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_index) -> None:
-    settings, retriever = fixture_index
-    answer = await Answerer(retriever, settings).answer("best sourdough recipe")
+    _, rag = fixture_index
+    answer = await rag.answer("best sourdough recipe")
     assert answer.abstained and not answer.citations
     assert answer.answer.startswith(NOT_COVERED)
     assert answer.related
@@ -115,8 +113,8 @@ async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_
 
 
 async def test_extractive_answer_does_not_pad_with_off_topic_papers(fixture_index) -> None:
-    settings, retriever = fixture_index
-    answer = await Answerer(retriever, settings).answer("What top-1 accuracy does MobileOne reach?")
+    _, rag = fixture_index
+    answer = await rag.answer("What top-1 accuracy does MobileOne reach?")
     assert [c.title for c in answer.citations] == [
         "MobileOne: An Improved One millisecond Mobile Backbone"
     ]
@@ -124,42 +122,36 @@ async def test_extractive_answer_does_not_pad_with_off_topic_papers(fixture_inde
 
 
 def test_search_scores_say_what_they_mean(fixture_index) -> None:
-    _, retriever = fixture_index
-    off_topic = retriever.search("best sourdough recipe", k=3)
+    _, rag = fixture_index
+    off_topic = rag.search("best sourdough recipe", k=3)
     assert off_topic[0].score >= 0.5  # rank-relative: the best of a list of poor matches
     assert off_topic[0].relevance < ON_TOPIC_MIN  # calibrated: not relevant at all
-    on_topic = retriever.search("What is HNSW?", k=3)
+    on_topic = rag.search("What is HNSW?", k=3)
     assert on_topic[0].relevance >= ANSWER_MIN
     assert on_topic[0].as_json()["relevance"] == round(on_topic[0].relevance, 4)
 
 
 def test_citation_lookup_matches_supported_claims_only(fixture_index) -> None:
-    _, retriever = fixture_index
-    supported = find_support(
-        retriever, "KANs put learnable activation functions on edges instead of nodes."
-    )
+    _, rag = fixture_index
+    supported = rag.cite("KANs put learnable activation functions on edges instead of nodes.")
     assert supported.matches and supported.matches[0].title.startswith("KAN:")
     match = supported.matches[0]
-    assert retriever.papers[match.paper_id].abstract[match.start : match.end] == match.sentence
+    assert rag.paper(match.paper_id).abstract[match.start : match.end] == match.sentence
     assert "edges" in match.sentence
-    unsupported = find_support(retriever, "Sourdough bread needs a long cold fermentation.")
+    unsupported = rag.cite("Sourdough bread needs a long cold fermentation.")
     assert unsupported.matches == [] and unsupported.message
 
 
 async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture_index) -> None:
-    settings, retriever = fixture_index
-    config = settings.model_copy(
-        update={"llm": "openai", "openai_api_key": "sk-test", "openai_base_url": BASE}
-    )
-    answerer = Answerer(retriever, config)
-    with respx.mock(assert_all_mocked=True, assert_all_called=False) as router:
-        route = router.post(URL).mock(return_value=completion("INSUFFICIENT_EVIDENCE"))
-        refused = await answerer.answer("How do I renew my passport?")
-        assert route.call_count == 0 and refused.abstained
-        judged = await answerer.answer("Which optimizer uses adaptive moment estimates?")
-        assert route.call_count == 1  # on topic: the LLM decides, and here it declines
+    settings, _ = fixture_index
+    llm = FakeLLM("INSUFFICIENT_EVIDENCE")
+    answerer = PaperRAG.open(settings, embedder=HashEmbedder(), llm=llm)
+    refused = await answerer.answer("How do I renew my passport?")
+    assert llm.prompts == [] and refused.abstained
+    judged = await answerer.answer("Which optimizer uses adaptive moment estimates?")
+    assert len(llm.prompts) == 1  # on topic: the LLM decides, and here it declines
     assert judged.abstained and judged.mode == "llm" and not judged.citations
-    sent = json.loads(route.calls[0].request.content)["messages"][1]["content"]
+    sent = llm.prompts[0][1]["content"]
     assert "Adam: A Method for Stochastic Optimization" in sent
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from rag.evaluation import evaluate_retrieval, load_questions
-from rag.index import ingest_paths
 
 pytestmark = pytest.mark.slow
 
@@ -26,14 +25,14 @@ QUESTIONS = Path(
 
 
 @pytest.fixture
-def sample(sample_index):  # type: ignore[no-untyped-def]
-    return sample_index
+def sample(real_sample_index):  # type: ignore[no-untyped-def]
+    return real_sample_index
 
 
-def test_noop_reingest_is_fast_and_embeds_nothing(sample, embedder) -> None:
-    settings, _ = sample
+def test_noop_reingest_is_fast_and_embeds_nothing(sample) -> None:
+    _, rag = sample
     started = time.perf_counter()
-    report = ingest_paths(settings, [], year=2025, embedder=embedder)
+    report = rag.ingest([], year=2025)
     assert report.unchanged == 497 and report.chunks_embedded == 0
     assert time.perf_counter() - started < 5  # issue target is 2 s; margin for slow CI disks
 
@@ -60,15 +59,15 @@ def test_noop_reingest_is_fast_and_embeds_nothing(sample, embedder) -> None:
     ],
 )
 def test_known_papers_rank_first(sample, query: str, title: str) -> None:
-    _, retriever = sample
-    assert retriever.search(query, k=5)[0].title == title
+    _, rag = sample
+    assert rag.search(query, k=5)[0].title == title
 
 
 def test_retrieval_targets_on_dev_questions(sample) -> None:
     if not QUESTIONS.exists():
         pytest.skip(f"dev questions not found at {QUESTIONS} (set RAG_EVAL_QUESTIONS)")
-    _, retriever = sample
-    table = evaluate_retrieval(retriever, load_questions(QUESTIONS), k=10)
+    _, rag = sample
+    table = evaluate_retrieval(rag.retriever, load_questions(QUESTIONS), k=10)
     hybrid = table["hybrid"]
     assert hybrid["all"].recall[5] >= 0.98
     assert hybrid["all"].mrr >= 0.97
@@ -117,6 +116,7 @@ def test_rag_ask_cli_extractive(sample, monkeypatch: pytest.MonkeyPatch) -> None
             "mode",
             "model",
             "warnings",
+            "fallback",
         }
         streamed = runner.invoke(
             app, ["ask", "What is the Cosine Adapter for embedding retrieval?"]
@@ -132,11 +132,10 @@ SHORT_QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "short_question
 
 
 async def test_short_questions_are_answered_and_off_topic_ones_refused(sample) -> None:
-    from rag.answering import Answerer
     from rag.evaluation import evaluate_answers
 
-    settings, retriever = sample
-    scores = await evaluate_answers(Answerer(retriever, settings), load_questions(SHORT_QUESTIONS))
+    _, rag = sample
+    scores = await evaluate_answers(rag, load_questions(SHORT_QUESTIONS))
     assert scores.false_abstention.total >= 40 and scores.false_abstention.value <= 0.05
     assert scores.off_topic.total >= 15 and scores.off_topic.value >= 0.9
 
@@ -150,9 +149,7 @@ async def test_short_questions_are_answered_and_off_topic_ones_refused(sample) -
     ],
 )
 async def test_readme_examples_are_answered(sample, question: str, title: str) -> None:
-    from rag.answering import Answerer
-
-    settings, retriever = sample
-    answer = await Answerer(retriever, settings).answer(question)
+    _, rag = sample
+    answer = await rag.answer(question)
     assert not answer.abstained
     assert any(title in c.title for c in answer.citations), answer.citations

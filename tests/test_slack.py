@@ -340,8 +340,8 @@ async def test_ask_can_be_ephemeral_per_workspace(slack, fake) -> None:
 
 async def test_paper_command_shows_a_card(slack, fake, sample_index) -> None:
     client = await slack()
-    _, retriever = sample_index
-    record = next(iter(retriever.papers.values()))
+    _, rag = sample_index
+    record = next(iter(rag.retriever.papers.values()))
     card = (await send_form(client, command(fake, "/paper", record.paper_id))).json()
     assert record.title.split()[0] in texts(card["blocks"])
     missing = await send_form(client, command(fake, "/paper", "Graph Nural Netwrks for Mollecules"))
@@ -351,7 +351,10 @@ async def test_paper_command_shows_a_card(slack, fake, sample_index) -> None:
 async def test_cite_command_lists_supporting_sentences(slack, fake) -> None:
     client = await slack()
     ack = await send_form(
-        client, command(fake, "/cite", "MobileOne runs under 1 ms on an iPhone 12")
+        client,
+        command(
+            fake, "/cite", "MobileOne has an inference time under one millisecond on an iPhone12"
+        ),
     )
     assert "Looking for papers" in ack.text
     reply = (await fake.wait_for("respond"))[0]

@@ -11,17 +11,17 @@ from sse_starlette import EventSourceResponse
 from api import guards
 from api.errors import ERROR_RESPONSES
 from api.schemas import ChatRequest
-from api.service import Ready
 from api.streaming import (
     CLIENT_GONE,
     DRAIN_SECONDS,
     PING_SECONDS,
-    Waiting,
-    answer_stream,
+    WAITING_COMMENT,
+    prime,
     stream_error,
     unless_disconnected,
 )
-from rag.answering import Answer, Message, final_answer
+from rag.answering import Answer, Message
+from rag.paper_rag import PaperRAG
 
 router = APIRouter(prefix="/v1")
 STREAM_DOC = (
@@ -41,35 +41,25 @@ STREAM_DOC = (
     summary="Answer a question with citations (optionally streamed)",
 )
 async def chat(
-    body: ChatRequest, request: Request, ready: Ready = Depends(guards.ready)
+    body: ChatRequest, request: Request, rag: PaperRAG = Depends(guards.ready)
 ) -> Answer | EventSourceResponse | Response:
-    guards.check_chat(
-        [(m.role, m.content) for m in body.messages], body.k, guards.settings(request)
-    )
     history = [Message(role=m.role, content=m.content) for m in body.messages[:-1]]
-    items = await answer_stream(
-        ready,
-        request.app.state.metrics,
-        body.messages[-1].content,
-        history,
-        body.k,
-        body.since,
-        body.until,
-        llm_stream=body.stream,
+    stream = rag.ask(
+        body.messages[-1].content, history, body.k, body.since, body.until, stream=body.stream
     )
+    primed = await prime(stream, body.stream)
     if not body.stream:
-        answer = await unless_disconnected(request, final_answer(items))
+        answer = await unless_disconnected(request, primed.result())
         return answer if answer is not None else Response(status_code=CLIENT_GONE)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         try:
-            async for item in items:
-                if isinstance(item, Answer):
-                    yield {"event": "done", "data": item.model_dump_json()}
-                elif isinstance(item, Waiting):
-                    yield {"comment": "waiting for the model"}
-                else:
-                    yield {"event": "delta", "data": json.dumps({"text": item})}
+            if primed.waiting:
+                yield {"comment": WAITING_COMMENT}
+            async for delta in primed.deltas():
+                yield {"event": "delta", "data": json.dumps({"text": delta})}
+            answer = await primed.stream.result()
+            yield {"event": "done", "data": answer.model_dump_json()}
         except Exception as exc:
             yield stream_error(request, exc)
 

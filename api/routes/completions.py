@@ -27,9 +27,8 @@ from api.schemas import (
     ModelList,
     Usage,
 )
-from api.service import Ready
-from api.streaming import Waiting, answer_stream
-from rag.answering import Answer, Citation, Message, final_answer
+from rag.answering import Citation, Message
+from rag.paper_rag import PaperRAG
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())
@@ -48,7 +47,7 @@ def sources_block(citations: list[Citation]) -> str:
     return "\n\n**Sources**\n" + "\n".join(lines)
 
 
-def _conversation(body: CompletionRequest, request: Request) -> tuple[str, list[Message]]:
+def _conversation(body: CompletionRequest) -> tuple[str, list[Message]]:
     """(question, history): system/developer/tool messages are ignored; the service's
     own prompt governs how answers are composed and cited."""
     if body.model != MODEL_ID:
@@ -60,7 +59,6 @@ def _conversation(body: CompletionRequest, request: Request) -> tuple[str, list[
     turns = [(m.role, m.text()) for m in body.messages if m.role in ("user", "assistant")]
     if not turns or body.messages[-1].role != "user":
         raise ApiError(400, "invalid_request", "the last message must be the user's question")
-    guards.check_chat(turns, None, guards.settings(request))
     history = [Message(role=role, content=text) for role, text in turns[:-1] if text.strip()]
     return turns[-1][1], history
 
@@ -110,14 +108,13 @@ def warning_lines(warnings: list[str], after: bool = False) -> str:
     summary="OpenAI-compatible chat completion (model `paper-rag`)",
 )
 async def completions(
-    body: CompletionRequest, request: Request, ready: Ready = Depends(guards.ready)
+    body: CompletionRequest, request: Request, rag: PaperRAG = Depends(guards.ready)
 ) -> ChatCompletion | EventSourceResponse | Response:
-    question, history = _conversation(body, request)
-    metrics = request.app.state.metrics
-    items = await answer_stream(ready, metrics, question, history, None, llm_stream=body.stream)
+    question, history = _conversation(body)
+    primed = await streaming.prime(rag.ask(question, history, stream=body.stream), body.stream)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     if not body.stream:
-        answer = await streaming.unless_disconnected(request, final_answer(items))
+        answer = await streaming.unless_disconnected(request, primed.result())
         if answer is None:
             return Response(status_code=streaming.CLIENT_GONE)
         content = warning_lines(answer.warnings) + answer.answer + sources_block(answer.citations)
@@ -137,26 +134,23 @@ async def completions(
         yield {"data": _chunk(cid, {"role": "assistant", "content": ""})}
         sent: list[str] = []
         try:
-            async for item in items:
-                if isinstance(item, Answer):
-                    # Warnings are known only at the end (the LLM failed mid-way or never
-                    # answered): shown after the text, before the sources.
-                    tail = warning_lines(item.warnings, after=True) + sources_block(item.citations)
-                    if tail:
-                        sent.append(tail)
-                        yield {"data": _chunk(cid, {"content": tail})}
-                    citations = [c.model_dump(mode="json") for c in item.citations]
-                    yield {
-                        "data": _chunk(cid, {}, "stop", citations=citations, warnings=item.warnings)
-                    }
-                    if include_usage:
-                        counts = usage(body, "".join(sent)).model_dump()
-                        yield {"data": _chunk(cid, None, None, usage=counts)}
-                elif isinstance(item, Waiting):
-                    yield {"comment": "waiting for the model"}
-                else:
-                    sent.append(item)
-                    yield {"data": _chunk(cid, {"content": item})}
+            if primed.waiting:
+                yield {"comment": streaming.WAITING_COMMENT}
+            async for delta in primed.deltas():
+                sent.append(delta)
+                yield {"data": _chunk(cid, {"content": delta})}
+            answer = await primed.stream.result()
+            # Warnings are known only at the end (the LLM failed mid-way or never
+            # answered): shown after the text, before the sources.
+            tail = warning_lines(answer.warnings, after=True) + sources_block(answer.citations)
+            if tail:
+                sent.append(tail)
+                yield {"data": _chunk(cid, {"content": tail})}
+            citations = [c.model_dump(mode="json") for c in answer.citations]
+            yield {"data": _chunk(cid, {}, "stop", citations=citations, warnings=answer.warnings)}
+            if include_usage:
+                counts = usage(body, "".join(sent)).model_dump()
+                yield {"data": _chunk(cid, None, None, usage=counts)}
         except Exception as exc:
             yield {"data": streaming.stream_error(request, exc)["data"]}
         yield {"data": "[DONE]"}

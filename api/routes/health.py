@@ -35,26 +35,21 @@ async def readyz(service: Service = Depends(guards.service)) -> JSONResponse:
     if service.progress and service.status == "ingesting":
         status.progress = {"papers": service.progress[0], "total": service.progress[1]}
     try:
-        ready = service.ready()
+        rag = service.ready()
     except Exception:
         return JSONResponse(status.model_dump(exclude_none=True), status_code=503)
     try:
-        papers, chunks = await asyncio.wait_for(
-            asyncio.to_thread(
-                lambda: (ready.index.store.records.count(), ready.index.store.chunks.count())
-            ),
-            STORE_CHECK_SECONDS,
-        )
+        papers, chunks = await asyncio.wait_for(asyncio.to_thread(rag.counts), STORE_CHECK_SECONDS)
     except Exception as exc:
         status.status, status.error = "store_unreachable", f"{type(exc).__name__}: {exc}"
         return JSONResponse(status.model_dump(exclude_none=True), status_code=503)
-    llm = ready.answerer.llm
+    llm = rag.llm
     body = Readiness(
         ready=True,
         status="ready",
         papers=papers,
         chunks=chunks,
-        embedder=ready.index.embedder.identity,
+        embedder=rag.embedder.identity,
         store=settings.chroma_url or "embedded",
         llm=llm.model if llm else "none (extractive answers)",
         llm_status=service.metrics.llm_health() if llm else None,

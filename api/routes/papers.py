@@ -13,12 +13,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from api import guards
-from api.errors import ERROR_RESPONSES, ApiError
-from api.schemas import CiteRequest, SearchHit, SearchResponse, TitleCandidate, TitleLookup
-from api.service import Ready
-from rag.cite import CiteResult, find_support
-from rag.lookup import title_candidates
-from rag.papers import Paper, normalize_arxiv_id
+from api.errors import ERROR_RESPONSES
+from api.schemas import CiteRequest, PaperRecord, SearchHit, SearchResponse, TitleLookup
+from rag.cite import CiteResult
+from rag.limits import TITLES_MAX
+from rag.paper_rag import PaperRAG
 from rag.retrieval import K_MAX, K_MIN, Mode
 
 router = APIRouter(prefix="/v1")
@@ -28,7 +27,6 @@ router = APIRouter(prefix="/v1")
     "/search", response_model=SearchResponse, responses=ERROR_RESPONSES, summary="Search papers"
 )
 async def search(
-    request: Request,
     q: Annotated[
         str,
         Query(min_length=1, description="What to look for.", examples=["named entity recognition"]),
@@ -37,56 +35,35 @@ async def search(
     since: dt.date | None = None,
     until: dt.date | None = None,
     mode: Mode = "hybrid",
-    ready: Ready = Depends(guards.ready),
+    rag: PaperRAG = Depends(guards.ready),
 ) -> SearchResponse:
-    guards.check_text(q, "query", guards.settings(request))
-    results = await asyncio.to_thread(ready.retriever.search, q, k, since, until, mode)
+    results = await asyncio.to_thread(rag.search, q, k, since, until, mode)
     return SearchResponse(query=q, results=[SearchHit(**r.as_json()) for r in results])
 
 
 @router.get(
     "/papers/{paper_id:path}",
-    response_model=Paper,
+    response_model=PaperRecord,
     responses=ERROR_RESPONSES,
     summary="One paper's record",
 )
-async def paper(paper_id: str, ready: Ready = Depends(guards.ready)) -> Paper:
-    """By paper id or arXiv id; old-style arXiv ids contain a slash (`hep-th/9901001`)."""
-    papers = await asyncio.to_thread(lambda: ready.retriever.papers)
-    if paper_id in papers:
-        return papers[paper_id]
-    arxiv_id = normalize_arxiv_id(paper_id)
-    for record in papers.values():
-        if arxiv_id and record.arxiv_id == arxiv_id:
-            return record
-    raise ApiError(
-        404,
-        "not_found",
-        f"no paper with id {paper_id!r}; find ids with GET /v1/search or GET /v1/papers?title=...",
-    )
+async def paper(paper_id: str, rag: PaperRAG = Depends(guards.ready)) -> PaperRecord:
+    """By paper id, arXiv id or exact title; old-style arXiv ids contain a slash
+    (`hep-th/9901001`). Unknown: 404 with the closest titles in `suggestions`."""
+    return PaperRecord.of(await asyncio.to_thread(rag.paper, paper_id))
 
 
 @router.get(
     "/papers", response_model=TitleLookup, responses=ERROR_RESPONSES, summary="Find papers by title"
 )
 async def papers_by_title(
-    request: Request,
     title: Annotated[
         str, Query(min_length=1, description="A title, or part of one.", examples=["MobileOne"])
     ],
-    limit: Annotated[int, Query(ge=1, le=20)] = 5,
-    ready: Ready = Depends(guards.ready),
+    limit: Annotated[int, Query(ge=1, le=TITLES_MAX)] = 5,
+    rag: PaperRAG = Depends(guards.ready),
 ) -> TitleLookup:
-    guards.check_text(title, "title", guards.settings(request))
-    papers = await asyncio.to_thread(lambda: ready.retriever.papers)
-    matches = await asyncio.to_thread(title_candidates, papers, title, limit)
-    return TitleLookup(
-        title=title,
-        candidates=[
-            TitleCandidate(paper_id=p.paper_id, title=p.title, date=p.date, score=round(s, 1))
-            for p, s in matches
-        ],
-    )
+    return TitleLookup(title=title, candidates=await asyncio.to_thread(rag.titles, title, limit))
 
 
 @router.post(
@@ -96,9 +73,7 @@ async def papers_by_title(
     summary="Which papers support this text? (citation lookup)",
 )
 async def cite(
-    body: CiteRequest, request: Request, ready: Ready = Depends(guards.ready)
+    body: CiteRequest, request: Request, rag: PaperRAG = Depends(guards.ready)
 ) -> CiteResult:
-    settings = guards.settings(request)
-    guards.check_text(body.text, "text", settings)
     async with request.app.state.lookups:  # a burst of lookups queues; search stays quick
-        return await asyncio.to_thread(find_support, ready.retriever, body.text, body.k)
+        return await asyncio.to_thread(rag.cite, body.text, body.k)

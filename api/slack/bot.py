@@ -26,7 +26,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from api.errors import ApiError
 from api.service import Service
 from api.slack.messages import (
     answer_message,
@@ -35,23 +34,12 @@ from api.slack.messages import (
     paper_card,
     strip_mentions,
 )
-from api.streaming import answer_stream
-from rag.answering import Message, final_answer
-from rag.cite import find_support
-from rag.errors import NotFoundError, RagError
-from rag.llm import LLMError
-from rag.lookup import find_paper
+from rag.answering import Message
+from rag.errors import NotFoundError, RagError, explain
 
 log = logging.getLogger("api.slack")
 WORKING_REACTION = "hourglass_flowing_sand"
 HISTORY_MESSAGES = 12
-LLM_TROUBLE = {
-    "rate_limited": "the language model is rate limiting requests right now; try again in a minute",
-    "unavailable": "the language model is unreachable right now",
-    "timeout": "the language model did not answer in time",
-    "bad_response": "the language model sent an unusable reply",
-    "auth": "the language model rejected our API key (an admin needs to check OPENAI_API_KEY)",
-}
 
 
 class RecentEvents:
@@ -74,46 +62,48 @@ class RecentEvents:
 
 
 def trouble(exc: Exception) -> str:
-    """What went wrong, for a person in Slack (details stay in the log)."""
-    if isinstance(exc, LLMError):
-        return f"Sorry, I could not answer: {LLM_TROUBLE[exc.kind]}."
-    if isinstance(exc, ApiError) and exc.type == "not_ready":
-        return "I am still loading the papers; please ask again in a minute."
-    if isinstance(exc, RagError):
-        return f"Sorry, I could not answer: {escape(str(exc))}"
-    return "Sorry, something went wrong on my side; the error is in the service log."
+    """What went wrong, for a person in Slack (details of unexpected errors stay in the log)."""
+    return f"Sorry, I could not do that: {escape(explain(exc))}."
 
 
-def create_slack_app(service: Service) -> AsyncApp:
-    settings = service.settings
-    client = AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
-    )
-    app = AsyncApp(
-        client=client,
-        signing_secret=settings.slack_signing_secret,
-        process_before_response=False,
-        raise_error_for_unhandled_request=False,
-    )
-    recent = RecentEvents()
-    metrics = service.metrics
+class SlackBot:
+    """The bot's listeners, one method per Slack event, command or action; every one
+    goes through the service's `PaperRAG`, so limits and errors match the HTTP API."""
 
-    @app.middleware
-    async def drop_redeliveries(body: dict[str, Any], next: Any) -> BoltResponse | None:
+    def __init__(self, service: Service, recent: RecentEvents) -> None:
+        self.service = service
+        self.settings = service.settings
+        self.recent = recent
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(self.drop_redeliveries)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.command("/ask")(self.ask)
+        app.command("/paper")(self.paper)
+        app.command("/cite")(self.cite)
+        app.action(re.compile(r"^show_abstract:"))(self.show_abstract)
+        app.action(re.compile(r"^feedback:(up|down)$"))(self.feedback)
+
+    async def drop_redeliveries(self, body: dict[str, Any], next: Any) -> BoltResponse | None:
         event_id = body.get("event_id")
-        if isinstance(event_id, str) and not recent.first_time(event_id):
+        if isinstance(event_id, str) and not self.recent.first_time(event_id):
             log.info("duplicate delivery of %s ignored", event_id)
             return BoltResponse(status=200, body="")
         await next()
         return None
 
-    def allowed(team: str | None, channel: str) -> bool:
-        channels = settings.slack_workspace(team).channels
+    def allowed(self, team: str | None, channel: str) -> bool:
+        channels = self.settings.slack_workspace(team).channels
         return channel.startswith("D") or not channels or channel in channels
 
     async def history(
-        web: AsyncWebClient, channel: str, ts: str, thread_ts: str | None, bot_user: str | None
+        self,
+        web: AsyncWebClient,
+        channel: str,
+        ts: str,
+        thread_ts: str | None,
+        bot_user: str | None,
     ) -> list[Message]:
         """Earlier messages of the thread (or of the DM) as chat history."""
         if thread_ts:
@@ -128,13 +118,13 @@ def create_slack_app(service: Service) -> AsyncApp:
             if m.get("ts") == ts or m.get("subtype"):
                 continue
             mine = bool(m.get("bot_id")) or m.get("user") == bot_user
-            text = strip_mentions(m.get("text", ""))
+            text = strip_mentions(m.get("text", ""))[: self.settings.max_message_chars]
             if text and (mine or m.get("user")):
                 turns.append(Message(role="assistant" if mine else "user", content=text))
-        return turns[-HISTORY_MESSAGES:]
+        return turns[-min(HISTORY_MESSAGES, self.settings.max_messages - 1) :]
 
     async def answer_in_slack(
-        web: AsyncWebClient, event: dict[str, Any], bot_user: str | None, in_thread: bool
+        self, web: AsyncWebClient, event: dict[str, Any], bot_user: str | None, in_thread: bool
     ) -> None:
         channel, ts = event["channel"], event["ts"]
         thread_ts = event.get("thread_ts")
@@ -147,22 +137,14 @@ def create_slack_app(service: Service) -> AsyncApp:
             return
         await _react(web, "reactions_add", channel, ts)
         try:
-            ready = service.ready()
+            rag = self.service.ready()
             turns: list[Message] = []
             if thread_ts or not in_thread:
                 try:
-                    turns = await history(web, channel, ts, thread_ts, bot_user)
+                    turns = await self.history(web, channel, ts, thread_ts, bot_user)
                 except SlackApiError as exc:  # e.g. a missing history scope: answer anyway
                     log.warning("no history for %s: %s", channel, exc)
-            items = await answer_stream(
-                ready,
-                metrics,
-                question[: settings.max_question_chars],
-                turns,
-                None,
-                llm_stream=False,
-            )
-            text, blocks = answer_message(await final_answer(items))
+            text, blocks = answer_message(await rag.answer(question, turns))
             await web.chat_postMessage(
                 channel=channel,
                 thread_ts=reply_ts,
@@ -177,42 +159,31 @@ def create_slack_app(service: Service) -> AsyncApp:
         finally:
             await _react(web, "reactions_remove", channel, ts)
 
-    @app.event("app_mention")
-    async def on_mention(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def on_mention(self, event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         if event["channel"].startswith("D") or event.get("subtype") or event.get("bot_id"):
             return  # DMs are answered by on_message
-        if not allowed(context.get("team_id"), event["channel"]):
+        if not self.allowed(context.get("team_id"), event["channel"]):
             log.info("mention in channel %s ignored (not enabled)", event["channel"])
             return
-        await answer_in_slack(client, event, context.get("bot_user_id"), in_thread=True)
+        await self.answer_in_slack(client, event, context.get("bot_user_id"), in_thread=True)
 
-    @app.event("message")
-    async def on_message(event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
+    async def on_message(self, event: dict[str, Any], client: AsyncWebClient, context: Any) -> None:
         if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
             return  # channels: mentions only; edits, deletions, bots: never
-        await answer_in_slack(client, event, context.get("bot_user_id"), in_thread=False)
+        await self.answer_in_slack(client, event, context.get("bot_user_id"), in_thread=False)
 
-    @app.command("/ask")
-    async def ask(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def ask(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         question = command.get("text", "").strip()
         if not question:
             await ack("Usage: `/ask QUESTION`, e.g. `/ask which papers study NER?`")
             return
-        if not allowed(command.get("team_id"), command["channel_id"]):
+        if not self.allowed(command.get("team_id"), command["channel_id"]):
             await ack("I am not enabled in this channel.")
             return
         await ack(f"Searching the papers for: {escape(question)}")
-        visibility = settings.slack_workspace(command.get("team_id")).ask_visibility
+        visibility = self.settings.slack_workspace(command.get("team_id")).ask_visibility
         try:
-            items = await answer_stream(
-                service.ready(),
-                metrics,
-                question[: settings.max_question_chars],
-                [],
-                None,
-                llm_stream=False,
-            )
-            answer = await final_answer(items)
+            answer = await self.service.ready().answer(question)
         except Exception as exc:
             log.warning("/ask failed: %s", exc, exc_info=not isinstance(exc, RagError))
             await respond(text=trouble(exc), response_type="ephemeral", replace_original=False)
@@ -220,15 +191,13 @@ def create_slack_app(service: Service) -> AsyncApp:
         text, blocks = answer_message(answer, asked_by=command.get("user_id"))
         await respond(text=text, blocks=blocks, response_type=visibility, replace_original=False)
 
-    @app.command("/paper")
-    async def paper(ack: Any, command: dict[str, Any]) -> None:
+    async def paper(self, ack: Any, command: dict[str, Any]) -> None:
         query = command.get("text", "").strip()
         if not query:
             await ack("Usage: `/paper PAPER_ID_OR_TITLE`")
             return
         try:
-            papers = await asyncio.to_thread(lambda: service.ready().retriever.papers)
-            text, blocks = paper_card(await asyncio.to_thread(find_paper, papers, query))
+            record = await asyncio.to_thread(self.service.ready().paper, query)
         except NotFoundError as exc:
             closest = "".join(f"\n• {escape(t)}" for t in exc.suggestions)
             await ack(f"{escape(str(exc))}." + (f" Closest titles:{closest}" if closest else ""))
@@ -236,20 +205,17 @@ def create_slack_app(service: Service) -> AsyncApp:
         except Exception as exc:
             await ack(trouble(exc))
             return
+        text, blocks = paper_card(record)
         await ack(text=text, blocks=blocks)
 
-    @app.command("/cite")
-    async def cite(ack: Any, command: dict[str, Any], respond: Any) -> None:
+    async def cite(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         text = command.get("text", "").strip()
         if not text:
             await ack("Usage: `/cite A CLAIM OR SENTENCE`")
             return
         await ack(f"Looking for papers that support: {escape(text)}")
         try:
-            ready = service.ready()
-            result = await asyncio.to_thread(
-                find_support, ready.retriever, text[: settings.max_question_chars]
-            )
+            result = await asyncio.to_thread(self.service.ready().cite, text)
             summary, blocks = cite_message(result)
         except Exception as exc:
             await respond(text=trouble(exc), response_type="ephemeral", replace_original=False)
@@ -258,23 +224,20 @@ def create_slack_app(service: Service) -> AsyncApp:
             text=summary, blocks=blocks, response_type="ephemeral", replace_original=False
         )
 
-    @app.action(re.compile(r"^show_abstract:"))
-    async def show_abstract(ack: Any, action: dict[str, Any], respond: Any) -> None:
+    async def show_abstract(self, ack: Any, action: dict[str, Any], respond: Any) -> None:
         await ack()
         try:
             chosen = json.loads(action.get("value") or "{}")
-            papers = await asyncio.to_thread(lambda: service.ready().retriever.papers)
-            record = papers.get(str(chosen.get("paper_id")))
-            if record is None:
-                raise NotFoundError(f"the paper {chosen.get('paper_id')!r} is no longer indexed")
+            record = await asyncio.to_thread(
+                self.service.ready().paper, str(chosen.get("paper_id") or "")
+            )
             text, blocks = paper_card(record, str(chosen.get("quote") or ""))
         except Exception as exc:
             text, blocks = trouble(exc), []
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
-    @app.action(re.compile(r"^feedback:(up|down)$"))
     async def feedback(
-        ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Any
+        self, ack: Any, action: dict[str, Any], body: dict[str, Any], respond: Any
     ) -> None:
         await ack()
         vote = action["action_id"].split(":", 1)[1]
@@ -282,7 +245,7 @@ def create_slack_app(service: Service) -> AsyncApp:
             question = json.loads(action.get("value") or "{}").get("question", "")
         except json.JSONDecodeError:
             question = ""
-        metrics.feedback.labels("slack", vote).inc()
+        self.service.metrics.feedback.labels("slack", vote).inc()
         log.info(
             "feedback %s",
             vote,
@@ -298,6 +261,20 @@ def create_slack_app(service: Service) -> AsyncApp:
             text="Thanks, feedback recorded.", response_type="ephemeral", replace_original=False
         )
 
+
+def create_slack_app(service: Service) -> AsyncApp:
+    settings = service.settings
+    client = AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url or AsyncWebClient.BASE_URL,
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+    )
+    SlackBot(service, RecentEvents()).register(app)
     return app
 
 

@@ -1,0 +1,242 @@
+"""The library API: one `PaperRAG` per index, under every surface.
+
+The CLI, the HTTP service, the Slack bot and the benchmarks all go through this object:
+it is the one place the system is assembled (settings -> embedder, store, retriever,
+chat model, answerer) and the one place requests are checked against the configured
+limits, so the same mistake gets the same `RagError` (and the same message) everywhere.
+
+    rag = PaperRAG.open(Settings())
+    rag.search("What is HNSW?")
+    answer = await rag.answer("What is HNSW?")
+    async for delta in (stream := rag.ask("What is HNSW?")): ...
+    final = await stream.result()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from rag import limits
+from rag.answering import Answer, Answerer, AnswerStream, Finish, Message
+from rag.cite import CiteResult, find_support
+from rag.config import Settings, get_settings
+from rag.corpus import Corpus
+from rag.embeddings import Embedder, LocalEmbedder
+from rag.errors import CorpusError, InvalidQueryError, StoreBusyError
+from rag.formats import Format
+from rag.index import Index, ingest_paths
+from rag.ingest import IngestReport, Progress
+from rag.llm import ChatModel, LLMObserver, make_llm
+from rag.lookup import find_paper, title_candidates
+from rag.papers import Paper
+from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
+from rag.retrieval import Mode, SearchResult
+
+
+class TitleMatch(BaseModel):
+    paper_id: str
+    title: str
+    date: dt.date | None
+    score: float
+    """Title similarity, 0-100."""
+
+
+class IndexStats(BaseModel):
+    papers: int
+    chunks: int
+    embedder: str
+    store: str
+    """The Chroma server's URL, or the embedded store's folder."""
+    size_bytes: int | None
+    """On disk (embedded store only)."""
+    collections: list[str]
+    background_mean: float
+    background_std: float
+    background_sample: int
+
+
+class PaperRAG:
+    """Search, paper lookup, citation lookup and cited answers over one index.
+
+    Thread-safe and shared per process; the blocking methods (`search`, `paper`,
+    `titles`, `cite`, `stats`, `ingest`) belong in a worker thread inside async code."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        index: Index,
+        llm: ChatModel | None,
+        on_answer: Finish | None = None,
+    ) -> None:
+        self.settings = settings
+        self.embedder = index.embedder
+        self._index = index
+        self.retriever = index.retriever()
+        self.llm = llm
+        self._answerer = Answerer(self.retriever, settings, llm=llm, on_answer=on_answer)
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        llm: ChatModel | None = None,
+        create: bool = False,
+        on_answer: Finish | None = None,
+        llm_observer: LLMObserver | None = None,
+    ) -> PaperRAG:
+        """Open the configured index (`create`: an empty one if there is none yet).
+        `embedder`/`llm` replace the configured ones (tests pass fakes); with `llm=None`
+        the configured LLM is used if `Settings.llm_enabled`, else answers are extractive."""
+        settings = settings or get_settings()
+        index = Index.open(settings, create=create, embedder=embedder)
+        return cls(settings, index, llm or make_llm(settings, llm_observer), on_answer)
+
+    # -- lookup ------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        mode: Mode = "hybrid",
+    ) -> list[SearchResult]:
+        """The `k` (1-50) most relevant papers for `query`, best first."""
+        limits.check_text(query, "query", self.settings)
+        return self.retriever.search(query, k, since, until, mode)
+
+    def paper(self, id_or_title: str) -> Paper:
+        """One paper by paper id, arXiv id (any version) or exact title; `NotFoundError`
+        with the closest titles otherwise."""
+        limits.check_text(id_or_title, "paper id or title", self.settings)
+        return find_paper(self.retriever.papers, id_or_title)
+
+    def titles(self, title: str, limit: int = 5) -> list[TitleMatch]:
+        """Papers whose titles best match `title` (typos and partial titles welcome)."""
+        limits.check_text(title, "title", self.settings)
+        limits.check_range(limit, "limit", 1, limits.TITLES_MAX)
+        return [
+            TitleMatch(paper_id=p.paper_id, title=p.title, date=p.date, score=round(s, 1))
+            for p, s in title_candidates(self.retriever.papers, title, limit)
+        ]
+
+    def cite(self, text: str, k: int = 5) -> CiteResult:
+        """Which papers support `text`, each with its verbatim supporting sentence."""
+        limits.check_text(text, "text", self.settings)
+        limits.check_range(k, "k", 1, limits.CITE_K_MAX)
+        return find_support(self.retriever, text, k)
+
+    def paper_count(self) -> int:
+        return len(self.retriever.papers)
+
+    # -- answers -----------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+        stream: bool = True,
+    ) -> AnswerStream:
+        """A cited answer in progress: iterate for text deltas, `await .result()` for the
+        `Answer`. Checked against the limits before any work starts."""
+        limits.check_chat(question, history or [], k, self.settings)
+        if since and until and since > until:
+            raise InvalidQueryError(f"since ({since}) is after until ({until})")
+        return self._answerer.ask(question, history, k, since, until, stream)
+
+    async def answer(
+        self,
+        question: str,
+        history: list[Message] | None = None,
+        k: int | None = None,
+        since: dt.date | None = None,
+        until: dt.date | None = None,
+    ) -> Answer:
+        return await self.ask(question, history, k, since, until, stream=False).result()
+
+    # -- the index ---------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: list[Path],
+        fmt: Format | None = None,
+        year: int | None = None,
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        on_parsed: Callable[[Corpus], None] | None = None,
+    ) -> IngestReport:
+        """Parse `paths` (none: the bundled corpus) and bring the index up to date; a
+        running `PaperRAG` (this one or another process's) sees the papers within a second."""
+        return ingest_paths(
+            self.settings,
+            paths,
+            fmt=fmt,
+            year=year,
+            rebuild=rebuild,
+            embedder=self.embedder,
+            progress=progress,
+            on_parsed=on_parsed,
+        )
+
+    def seed(
+        self,
+        progress: Progress | None = None,
+        on_parsed: Callable[[Corpus], None] | None = None,
+    ) -> IngestReport | None:
+        """First start: ingest `Settings.corpus` (default: the bundled corpus) when the
+        index is empty, or when a previous seeding was interrupted (its "started" mark
+        survives a kill, and ingest is incremental, so it resumes). None when the index
+        was already seeded."""
+        store = self._index.store
+        previous = store.seeding()
+        if store.records.count() and previous != "started":
+            return None
+        store.mark_seeding("started")
+        try:
+            report = self.ingest(self.settings.corpus, progress=progress, on_parsed=on_parsed)
+        except (StoreBusyError, CorpusError):  # raised before anything was written
+            store.mark_seeding(previous)
+            raise
+        store.mark_seeding("done")
+        return report
+
+    def prepare_to_serve(self, torch_threads: int) -> None:
+        """Load the model and build BM25 now rather than on the first request, and give
+        each embedding call `torch_threads` threads (ingest uses all cores)."""
+        if isinstance(self.embedder, LocalEmbedder):
+            self.embedder.serve(torch_threads)
+        self.embedder.embed(["warm-up"])
+        self.retriever.snapshot()
+
+    def counts(self) -> tuple[int, int]:
+        """(papers, chunks) as the store holds them now: a cheap reachability check."""
+        store = self._index.store
+        return store.records.count(), store.chunks.count()
+
+    def paper_ids(self) -> set[str]:
+        return self._index.store.paper_ids()
+
+    def stats(self) -> IndexStats:
+        store, settings = self._index.store, self.settings
+        papers, chunks = self.counts()
+        background = DenseBackground.measure(*store.sample_vectors(BACKGROUND_SAMPLE))
+        return IndexStats(
+            papers=papers,
+            chunks=chunks,
+            embedder=self.embedder.identity,
+            store=settings.chroma_url or str(settings.chroma_dir),
+            size_bytes=store.size_on_disk(settings),
+            collections=[store.chunks_name, store.records_name],
+            background_mean=background.mean,
+            background_std=background.std,
+            background_sample=background.sample,
+        )
