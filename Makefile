@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install run test lint bench
+.PHONY: install run test test-slow lint bench
 
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -19,8 +19,11 @@ install: $(BIN)/.installed
 run: install  ## the HTTP service on 127.0.0.1:8000 (ingests the bundled corpus on first start)
 	$(BIN)/rag serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
-test: install
-	$(BIN)/python -m pytest -q
+test: install  ## fast tests on fakes (about a minute); CI also runs test-slow
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: install  ## end-to-end: the real model, a real `rag serve`, the wheel in a fresh venv
+	$(BIN)/python -m pytest -q -m slow
 
 lint: install
 	$(BIN)/ruff check .

@@ -88,9 +88,6 @@ class CitationRewriter:
         rest = MARKER.sub(self._replace, rest)
         return _UNFINISHED_WITH_SPACE.sub("", rest)
 
-    def rewrite(self, text: str) -> str:
-        return self.feed(text) + self.flush()
-
 
 def citing_sentences(text: str) -> dict[int, str]:
     """For each citation number, the sentence (markers removed) where it first appears."""

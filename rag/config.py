@@ -1,8 +1,11 @@
 """Runtime configuration, read from the environment (and an optional `.env`).
 
-Every knob lives here so the README's configuration table has one source of truth.
-Provider variables keep their conventional names (`OPENAI_API_KEY`, `OPENAI_BASE_URL`);
-everything of ours is prefixed `RAG_`.
+Every knob lives here, in one group per concern (`IndexSettings`, `LLMSettings`,
+`LimitSettings`, `ServiceSettings`, `SlackSettings`); `Settings` is their union, read once
+per process. Each field's docstring is its description: the README's configuration table
+is generated from them (`python -m rag.settings_doc --write README.md`) and a test fails
+when the two differ. Provider variables keep their conventional names (`OPENAI_API_KEY`,
+`OPENAI_BASE_URL`, `SLACK_BOT_TOKEN`); everything of ours is prefixed `RAG_`.
 """
 
 from __future__ import annotations
@@ -12,8 +15,156 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_data_dir
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DOCUMENTED = ConfigDict(use_attribute_docstrings=True)
+
+
+def _default_data_dir() -> Path:
+    return Path(user_data_dir("paper-rag", appauthor=False))
+
+
+def _comma_separated(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class IndexSettings(BaseModel):
+    """Index and embeddings"""
+
+    model_config = DOCUMENTED
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        json_schema_extra={"shown_default": "`~/.local/share/paper-rag`"},
+    )
+    """Where the embedded Chroma store (`chroma/`), the ingest lock and caches live."""
+
+    chroma_url: str | None = None
+    """`http://host:port` of a Chroma server (`chroma run --path DIR --port 8001`); unset:
+    the embedded store."""
+
+    collection: str = "papers"
+    """Base name of the Chroma collections (`<name>-chunks`, `<name>-records`)."""
+
+    embedder: Literal["local", "openai"] = "local"
+    """`local` (all-MiniLM-L6-v2, offline) or `openai` (any OpenAI-compatible endpoint)."""
+
+    embed_model: str = "text-embedding-3-small"
+    """Model name for the `openai` embedder (ignored by `local`)."""
+
+    embed_batch_size: int = Field(default=64, ge=1, le=2048)
+    """Texts per embedding batch."""
+
+
+class LLMSettings(BaseModel):
+    """Answers: the LLM"""
+
+    model_config = DOCUMENTED
+
+    openai_api_key: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"),
+    )
+    """Key for the OpenAI-compatible endpoint (chat, and embeddings with `RAG_EMBEDDER=openai`)."""
+
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL")
+    )
+    """Base URL of an OpenAI-compatible server (vLLM, Ollama, LM Studio); unset: OpenAI."""
+
+    llm: Literal["auto", "openai", "none"] = "auto"
+    """`auto`: use the LLM when `OPENAI_API_KEY` or `OPENAI_BASE_URL` is set; `openai`:
+    always; `none`: always extractive."""
+
+    llm_model: str = "gpt-4o-mini"
+    """Chat model name."""
+
+    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0)
+    """Sampling temperature."""
+
+    llm_max_tokens: int = Field(default=700, ge=16, le=16384)
+    """Answer length limit, in tokens."""
+
+    llm_timeout: float = Field(default=60.0, gt=0)
+    """Total seconds for one LLM request (the SDK retries within its own budget)."""
+
+    llm_connect_timeout: float = Field(default=5.0, gt=0)
+    """Seconds to connect to the LLM endpoint."""
+
+    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    """Retries of 429/5xx/timeouts by the openai SDK (honours `Retry-After`): the only
+    retry layer."""
+
+    llm_on_error: Literal["fallback", "error"] = "fallback"
+    """When the LLM fails after its retries: `fallback` answers extractively with a
+    warning; `error` fails the request."""
+
+    prompts_dir: Path | None = Field(
+        default=None, json_schema_extra={"shown_default": "the packaged prompts"}
+    )
+    """Folder of prompt templates replacing the packaged ones (same file names, same
+    placeholders)."""
+
+
+class LimitSettings(BaseModel):
+    """Answers and request limits (every surface)"""
+
+    model_config = DOCUMENTED
+
+    answer_k: int = Field(default=5, ge=1, le=50)
+    """Papers given to the answer step as sources."""
+
+    max_question_chars: int = Field(default=2000, ge=10)
+    """Longest question, search query, title or cite text."""
+
+    max_messages: int = Field(default=50, ge=1)
+    """Messages in one chat: the question plus its history."""
+
+    max_message_chars: int = Field(default=20000, ge=10)
+    """Longest history message (long assistant answers are sent back as history)."""
+
+    max_chat_k: int = Field(default=20, ge=1, le=50)
+    """Largest `k` (source papers) one question may ask for."""
+
+
+class ServiceSettings(BaseModel):
+    """HTTP service (`rag serve`)"""
+
+    model_config = DOCUMENTED
+
+    corpus: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, json_schema_extra={"shown_default": "the bundled corpus"}
+    )
+    """Comma-separated corpus files/folders the service ingests on a first start with an
+    empty store."""
+
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, repr=False, json_schema_extra={"shown_default": "unset (open)"}
+    )
+    """Comma-separated bearer keys; when set, every `/v1` route requires one."""
+
+    public_docs: bool | None = None
+    """Serve `/docs`, `/redoc` and `/openapi.json`; unset: only while `RAG_API_KEYS` is
+    unset (the schema describes every route)."""
+
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    """Largest request body."""
+
+    serve_torch_threads: int = Field(default=1, ge=1, le=256)
+    """Torch threads per embedding call while serving (the first-start ingest uses all
+    cores)."""
+
+    log_format: Literal["json", "text"] = "json"
+    """`json` lines or `text`."""
+
+    log_level: str = "INFO"
+    """Log level."""
+
+    _split_lists = field_validator("corpus", "api_keys", mode="before")(_comma_separated)
 
 
 class SlackWorkspace(BaseModel):
@@ -25,105 +176,45 @@ class SlackWorkspace(BaseModel):
     """Who sees `/ask` answers: the whole channel, or only the asker."""
 
 
-def _default_data_dir() -> Path:
-    return Path(user_data_dir("paper-rag", appauthor=False))
+class SlackSettings(BaseModel):
+    """Slack bot (mounted at `/slack/events` when both secrets are set)"""
 
+    model_config = DOCUMENTED
 
-class Settings(BaseSettings):
-    """All settings; construct directly in tests, `get_settings()` elsewhere."""
-
-    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
-
-    data_dir: Path = Field(default_factory=_default_data_dir)
-    """Where the embedded Chroma store, the ingest lock and caches live."""
-
-    chroma_url: str | None = None
-    """`http://host:port` of a Chroma server (`chroma run`); unset = embedded store."""
-
-    collection: str = "papers"
-    """Base name of the Chroma collections (`<name>-chunks`, `<name>-records`)."""
-
-    embedder: Literal["local", "openai"] = "local"
-    embed_model: str = "text-embedding-3-small"
-    """Model name for the `openai` embedder (ignored by `local`)."""
-
-    embed_batch_size: int = Field(default=64, ge=1, le=2048)
-
-    openai_api_key: str | None = Field(
-        default=None,
-        repr=False,
-        validation_alias=AliasChoices("OPENAI_API_KEY", "RAG_OPENAI_API_KEY"),
-    )
-    openai_base_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "RAG_OPENAI_BASE_URL")
-    )
-
-    llm: Literal["auto", "openai", "none"] = "auto"
-    """`auto`: use the LLM when OPENAI_API_KEY or OPENAI_BASE_URL is set; `none`: extractive."""
-    llm_model: str = "gpt-4o-mini"
-    llm_temperature: float = Field(default=0.1, ge=0.0, le=2.0)
-    llm_max_tokens: int = Field(default=700, ge=16, le=16384)
-    llm_timeout: float = Field(default=60.0, gt=0)
-    """Total seconds for one LLM request (the SDK retries within its own budget)."""
-    llm_connect_timeout: float = Field(default=5.0, gt=0)
-    llm_max_retries: int = Field(default=2, ge=0, le=10)
-    """Retries of 429/5xx/timeouts by the openai SDK (honours Retry-After): the only retry layer."""
-    llm_on_error: Literal["fallback", "error"] = "fallback"
-    """When the LLM fails after retries: answer extractively with a warning, or raise."""
-
-    prompts_dir: Path | None = None
-    """Folder of prompt templates replacing the packaged ones (same file names)."""
-    answer_k: int = Field(default=5, ge=1, le=50)
-    """Papers given to the answer step as sources."""
-    # -- HTTP service (`rag serve`) ---------------------------------------------------
-    corpus: Annotated[list[Path], NoDecode] = Field(default_factory=list)
-    """Comma-separated corpus files/folders the service ingests on a first start with an
-    empty store (default: the bundled corpus)."""
-    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
-    """Comma-separated bearer keys; when set, every /v1 route requires one."""
-    public_docs: bool | None = None
-    """Serve /docs, /redoc and /openapi.json; unset: only while RAG_API_KEYS is unset (the
-    schema describes every route, so a keyed service does not hand it to strangers)."""
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
-    max_question_chars: int = Field(default=2000, ge=10)
-    max_messages: int = Field(default=50, ge=1)
-    """Messages in one chat request: the question plus its history."""
-    max_message_chars: int = Field(default=20000, ge=10)
-    """One history message (long assistant answers are sent back as history)."""
-    max_chat_k: int = Field(default=20, ge=1, le=50)
-    serve_torch_threads: int = Field(default=1, ge=1, le=256)
-    """Torch threads per embedding call once the service is serving (ingest uses all)."""
-    log_format: Literal["json", "text"] = "json"
-    log_level: str = "INFO"
-
-    # -- Slack (mounted in the service at /slack/events when both secrets are set) ----
     slack_bot_token: str | None = Field(
         default=None,
         repr=False,
         validation_alias=AliasChoices("SLACK_BOT_TOKEN", "RAG_SLACK_BOT_TOKEN"),
     )
+    """Bot token (`xoxb-...`); with the signing secret, enables the bot."""
+
     slack_signing_secret: str | None = Field(
         default=None,
         repr=False,
         validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "RAG_SLACK_SIGNING_SECRET"),
     )
-    slack_api_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("SLACK_API_URL", "RAG_SLACK_API_URL")
-    )
-    """Slack Web API base URL (default https://slack.com/api/); tests point it at a fake."""
-    slack_channels: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    """Comma-separated channel ids the bot answers in, for every workspace (empty = all)."""
-    slack_ask_visibility: Literal["in_channel", "ephemeral"] = "in_channel"
-    slack_workspaces: dict[str, SlackWorkspace] = Field(default_factory=dict)
-    """JSON object: team id -> {"channels": [...], "ask_visibility": ...}, overriding the
-    two settings above for that workspace."""
+    """Signing secret: every request to `/slack/events` must carry its signature."""
 
-    @field_validator("corpus", "api_keys", "slack_channels", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    slack_api_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_API_URL", "RAG_SLACK_API_URL"),
+        json_schema_extra={"shown_default": "`https://slack.com/api/`"},
+    )
+    """Slack Web API base URL (tests point it at a fake)."""
+
+    slack_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, json_schema_extra={"shown_default": "all"}
+    )
+    """Comma-separated channel ids the bot answers in, in every workspace."""
+
+    slack_ask_visibility: Literal["in_channel", "ephemeral"] = "in_channel"
+    """Who sees `/ask` answers: the channel (`in_channel`) or only the asker (`ephemeral`)."""
+
+    slack_workspaces: dict[str, SlackWorkspace] = Field(default_factory=dict)
+    """JSON: team id -> `{"channels": [...], "ask_visibility": ...}`, overriding the two
+    settings above for that workspace."""
+
+    _split_channels = field_validator("slack_channels", mode="before")(_comma_separated)
 
     @property
     def slack_enabled(self) -> bool:
@@ -134,6 +225,25 @@ class Settings(BaseSettings):
             channels=self.slack_channels, ask_visibility=self.slack_ask_visibility
         )
         return self.slack_workspaces.get(team_id or "", default)
+
+
+GROUPS: tuple[type[BaseModel], ...] = (
+    IndexSettings,
+    LLMSettings,
+    LimitSettings,
+    ServiceSettings,
+    SlackSettings,
+)
+
+
+class Settings(
+    IndexSettings, LLMSettings, LimitSettings, ServiceSettings, SlackSettings, BaseSettings
+):
+    """All settings; construct directly in tests, `get_settings()` elsewhere."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RAG_", env_file=".env", extra="ignore", use_attribute_docstrings=True
+    )
 
     @property
     def docs_are_public(self) -> bool:

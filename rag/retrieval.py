@@ -58,7 +58,6 @@ class SearchResult:
     """Cosine similarity of the paper's best chunk (0 when dense retrieval missed it)."""
     keyword_score: float
     """BM25 score of the paper's best chunk."""
-    chunk_id: str
     coverage: float
     """IDF-weighted share of the query's topic terms found in the paper (0..1)."""
     relevance: float
@@ -296,7 +295,6 @@ class Retriever:
                     snippet=self._snippet(snap, paper, chunk_id, terms),
                     dense_score=dense.get(paper_id, (0.0, ""))[0],
                     keyword_score=keyword.get(paper_id, (0.0, ""))[0],
-                    chunk_id=chunk_id,
                     coverage=coverage,
                     relevance=relevance(coverage, cosine, snap.background),
                 )

@@ -276,15 +276,6 @@ class PaperStore:
         """Ids of every stored paper (no abstracts read)."""
         return set(self.records.get(include=[])["ids"])
 
-    def get_records(self, paper_ids: list[str]) -> dict[str, Paper]:
-        got = self.records.get(ids=paper_ids, include=["documents", "metadatas"])
-        return {
-            pid: Paper(**json.loads(str(meta["record"])), abstract=doc or "")
-            for pid, doc, meta in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-            )
-        }
-
     def chunk_index(self) -> dict[str, str]:
         """chunk id -> paper id, for every stored chunk (for the orphan sweep)."""
         got = self.chunks.get(include=["metadatas"])

@@ -141,6 +141,8 @@ async def test_paper_by_id_and_title(api, sample_index) -> None:
     record = next(iter(rag.retriever.papers.values()))
     by_id = (await client.get(f"/v1/papers/{record.paper_id}")).json()
     assert by_id["title"] == record.title and by_id["abstract"] == record.abstract
+    assert record.sources[0].startswith("/")  # stored with the server's path ...
+    assert by_id["sources"] and all("/" not in s for s in by_id["sources"])  # ... never shown
     missing = await client.get("/v1/papers/no-such-paper")
     assert "no-such-paper" in assert_error(missing, 404, "not_found")["message"]
     found = (await client.get("/v1/papers", params={"title": record.title[:25]})).json()

@@ -19,7 +19,7 @@ EXPECTED = (
 
 def test_renumbers_in_order_of_first_use_and_drops_out_of_range() -> None:
     rewriter = CitationRewriter(num_sources=5)
-    assert rewriter.rewrite(RAW) == EXPECTED
+    assert rewriter.feed(RAW) + rewriter.flush() == EXPECTED
     assert rewriter.order == [3, 1, 2]  # citation n -> source order[n-1]
 
 

@@ -104,3 +104,23 @@ def test_rebuild_from_fewer_files_asks_before_dropping_papers(
     assert "4 papers that were indexed before are gone" in " ".join(done.output.split())
     rebuilt = json.loads(cli.invoke(app, ["search", "solo", "--json"]).stdout)["results"]
     assert [r["title"] for r in rebuilt] == ["Only Paper"]
+
+
+def test_limits_are_the_librarys_on_the_command_line_too(
+    cli: CliRunner, small_corpus: Path
+) -> None:
+    from rag.config import Settings
+    from rag.errors import LimitExceededError, explain
+    from rag.limits import check_text
+
+    assert cli.invoke(app, ["ingest", str(small_corpus)]).exit_code == 0
+    result = cli.invoke(app, ["ask", "audio diffusion", "-k", "0"])
+    assert result.exit_code == 1 and "k must be at least 1, got 0" in result.output
+    result = cli.invoke(app, ["cite", "audio diffusion", "-k", "0"])
+    assert result.exit_code == 1 and "k must be between 1 and 20, got 0" in result.output
+    question = "audio " * 500
+    with pytest.raises(LimitExceededError) as caught:
+        check_text(question, "question", Settings())
+    result = cli.invoke(app, ["ask", question])
+    assert result.exit_code == 1
+    assert explain(caught.value) in " ".join(result.output.split())

@@ -432,3 +432,17 @@ def test_answer_message_respects_slack_limits() -> None:
     text, blocks = answer_message(answer)
     assert len(blocks) <= 50 and len(text) <= SECTION_CHARS
     assert all(len(b["text"]["text"]) <= SECTION_CHARS for b in blocks if b["type"] == "section")
+
+
+async def test_a_too_long_question_gets_the_same_limit_error_as_http(slack, fake, api) -> None:
+    question = ("What is HNSW? " * 200).strip()  # 2799 characters: over the limit
+    client = await slack()
+    await send_form(client, command(fake, "/ask", question))
+    reply = (await fake.wait_for("respond"))[0]
+    http = await (await api()).post(
+        "/v1/chat", json={"messages": [{"role": "user", "content": question}]}
+    )
+    message = http.json()["error"]["message"]
+    assert http.status_code == 400 and http.json()["error"]["type"] == "limit_exceeded"
+    assert "(at most 2000)" in message
+    assert message in reply["text"]  # answered with the limit, not a truncated question

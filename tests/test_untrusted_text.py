@@ -43,7 +43,7 @@ def hostile_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-
 
 def test_rewriter_drops_or_renumbers_every_marker_like_string() -> None:
     rewriter = CitationRewriter(num_sources=5)
-    text = rewriter.rewrite("A [1000] B [0001] C [99-100] D [1-3] E [2–4] F [5-1].")
+    text = rewriter.feed("A [1000] B [0001] C [99-100] D [1-3] E [2–4] F [5-1].") + rewriter.flush()
     assert text == "A B [1] C D [1, 2, 3] E [2, 3, 4] F."
     assert rewriter.order == [1, 2, 3, 4]
 
