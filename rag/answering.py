@@ -2,7 +2,7 @@
 
 One pipeline serves both the streamed and the non-streamed interface: `ask()` returns an
 `AnswerStream`, whose iteration yields text deltas (plain `str`) and whose `result()` is
-the final `Answer`; `answer()` is the two in one call. With an LLM, the
+the final `Answer`. With an LLM, the
 non-streamed call asks the API for one completion and feeds it through the same
 citation rewriter as the streamed deltas, so both yield the same text.
 """
@@ -366,16 +366,6 @@ class Answerer:
             return self._compose(finish, question, history or [], k, since, until, stream)
 
         return AnswerStream(compose, self.on_answer)
-
-    async def answer(
-        self,
-        question: str,
-        history: list[Message] | None = None,
-        k: int | None = None,
-        since: date | None = None,
-        until: date | None = None,
-    ) -> Answer:
-        return await self.ask(question, history, k, since, until, stream=False).result()
 
     async def _compose(
         self,

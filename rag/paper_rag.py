@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 from pydantic import BaseModel
 
@@ -35,6 +36,15 @@ from rag.lookup import find_paper, title_candidates
 from rag.papers import Paper
 from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.retrieval import Mode, SearchResult
+
+
+class AskOptions(TypedDict, total=False):
+    k: int | None
+    """Papers used as sources (1 to `max_chat_k`); default `answer_k`."""
+    since: dt.date | None
+    """Only papers dated on or after."""
+    until: dt.date | None
+    """Only papers dated on or before."""
 
 
 class TitleMatch(BaseModel):
@@ -141,27 +151,23 @@ class PaperRAG:
         self,
         question: str,
         history: list[Message] | None = None,
-        k: int | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
         stream: bool = True,
+        **options: Unpack[AskOptions],
     ) -> AnswerStream:
         """A cited answer in progress: iterate for text deltas, `await .result()` for the
-        `Answer`. Checked against the limits before any work starts."""
+        `Answer`. Checked against the limits before any work starts. `stream=False` asks
+        the LLM for one completion instead of a stream (same text, same citations)."""
+        k, since, until = options.get("k"), options.get("since"), options.get("until")
         limits.check_chat(question, history or [], k, self.settings)
         if since and until and since > until:
             raise InvalidQueryError(f"since ({since}) is after until ({until})")
         return self._answerer.ask(question, history, k, since, until, stream)
 
     async def answer(
-        self,
-        question: str,
-        history: list[Message] | None = None,
-        k: int | None = None,
-        since: dt.date | None = None,
-        until: dt.date | None = None,
+        self, question: str, history: list[Message] | None = None, **options: Unpack[AskOptions]
     ) -> Answer:
-        return await self.ask(question, history, k, since, until, stream=False).result()
+        """The whole answer at once (`ask(...)` then `.result()`)."""
+        return await self.ask(question, history, stream=False, **options).result()
 
     # -- the index ---------------------------------------------------------------------
 

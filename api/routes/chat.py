@@ -45,7 +45,12 @@ async def chat(
 ) -> Answer | EventSourceResponse | Response:
     history = [Message(role=m.role, content=m.content) for m in body.messages[:-1]]
     stream = rag.ask(
-        body.messages[-1].content, history, body.k, body.since, body.until, stream=body.stream
+        body.messages[-1].content,
+        history,
+        stream=body.stream,
+        k=body.k,
+        since=body.since,
+        until=body.until,
     )
     primed = await prime(stream, body.stream)
     if not body.stream:
