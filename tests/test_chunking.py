@@ -64,6 +64,8 @@ def test_single_overlong_sentence_is_cut_at_words() -> None:
         "See Fig. 3 and Eq. 2 for details. Then we train.",
         "Accuracy is 96.53% vs. 97.22% for the baseline. Then we train.",
         "It handles images, text, etc. in one model. Then we train.",
+        "Cdc42 can activate Rac1 (ref. 12), as shown before. Then we train.",
+        "E. coli has ca. 4 Mbp of DNA. Then we train.",
     ],
 )
 def test_abbreviations_never_end_a_sentence(text: str) -> None:
