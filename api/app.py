@@ -18,9 +18,7 @@ from api.errors import install_error_handlers
 from api.observability import Metrics, RequestContextMiddleware
 from api.routes import chat, completions, health, papers
 from api.service import Service
-from rag.config import Settings, get_settings
-from rag.embeddings import Embedder
-from rag.llm import ChatModel
+from rag import ChatModel, Embedder, Settings, get_settings
 
 log = logging.getLogger("api")
 CONCURRENT_LOOKUPS = 2

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from api.observability import request_id
-from rag.errors import RagError, explain
+from rag import RagError, explain
 
 log = logging.getLogger("api")
 

@@ -10,8 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import ApiError
 from api.service import Service
-from rag.config import Settings
-from rag.paper_rag import PaperRAG
+from rag import PaperRAG, Settings
 
 bearer = HTTPBearer(auto_error=False, description="One of the keys in RAG_API_KEYS.")
 

@@ -14,9 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from rag.answering import Citation
-from rag.paper_rag import TitleMatch
-from rag.papers import Paper
+from rag import Citation, Paper, TitleMatch
 
 
 def _encodable(text: str) -> str:

@@ -9,7 +9,7 @@ from api.app import create_app
 from api.observability import configure_logging
 from api.slow_clients import HeadDeadlineProtocol
 from api.streaming import DRAIN_SECONDS
-from rag.config import Settings
+from rag import Settings
 
 
 def serve(settings: Settings, host: str, port: int) -> None:

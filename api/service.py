@@ -15,12 +15,16 @@ import threading
 from typing import Literal
 
 from api.observability import Metrics
-from rag.config import Settings
-from rag.corpus import Corpus
-from rag.embeddings import Embedder
-from rag.errors import NotReadyError, RagError, StoreBusyError
-from rag.llm import ChatModel
-from rag.paper_rag import PaperRAG
+from rag import (
+    ChatModel,
+    Corpus,
+    Embedder,
+    NotReadyError,
+    PaperRAG,
+    RagError,
+    Settings,
+    StoreBusyError,
+)
 
 log = logging.getLogger("api.service")
 Status = Literal["starting", "ingesting", "ready", "failed"]

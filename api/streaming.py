@@ -17,7 +17,7 @@ from typing import TypeVar
 from fastapi import Request
 
 from api.errors import classify
-from rag.answering import Answer, AnswerStream
+from rag import Answer, AnswerStream
 
 PING_SECONDS = 15
 """SSE keep-alive comment interval, so proxies do not cut a stream waiting on the LLM."""

@@ -15,7 +15,6 @@ Run: `python bench/api.py` (about 2 minutes once the index exists).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import statistics
@@ -26,12 +25,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
-from aiohttp import web
 from rich.console import Console
 from rich.table import Table
 
-from rag.config import Settings
-from rag.corpus import bundled_corpus, load_corpus
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rag.config import Settings  # noqa: E402
+from rag.corpus import bundled_corpus, load_corpus  # noqa: E402
+from tests.openai_fakes import StubLLM, wait_until_ready  # noqa: E402
 
 STUB_ANSWER = ["The paper ", "proposes ", "a method ", "that works [1]", ", see also [2]."]
 
@@ -40,56 +42,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-class StubLLM:
-    """OpenAI-compatible chat completions answering after `delay` seconds."""
-
-    def __init__(self) -> None:
-        self.delay = 0.1
-        self.calls = 0
-
-    async def completions(self, request: web.Request) -> web.StreamResponse:
-        body = await request.json()
-        self.calls += 1
-        await asyncio.sleep(self.delay)
-        if not body.get("stream"):
-            return web.json_response(
-                {
-                    "id": "stub",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": "".join(STUB_ANSWER)},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                }
-            )
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-        await response.prepare(request)
-        for piece in STUB_ANSWER:
-            chunk = {
-                "id": "stub",
-                "object": "chat.completion.chunk",
-                "created": 0,
-                "model": body["model"],
-                "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}],
-            }
-            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
-        await response.write(b"data: [DONE]\n\n")
-        return response
-
-    async def start(self, port: int) -> web.AppRunner:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self.completions)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port).start()
-        return runner
 
 
 def questions() -> list[str]:
@@ -124,12 +76,12 @@ def pct(values: list[float], q: int) -> float:
 
 
 async def main() -> None:
-    stub, stub_port, port = StubLLM(), free_port(), free_port()
-    runner = await stub.start(stub_port)
+    stub, port = StubLLM(STUB_ANSWER), free_port()
+    base_url = await stub.start(free_port())
     settings = Settings()
     env = {
         **os.environ,
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{stub_port}/v1",
+        "OPENAI_BASE_URL": base_url,
         "OPENAI_API_KEY": "stub",
         "RAG_LLM": "openai",
         "RAG_LLM_MAX_RETRIES": "0",
@@ -143,14 +95,7 @@ async def main() -> None:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     try:
         async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-            deadline = time.monotonic() + 600
-            while time.monotonic() < deadline:
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.5)
+            await wait_until_ready(client, 600)
             print(f"service ready on {base} (data dir {settings.data_dir})", file=sys.stderr)
 
             async def search(c: httpx.AsyncClient, i: int) -> None:
@@ -209,7 +154,7 @@ async def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
-        await runner.cleanup()
+        await stub.stop()
 
 
 if __name__ == "__main__":

@@ -227,28 +227,18 @@ async def test_sigterm_lets_streamed_answers_in_flight_finish(tmp_path) -> None:
     import asyncio
     import signal
 
-    from aiohttp import web
+    from tests.openai_fakes import StubLLM, wait_until_ready
 
-    from tests.openai_fakes import sse
-
-    async def slow_llm(request: web.Request) -> web.Response:
-        await asyncio.sleep(1.5)
-        answer = sse(["WaveDiff generates audio ", "with diffusion [1]."])
-        return web.Response(body=answer.content, content_type="text/event-stream")
-
-    stub = web.Application()
-    stub.router.add_post("/v1/chat/completions", slow_llm)
-    runner = web.AppRunner(stub, access_log=None)
-    await runner.setup()
-    stub_port, port = free_port(), free_port()
-    await web.TCPSite(runner, "127.0.0.1", stub_port).start()
+    stub = StubLLM(["WaveDiff generates audio ", "with diffusion [1]."], delay=1.5)
+    port = free_port()
+    base_url = await stub.start(free_port())
     env = {
         **os.environ,
         "RAG_DATA_DIR": str(tmp_path / "data"),
         "RAG_CORPUS": str(corpus(tmp_path / "c.jsonl")),
         "RAG_LLM": "openai",
         "OPENAI_API_KEY": "stub",
-        "OPENAI_BASE_URL": f"http://127.0.0.1:{stub_port}/v1",
+        "OPENAI_BASE_URL": base_url,
         "RAG_LLM_MAX_RETRIES": "0",
     }
     rag = Path(sys.executable).with_name("rag")
@@ -260,14 +250,7 @@ async def test_sigterm_lets_streamed_answers_in_flight_finish(tmp_path) -> None:
     )
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.2)
+            await wait_until_ready(client, 120)
             body = {
                 "messages": [{"role": "user", "content": "How does WaveDiff generate audio?"}],
                 "stream": True,
@@ -281,4 +264,4 @@ async def test_sigterm_lets_streamed_answers_in_flight_finish(tmp_path) -> None:
         assert server.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal
     finally:
         server.kill()
-        await runner.cleanup()
+        await stub.stop()

@@ -20,8 +20,7 @@ from api.streaming import (
     stream_error,
     unless_disconnected,
 )
-from rag.answering import Answer, Message
-from rag.paper_rag import PaperRAG
+from rag import Answer, Message, PaperRAG
 
 router = APIRouter(prefix="/v1")
 STREAM_DOC = (

@@ -27,8 +27,7 @@ from api.schemas import (
     ModelList,
     Usage,
 )
-from rag.answering import Citation, Message
-from rag.paper_rag import PaperRAG
+from rag import Citation, Message, PaperRAG
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())

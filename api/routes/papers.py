@@ -15,10 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from api import guards
 from api.errors import ERROR_RESPONSES
 from api.schemas import CiteRequest, PaperRecord, SearchHit, SearchResponse, TitleLookup
-from rag.cite import CiteResult
-from rag.limits import TITLES_MAX
-from rag.paper_rag import PaperRAG
-from rag.retrieval import K_MAX, K_MIN, Mode
+from rag import K_MAX, K_MIN, TITLES_MAX, CiteResult, Mode, PaperRAG
 
 router = APIRouter(prefix="/v1")
 

@@ -34,8 +34,7 @@ from api.slack.messages import (
     paper_card,
     strip_mentions,
 )
-from rag.answering import Message
-from rag.errors import NotFoundError, RagError, explain
+from rag import Message, NotFoundError, RagError, explain
 
 log = logging.getLogger("api.slack")
 WORKING_REACTION = "hourglass_flowing_sand"

@@ -12,9 +12,7 @@ import json
 import re
 from typing import Any
 
-from rag.answering import Answer, Citation
-from rag.cite import CiteResult
-from rag.papers import Paper
+from rag import Answer, Citation, CiteResult, Paper
 
 SECTION_CHARS = 3000
 MAX_SECTIONS = 40
