@@ -12,6 +12,10 @@ $(BIN)/.installed: pyproject.toml
 	# CPU build from the local wheel; any other torch spec pulls GBs of CUDA packages
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -e '.[dev]'
+	# simonw's `llm` CLI, a client the tests drive against the service; it needs openai>=3,
+	# which our respx-mocked tests cannot use, so it lives in a venv of its own
+	python3 -m venv $(VENV)/llm-cli
+	$(VENV)/llm-cli/bin/pip install -q "llm==0.36"
 	touch $@
 
 install: $(BIN)/.installed

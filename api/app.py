@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Request, Response
 
 from api import guards
 from api.errors import install_error_handlers
+from api.mcp_server import HttpEndpoint, create_mcp_server
 from api.observability import Metrics, RequestContextMiddleware
 from api.routes import chat, completions, health, papers
 from api.service import Service
@@ -44,6 +45,7 @@ def create_app(
     settings = settings or get_settings()
     metrics = Metrics()
     service = Service(settings, metrics, embedder, llm)
+    mcp_endpoint = HttpEndpoint(create_mcp_server(service.ready), settings.api_keys)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -54,7 +56,8 @@ def create_app(
         else:
             log.warning("RAG_API_KEYS is not set: /v1 is open to anyone who can reach it")
         service.start()
-        yield
+        async with mcp_endpoint.running():
+            yield
         service.stop()
 
     docs = settings.docs_are_public
@@ -74,6 +77,7 @@ def create_app(
     app.add_middleware(
         RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes
     )
+    app.mount("/mcp", mcp_endpoint)
     v1 = [Depends(guards.require_key)]
     for module in (chat, completions, papers):
         app.include_router(module.router, dependencies=v1)

@@ -29,6 +29,7 @@ from rag.limits import CITE_K_MAX, TITLES_MAX
 from rag.llm import ChatModel, LLMError
 from rag.paper_rag import AskOptions, IndexStats, PaperRAG, TitleMatch
 from rag.papers import Paper
+from rag.plain_text import answer_text, paper_text, search_text, support_text
 from rag.retrieval import K_MAX, K_MIN, Mode, SearchResult
 
 __all__ = [
@@ -69,6 +70,10 @@ __all__ = [
     "StoreDamagedError",
     "Support",
     "TitleMatch",
+    "answer_text",
     "explain",
     "get_settings",
+    "paper_text",
+    "search_text",
+    "support_text",
 ]

@@ -48,9 +48,16 @@ UntilOpt = Annotated[
 
 P = ParamSpec("P")
 R = TypeVar("R")
-SERVERS = "paper_rag.serve"
-"""Entry-point group of the `serve` command: the web package registers itself there, so
-the library never imports it (see pyproject.toml)."""
+
+
+def _server(group: str) -> Callable[..., None]:
+    """The server registered under the entry-point group `group` (`paper_rag.serve`,
+    `paper_rag.mcp`): the web package registers itself there, so the library never imports
+    it (see pyproject.toml)."""
+    found = entry_points(group=group)
+    if not found:
+        raise typer.BadParameter(f"no server installed for {group} (paper-rag's api package)")
+    return next(iter(found)).load()  # type: ignore[no-any-return]
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -374,10 +381,13 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
 ) -> None:
     """Run the HTTP service (ingests the corpus first if the index is empty)."""
-    servers = entry_points(group=SERVERS)
-    if not servers:
-        raise typer.BadParameter("the HTTP service is not installed (paper-rag's api package)")
-    next(iter(servers)).load()(get_settings(), host, port)
+    _server("paper_rag.serve")(get_settings(), host, port)
+
+
+@app.command()
+def mcp() -> None:
+    """Serve the MCP tools over stdio, for desktop assistants (Claude Desktop, Cursor)."""
+    _server("paper_rag.mcp")(get_settings())
 
 
 def _rate(rate: Rate) -> str:

@@ -148,3 +148,43 @@ async def api(sample_index, embedder):  # type: ignore[no-untyped-def]
             return await stack.enter_async_context(client)
 
         yield make
+
+
+@pytest.fixture
+def served(sample_index, embedder):  # type: ignore[no-untyped-def]
+    """Factory of real HTTP servers (uvicorn on 127.0.0.1) over the session's sample
+    index, for clients that need a socket (the MCP SDK, LangChain): returns the base URL."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from api.app import create_app
+
+    settings, _ = sample_index
+    servers: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(chat_model: object = None, **overrides: object) -> str:
+        config = settings.model_copy(update=overrides)
+        app = create_app(config, embedder=embedder, llm=chat_model)  # type: ignore[arg-type]
+        port = free_port()
+        server = uvicorn.Server(uvicorn.Config(app, port=port, log_config=None, access_log=False))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    return base
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"test server on {base} not ready")
+
+    yield start
+    for server, thread in servers:
+        server.should_exit = True
+        thread.join(10)
