@@ -187,8 +187,9 @@ class CompletionChoice(BaseModel):
 
 
 class Usage(BaseModel):
-    """Token counts, estimated at 4 characters per token (the service composes answers
-    from several calls, or none in extractive mode, so there is no single upstream count)."""
+    """Token counts: the LLM's own, summed over the calls behind the answer, when it
+    reported them (non-streamed answers); otherwise estimated at 4 characters per token
+    (streamed answers, extractive answers, which use no LLM)."""
 
     prompt_tokens: int
     completion_tokens: int

@@ -26,7 +26,7 @@ from rag.errors import (
 )
 from rag.ingest import IngestReport
 from rag.limits import CITE_K_MAX, TITLES_MAX
-from rag.llm import ChatModel, LLMError
+from rag.llm import ChatModel, LLMError, TokenCount
 from rag.paper_rag import AskOptions, IndexStats, PaperRAG, TitleMatch
 from rag.papers import Paper
 from rag.plain_text import answer_text, paper_text, search_text, support_text
@@ -70,6 +70,7 @@ __all__ = [
     "StoreDamagedError",
     "Support",
     "TitleMatch",
+    "TokenCount",
     "answer_text",
     "explain",
     "get_settings",

@@ -23,7 +23,7 @@ from rag.chunking import split_sentences
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.config import Settings
 from rag.errors import InvalidQueryError
-from rag.llm import ChatModel, LLMError
+from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
 from rag.prompts import Prompts, load_prompts
 from rag.relevance import is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
@@ -92,6 +92,9 @@ class Answer(BaseModel):
     """Human-readable caveats, shown with the answer (a fallback's included)."""
     fallback: Fallback | None = None
     """Set when the LLM failed and the answer was composed extractively instead."""
+    llm_usage: TokenCount | None = None
+    """Tokens the LLM reported for this answer, when every call reported them (not for a
+    streamed answer or an extractive one)."""
 
 
 Finish = Callable[[Answer], None]
@@ -197,7 +200,7 @@ class Answerer:
 
     # -- helpers -----------------------------------------------------------------------
 
-    async def _standalone(self, question: str, history: list[Message]) -> str:
+    async def _standalone(self, question: str, history: list[Message], meter: UsageMeter) -> str:
         if not history:
             return question
         if self.llm is None:
@@ -207,7 +210,7 @@ class Answerer:
         )
         prompt = self.prompts.condense.format(history=turns, question=question)
         try:
-            rewritten = await self.llm.complete([{"role": "user", "content": prompt}])
+            rewritten = await self.llm.complete([{"role": "user", "content": prompt}], meter)
         except LLMError:
             return condense_rule(question, history)
         return rewritten.strip() or question
@@ -340,13 +343,15 @@ class Answerer:
             {"role": "user", "content": user},
         ]
 
-    async def _llm_text(self, messages: list[dict[str, str]], stream: bool) -> AsyncIterator[str]:
+    async def _llm_text(
+        self, messages: list[dict[str, str]], stream: bool, meter: UsageMeter
+    ) -> AsyncIterator[str]:
         assert self.llm is not None
         if stream:
-            async for delta in self.llm.stream(messages):
+            async for delta in self.llm.stream(messages, meter):
                 yield delta
         else:
-            yield await self.llm.complete(messages)
+            yield await self.llm.complete(messages, meter)
 
     # -- public ------------------------------------------------------------------------
 
@@ -380,7 +385,12 @@ class Answerer:
         """Yield text deltas; hand the final `Answer` to `finish` before returning."""
         if not question.strip():
             raise InvalidQueryError("the question is empty")
-        standalone = await self._standalone(question, history)
+        meter = UsageMeter()
+
+        def done(answer: Answer) -> None:
+            finish(answer.model_copy(update={"llm_usage": meter.reported()}))
+
+        standalone = await self._standalone(question, history, meter)
         results = await asyncio.to_thread(
             self.retriever.search, standalone, k or self.settings.answer_k, since, until
         )
@@ -389,7 +399,7 @@ class Answerer:
         gate = is_on_topic if self.llm is not None else is_citable
         if not results or not gate(results[0].relevance):
             yield abstention_text(results)
-            finish(self._abstention(question, results, mode, model))
+            done(self._abstention(question, results, mode, model))
             return
 
         warnings: list[str] = []
@@ -402,7 +412,7 @@ class Answerer:
             head, decided, abstain = "", False, False
             try:
                 messages = await asyncio.to_thread(self._messages, standalone, sources)
-                async for delta in self._llm_text(messages, llm_stream):
+                async for delta in self._llm_text(messages, llm_stream, meter):
                     if not decided:  # hold text while it could still be the sentinel
                         head += delta
                         begun = head.lstrip()
@@ -425,7 +435,7 @@ class Answerer:
             else:
                 if abstain:
                     yield abstention_text(results)
-                    finish(self._abstention(question, results, "llm", model))
+                    done(self._abstention(question, results, "llm", model))
                     return
                 parts.append(rewriter.feed(head) + rewriter.flush())
                 if parts[-1]:
@@ -436,17 +446,17 @@ class Answerer:
                 citations = await asyncio.to_thread(self._citations, text, rewriter.order, sources)
                 if not citations:
                     warnings.append("the LLM answer cites no source; treat it with care")
-                finish(self._cited(question, text, citations, results, "llm", model, warnings))
+                done(self._cited(question, text, citations, results, "llm", model, warnings))
                 return
 
         text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
         if not order:  # an LLM fallback for a question no paper answers well enough
             yield abstention_text(results)
             answer = self._abstention(question, results, "extractive", None)
-            finish(answer.model_copy(update={"warnings": warnings, "fallback": fallback}))
+            done(answer.model_copy(update={"warnings": warnings, "fallback": fallback}))
             return
         for line in text.splitlines(keepends=True):
             yield line
         citations = await asyncio.to_thread(self._citations, text, order, results, quotes)
         answer = self._cited(question, text, citations, results, "extractive", None, warnings)
-        finish(answer.model_copy(update={"fallback": fallback}))
+        done(answer.model_copy(update={"fallback": fallback}))

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 import httpx
 import openai
 from openai import AsyncOpenAI
+from pydantic import BaseModel
 
 from rag.config import Settings
 from rag.errors import RagError
@@ -51,14 +53,54 @@ LLMObserver = Callable[[str, float], None]
 the service counts calls in its metrics this way without rag/ knowing about them."""
 
 
+class TokenCount(BaseModel):
+    """Tokens the upstream LLM reported, summed over the calls behind one answer (the
+    follow-up rewrite and the answer itself)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass
+class UsageMeter:
+    """Collects the usage each LLM call of one answer reports."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+    unreported: int = 0
+
+    def add(self, usage: Any | None) -> None:
+        self.calls += 1
+        if usage is None or getattr(usage, "prompt_tokens", None) is None:
+            self.unreported += 1
+            return
+        self.prompt_tokens += usage.prompt_tokens
+        self.completion_tokens += usage.completion_tokens or 0
+
+    def reported(self) -> TokenCount | None:
+        """The totals, only when every call reported its usage (a streamed call does not:
+        asking for it needs `stream_options`, which not every compatible server accepts)."""
+        if not self.calls or self.unreported:
+            return None
+        return TokenCount(
+            prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens
+        )
+
+
 class ChatModel(Protocol):
-    """What answering needs from a chat model: `ChatLLM` in production, a fake in tests."""
+    """What answering needs from a chat model: `ChatLLM` in production, a fake in tests.
+    `meter`, when given, is told each call's reported usage."""
 
     model: str
 
-    async def complete(self, messages: list[dict[str, str]]) -> str: ...
+    async def complete(
+        self, messages: list[dict[str, str]], meter: UsageMeter | None = None
+    ) -> str: ...
 
-    def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]: ...
+    def stream(
+        self, messages: list[dict[str, str]], meter: UsageMeter | None = None
+    ) -> AsyncIterator[str]: ...
 
 
 class ChatLLM:
@@ -80,7 +122,9 @@ class ChatLLM:
         if self.observer is not None:
             self.observer(outcome, time.perf_counter() - started)
 
-    async def complete(self, messages: list[dict[str, str]]) -> str:
+    async def complete(
+        self, messages: list[dict[str, str]], meter: UsageMeter | None = None
+    ) -> str:
         started = time.perf_counter()
         try:
             response = await self._client.chat.completions.create(
@@ -98,11 +142,17 @@ class ChatLLM:
             self._observe("bad_response", started)
             raise LLMError("bad_response", "the LLM returned no text")
         self._observe("ok", started)
+        if meter is not None:
+            meter.add(response.usage)
         return content
 
-    async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: list[dict[str, str]], meter: UsageMeter | None = None
+    ) -> AsyncIterator[str]:
         """Text deltas as they arrive. Errors before or during the stream raise LLMError."""
         started = time.perf_counter()
+        if meter is not None:
+            meter.add(None)  # see `UsageMeter.reported`
         try:
             stream = await self._client.chat.completions.create(
                 model=self.model,

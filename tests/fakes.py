@@ -70,7 +70,7 @@ class FakeLLM:
             raise reply
         return reply
 
-    async def complete(self, messages: list[dict[str, str]]) -> str:
+    async def complete(self, messages: list[dict[str, str]], meter: object = None) -> str:
         try:
             await asyncio.sleep(self.delay)
         except asyncio.CancelledError:
@@ -78,7 +78,9 @@ class FakeLLM:
             raise
         return self._next(messages)
 
-    async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
+    async def stream(
+        self, messages: list[dict[str, str]], meter: object = None
+    ) -> AsyncIterator[str]:
         text = await self.complete(messages)
         for start in range(0, len(text), self.chunk):
             yield text[start : start + self.chunk]

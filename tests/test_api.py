@@ -580,3 +580,26 @@ async def test_openai_client_sees_our_errors(api) -> None:
         await open_client.chat.completions.create(
             model="gpt-4", messages=[{"role": "user", "content": QUESTION}]
         )
+
+
+@respx.mock
+async def test_usage_is_the_llms_own_when_it_reports_it(api) -> None:
+    """Non-streamed: the upstream's counts (the fake reports 1 + 1); streamed: estimated."""
+    respx.post(URL).mock(
+        side_effect=[completion("It is 449KB [1]."), sse(["It is ", "449KB [1]."])]
+    )
+    client = openai_client(await api(**LLM))
+    plain = await client.chat.completions.create(
+        model="paper-rag", messages=[{"role": "user", "content": QUESTION}]
+    )
+    assert plain.usage is not None
+    assert (plain.usage.prompt_tokens, plain.usage.completion_tokens) == (1, 1)
+    stream = await client.chat.completions.create(
+        model="paper-rag",
+        messages=[{"role": "user", "content": QUESTION}],
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = [chunk async for chunk in stream]
+    estimated = chunks[-1].usage
+    assert estimated is not None and estimated.prompt_tokens == len(QUESTION) // 4 + 1

@@ -27,7 +27,7 @@ from api.schemas import (
     ModelList,
     Usage,
 )
-from rag import Citation, Message, PaperRAG
+from rag import Citation, Message, PaperRAG, TokenCount
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())
@@ -83,10 +83,13 @@ def _tokens(text: str) -> int:
     return (len(text) + 3) // 4
 
 
-def usage(body: CompletionRequest, content: str) -> Usage:
-    """Estimated token counts (see `Usage`): clients such as `llm` need the field."""
-    prompt = sum(_tokens(m.text()) for m in body.messages)
-    completion = _tokens(content)
+def usage(body: CompletionRequest, content: str, reported: TokenCount | None) -> Usage:
+    """Token counts (see `Usage`): what the LLM reported for the answer, else estimated;
+    clients such as `llm` need the field."""
+    if reported is not None:
+        prompt, completion = reported.prompt_tokens, reported.completion_tokens
+    else:
+        prompt, completion = sum(_tokens(m.text()) for m in body.messages), _tokens(content)
     return Usage(
         prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
     )
@@ -122,7 +125,7 @@ async def completions(
             created=int(time.time()),
             model=MODEL_ID,
             choices=[CompletionChoice(message=AssistantMessage(content=content))],
-            usage=usage(body, content),
+            usage=usage(body, content, answer.llm_usage),
             warnings=answer.warnings,
             citations=answer.citations,
         )
@@ -148,7 +151,7 @@ async def completions(
             citations = [c.model_dump(mode="json") for c in answer.citations]
             yield {"data": _chunk(cid, {}, "stop", citations=citations, warnings=answer.warnings)}
             if include_usage:
-                counts = usage(body, "".join(sent)).model_dump()
+                counts = usage(body, "".join(sent), answer.llm_usage).model_dump()
                 yield {"data": _chunk(cid, None, None, usage=counts)}
         except Exception as exc:
             yield {"data": streaming.stream_error(request, exc)["data"]}
