@@ -517,15 +517,18 @@ async def test_official_openai_client_non_streamed(api) -> None:
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens > 0
 
 
-async def test_openai_client_streamed_with_usage(api) -> None:
-    client = openai_client(await api())
+async def streamed_with_usage(client: openai.AsyncOpenAI) -> list:  # type: ignore[type-arg]
     stream = await client.chat.completions.create(
         model="paper-rag",
         messages=[{"role": "user", "content": QUESTION}],
         stream=True,
         stream_options={"include_usage": True},
     )
-    chunks = [chunk async for chunk in stream]
+    return [chunk async for chunk in stream]
+
+
+async def test_openai_client_streamed_with_usage(api) -> None:
+    chunks = await streamed_with_usage(openai_client(await api()))
     assert chunks[-1].choices == [] and chunks[-1].usage is not None
     assert chunks[-1].usage.completion_tokens > 0
     assert all(c.usage is None for c in chunks[:-1])
@@ -594,12 +597,5 @@ async def test_usage_is_the_llms_own_when_it_reports_it(api) -> None:
     )
     assert plain.usage is not None
     assert (plain.usage.prompt_tokens, plain.usage.completion_tokens) == (1, 1)
-    stream = await client.chat.completions.create(
-        model="paper-rag",
-        messages=[{"role": "user", "content": QUESTION}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
-    chunks = [chunk async for chunk in stream]
-    estimated = chunks[-1].usage
+    estimated = (await streamed_with_usage(client))[-1].usage
     assert estimated is not None and estimated.prompt_tokens == len(QUESTION) // 4 + 1
