@@ -288,3 +288,31 @@ def test_a_bibtex_entry_with_a_repeated_field_is_kept(tmp_path: Path) -> None:
     assert paper.title == "Neural Fields for View Synthesis"
     assert paper.extra["doi"] == "10.1007/978-3-030-58452-8_24"  # the full one
     assert paper.authors == ["Müller, Ben", "Doe, Jane"]  # decoded like any entry
+
+
+def test_the_arxiv_snapshot_date_is_the_first_versions(tmp_path: Path) -> None:
+    versions = [
+        {"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
+        {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"},
+    ]
+    row = {"id": "0704.0001", "title": "T", "abstract": LONG, "versions": versions}
+    path = write_jsonl(tmp_path / "s.jsonl", [row | {"update_date": "2008-11-26"}])
+    assert load_corpus([path]).papers[0].date == date(2007, 4, 2)  # not the update_date
+    real = Path(__file__).resolve().parents[2] / "shared/external/arxiv"
+    if not real.exists():
+        pytest.skip(f"the real arXiv snapshot sample is not at {real}")
+    papers = load_corpus([real / "arxiv-metadata-oai-snapshot.json"], fmt="jsonl").papers
+    first = next(p for p in papers if p.paper_id == "0704.0001")
+    assert first.date == date(2007, 4, 2)
+
+
+def test_bibtex_math_keeps_its_braces(tmp_path: Path) -> None:
+    bib = tmp_path / "m.bib"
+    bib.write_text(
+        "@article{k, title = {A {GPU} Method}, year = {2020},\n"
+        "  abstract = {We get $\\mathcal{O}(n)$ time and $I_{\\rm pred}(T)$ on {GPU} "
+        "hardware, which is far better than all of the earlier work on this problem.}}\n"
+    )
+    paper = load_corpus([bib]).papers[0]
+    assert "$\\mathcal{O}(n)$" in paper.abstract and "$I_{\\rm pred}(T)$" in paper.abstract
+    assert paper.title == "A GPU Method" and "on GPU hardware" in paper.abstract

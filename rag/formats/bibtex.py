@@ -6,6 +6,7 @@ Only entries with an `abstract` field are papers here; the rest are reported as 
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date
 
 import bibtexparser
@@ -21,8 +22,18 @@ _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "archiveprefix"}
 
 
+_MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+\$)", re.DOTALL)
+"""TeX math (`$...$`, `$$...$$`): its braces are syntax (`$\mathcal{O}(n)$`, `$I_{\rm
+pred}$`), so they are kept; outside math, braces only protect capitals and are dropped."""
+
+
 def _clean(value: object) -> str:
-    return " ".join(str(value).replace("{", "").replace("}", "").split())
+    parts = _MATH.split(str(value))
+    text = "".join(
+        part if index % 2 else part.replace("{", "").replace("}", "")
+        for index, part in enumerate(parts)
+    )
+    return " ".join(text.split())
 
 
 def _date(fields: dict[str, str]) -> date | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import date
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -28,6 +29,7 @@ _KNOWN = {
     "arxiv_id",
     "date",
     "update_date",
+    "versions",
     "authors",
     "url",
     "upvotes",
@@ -50,6 +52,18 @@ def _authors(value: Any) -> tuple[list[str], int | None]:
         names = [n.strip() for n in re.split(r",|\band\b", _text(value)) if n.strip()]
         return names, len(names)
     return [], None
+
+
+def _first_version(versions: Any) -> str | None:
+    """The arXiv snapshot's `versions[0].created` ("Mon, 2 Apr 2007 19:18:42 GMT") as
+    YYYY-MM-DD: the paper's first-submission date, which `update_date` (the last
+    metadata change, often years later) is not."""
+    if not isinstance(versions, list) or not versions or not isinstance(versions[0], dict):
+        return None
+    try:
+        return parsedate_to_datetime(str(versions[0].get("created"))).date().isoformat()
+    except (TypeError, ValueError):
+        return None
 
 
 def _date(value: Any, path: str, line: int) -> date | None:
@@ -96,7 +110,13 @@ def parse(text: str, path: str, year: int) -> ParseResult:
                 title=_text(obj.get("title")),
                 abstract=_text(next(obj[n] for n in _ABSTRACT_FIELDS if obj.get(n) is not None)),
                 source=f"{path}:{number}",
-                date=_date(obj.get("date") or obj.get("update_date"), path, number),
+                date=_date(
+                    obj.get("date")
+                    or _first_version(obj.get("versions"))
+                    or obj.get("update_date"),
+                    path,
+                    number,
+                ),
                 authors=authors,
                 author_count=count,
                 upvotes=upvotes if isinstance(upvotes, int) else None,
