@@ -23,7 +23,7 @@ _MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "arc
 
 
 _MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+\$)", re.DOTALL)
-"""TeX math (`$...$`, `$$...$$`): its braces are syntax (`$\mathcal{O}(n)$`, `$I_{\rm
+"""TeX math (`$...$`, `$$...$$`): its braces are syntax (`$\\mathcal{O}(n)$`, `$I_{\rm
 pred}$`), so they are kept; outside math, braces only protect capitals and are dropped."""
 
 
