@@ -117,6 +117,7 @@ def test_rag_ask_cli_extractive(sample, monkeypatch: pytest.MonkeyPatch) -> None
             "model",
             "warnings",
             "fallback",
+            "llm_usage",
         }
         streamed = runner.invoke(
             app, ["ask", "What is the Cosine Adapter for embedding retrieval?"]
