@@ -44,6 +44,10 @@ from rag.errors import (
 from rag.papers import Paper
 
 _DAMAGED = re.compile(r"not a database|malformed|code: (11|26)\b", re.IGNORECASE)
+PAGE_ROWS = 5000
+"""Rows per read of a whole collection (see `PaperStore._rows`)."""
+PAPERS_PER_LOOKUP = 1000
+"""Paper ids per `$in` filter, for the same SQL-variable limit."""
 _PLACEHOLDER_VECTOR = [1.0]  # records are fetched by id, never by similarity
 
 
@@ -261,54 +265,62 @@ class PaperStore:
 
     # -- reads -------------------------------------------------------------------------
 
+    @staticmethod
+    def _rows(collection: Collection, include: list[str]) -> Iterator[tuple[str, Any, Any]]:
+        """(id, document, metadata) of every row, read `PAGE_ROWS` at a time: Chroma 1.5
+        refuses a `get()` returning more than 32,766 rows ("too many SQL variables"), which
+        used to stop a 20k-paper index from loading at all."""
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=PAGE_ROWS, offset=offset)  # type: ignore[arg-type]
+            ids = got["ids"]
+            documents = got["documents"] or [None] * len(ids)
+            metadatas = got["metadatas"] or [None] * len(ids)
+            yield from zip(ids, documents, metadatas, strict=True)
+            if len(ids) < PAGE_ROWS:
+                return
+            offset += PAGE_ROWS
+
     def load_records(self) -> dict[str, tuple[Paper, str]]:
         """Every stored paper with its chunk key."""
-        got = self.records.get(include=["documents", "metadatas"])
         result: dict[str, tuple[Paper, str]] = {}
-        for pid, doc, meta in zip(
-            got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
-        ):
+        for pid, doc, meta in self._rows(self.records, ["documents", "metadatas"]):
             fields = json.loads(str(meta["record"]))
             result[pid] = (Paper(**fields, abstract=doc or ""), str(meta["chunk_key"]))
         return result
 
     def paper_ids(self) -> set[str]:
         """Ids of every stored paper (no abstracts read)."""
-        return set(self.records.get(include=[])["ids"])
+        return {pid for pid, _, _ in self._rows(self.records, [])}
 
     def chunk_index(self) -> dict[str, str]:
         """chunk id -> paper id, for every stored chunk (for the orphan sweep)."""
-        got = self.chunks.get(include=["metadatas"])
-        return {
-            cid: str(m["paper_id"])
-            for cid, m in zip(got["ids"], got["metadatas"] or [], strict=True)
-        }
+        return {cid: str(m["paper_id"]) for cid, _, m in self._rows(self.chunks, ["metadatas"])}
 
     def chunk_ids_of(self, paper_ids: set[str]) -> list[str]:
-        if not paper_ids:
-            return []
-        return self.chunks.get(where={"paper_id": {"$in": sorted(paper_ids)}}, include=[])["ids"]
+        wanted, found = sorted(paper_ids), []
+        for part in range(0, len(wanted), PAPERS_PER_LOOKUP):
+            where = {"paper_id": {"$in": wanted[part : part + PAPERS_PER_LOOKUP]}}
+            found += self.chunks.get(where=where, include=[])["ids"]  # type: ignore[arg-type]
+        return found
 
     def all_chunks(self) -> list[StoredChunk]:
-        got = self.chunks.get(include=["documents", "metadatas"])
         return [
             StoredChunk(
                 cid,
                 str(m["paper_id"]),
                 doc or "",
                 int(m["start"]),
-                int(m["end"]),  # type: ignore[arg-type]
+                int(m["end"]),
                 int(m["date_key"]),
-            )  # type: ignore[arg-type]
-            for cid, doc, m in zip(
-                got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True
             )
+            for cid, doc, m in self._rows(self.chunks, ["documents", "metadatas"])
         ]
 
     def sample_vectors(self, size: int) -> tuple[np.ndarray, list[str]]:
         """Vectors and paper ids of up to `size` chunks spread evenly over the sorted chunk
         ids: the same sample for every reader of the same index contents."""
-        ids = sorted(self.chunks.get(include=[])["ids"])
+        ids = sorted(cid for cid, _, _ in self._rows(self.chunks, []))
         chosen = ids[:: max(1, len(ids) // size)][:size] if ids else []
         if not chosen:
             return np.zeros((0, 0), dtype=np.float32), []

@@ -154,3 +154,32 @@ def test_embedder_mismatch_is_a_clear_error(
 def test_second_writer_is_refused(settings: Settings, embedder, small_corpus: Path) -> None:
     with writer_lock(settings), pytest.raises(StoreBusyError, match="another ingest"):
         ingest_paths(settings, [small_corpus], embedder=embedder)
+
+
+def test_whole_collection_reads_go_page_by_page(
+    monkeypatch: pytest.MonkeyPatch, sample_index
+) -> None:
+    """Chroma refuses a get() of more than 32,766 rows: a stand-in that refuses more than
+    100 shows every whole-collection read pages, and the pages add up to the whole."""
+    from chromadb.api.models.Collection import Collection
+
+    from rag import store as store_module
+
+    _, rag = sample_index
+    store = rag.retriever.store
+    whole = (store.load_records(), store.chunk_index(), store.all_chunks(), store.paper_ids())
+    real_get = Collection.get
+
+    def limited_get(self, ids=None, where=None, limit=None, offset=None, **kw):  # type: ignore[no-untyped-def]
+        got = real_get(self, ids=ids, where=where, limit=limit, offset=offset, **kw)
+        if len(got["ids"]) > 100:
+            raise RuntimeError("too many SQL variables")
+        return got
+
+    monkeypatch.setattr(Collection, "get", limited_get)
+    monkeypatch.setattr(store_module, "PAGE_ROWS", 100)
+    monkeypatch.setattr(store_module, "PAPERS_PER_LOOKUP", 30)
+    paged = (store.load_records(), store.chunk_index(), store.all_chunks(), store.paper_ids())
+    assert paged == whole and len(whole[0]) == 497 and len(whole[2]) > 497
+    assert sorted(store.chunk_ids_of(set(whole[3]))) == sorted(whole[1])
+    assert len(store.sample_vectors(50)[1]) == 50
