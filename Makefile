@@ -1,5 +1,6 @@
 # Set-up is part of every target: a fresh machine needs only `make run` or `make test`.
 VENV ?= .venv
+TORCH_PIP_ARGS ?=
 BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -9,8 +10,9 @@ export TRANSFORMERS_OFFLINE := 1
 $(BIN)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# CPU build from the local wheel; any other torch spec pulls GBs of CUDA packages
-	$(BIN)/pip install -q torch==2.13.0
+	# TORCH_PIP_ARGS picks the build, e.g. --index-url https://download.pytorch.org/whl/cpu
+	# (a plain install on Linux pulls several GB of CUDA packages); see the README
+	$(BIN)/pip install -q torch==2.13.0 $(TORCH_PIP_ARGS)
 	$(BIN)/pip install -q -e '.[dev]'
 	# simonw's `llm` CLI, a client the tests drive against the service; it needs openai>=3,
 	# which our respx-mocked tests cannot use, so it lives in a venv of its own

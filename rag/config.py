@@ -56,7 +56,18 @@ class IndexSettings(BaseModel):
     """Model name for the `openai` embedder (ignored by `local`)."""
 
     embed_batch_size: int = Field(default=64, ge=1, le=2048)
-    """Texts per embedding batch."""
+    """Texts per embedding batch (on a GPU the `local` embedder uses at least 256)."""
+
+    embed_device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    """Where the `local` embedder runs: `auto` takes a CUDA or Apple GPU when torch sees
+    one, else the CPU."""
+
+    embed_base_url: str | None = None
+    """OpenAI-compatible server for embeddings only (`RAG_EMBEDDER=openai`), e.g. a local
+    TEI or Ollama while chat goes to a hosted LLM; unset: `OPENAI_BASE_URL`."""
+
+    embed_api_key: str | None = Field(default=None, repr=False)
+    """Key for the embeddings server; unset: `OPENAI_API_KEY`."""
 
 
 class LLMSettings(BaseModel):

