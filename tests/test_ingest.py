@@ -183,3 +183,36 @@ def test_whole_collection_reads_go_page_by_page(
     assert paged == whole and len(whole[0]) == 497 and len(whole[2]) > 497
     assert sorted(store.chunk_ids_of(set(whole[3]))) == sorted(whole[1])
     assert len(store.sample_vectors(50)[1]) == 50
+
+
+@pytest.mark.slow
+def test_an_index_past_chromas_row_limit_loads_and_searches(tmp_path: Path) -> None:
+    """40,000 papers (more rows than the 32,766 one Chroma `get()` returns): ingest, a
+    searching snapshot and a no-op re-ingest all work (fake embedder: about a minute)."""
+    import random
+
+    from rag.paper_rag import PaperRAG
+    from tests.fakes import HashEmbedder
+
+    words = [
+        "graph",
+        "protein",
+        "attention",
+        "diffusion",
+        "audio",
+        "robot",
+        "retrieval",
+        "pruning",
+        "speech",
+    ]
+    rng = random.Random(0)
+    rows = []
+    for i in range(40_000):
+        topic = " ".join(rng.choice(words) for _ in range(25))
+        rows.append({"id": f"p{i}", "title": f"Paper {i}", "abstract": f"We study {topic}."})
+    corpus = write_jsonl(tmp_path / "big.jsonl", rows)
+    settings = Settings(data_dir=tmp_path / "data", collection="big", llm="none")
+    rag = PaperRAG.open(settings, embedder=HashEmbedder(), create=True)
+    assert rag.ingest([corpus]).new == 40_000
+    assert rag.paper_count() == 40_000 and rag.search("protein attention", k=3)
+    assert rag.ingest([corpus]).unchanged == 40_000
