@@ -26,10 +26,10 @@ run: install  ## the HTTP service on 127.0.0.1:8000 (ingests the bundled corpus 
 	$(BIN)/rag serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 test: install  ## fast tests on fakes (about a minute); CI also runs test-slow
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
-test-slow: install  ## end-to-end: the real model, a real `rag serve`, the wheel in a fresh venv
-	$(BIN)/python -m pytest -q -m slow
+test-slow: install  ## end-to-end: the real model, `rag serve`, the wheel, the page in Chromium
+	$(BIN)/python -m pytest -q -m "slow or browser"
 
 lint: install
 	$(BIN)/ruff check .

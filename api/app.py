@@ -19,6 +19,7 @@ from api.mcp_server import HttpEndpoint, create_mcp_server
 from api.observability import Metrics, RequestContextMiddleware
 from api.routes import chat, completions, health, papers
 from api.service import Service
+from api.web import mount_web
 from rag import ChatModel, Embedder, Settings, get_settings
 
 log = logging.getLogger("api")
@@ -82,6 +83,7 @@ def create_app(
     for module in (chat, completions, papers):
         app.include_router(module.router, dependencies=v1)
     app.include_router(health.router)
+    mount_web(app)
     if settings.slack_enabled:
         mount_slack(app, service)
     return app

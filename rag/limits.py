@@ -14,6 +14,8 @@ from rag.errors import InvalidQueryError, LimitExceededError
 
 TITLES_MAX = 20
 """Title candidates one lookup returns."""
+BIBTEX_MAX = 50
+"""Papers in one BibTeX export (an answer cites at most `max_chat_k`)."""
 CITE_K_MAX = 20
 """Papers one citation lookup returns: each costs a model call to quote."""
 

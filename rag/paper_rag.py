@@ -28,6 +28,7 @@ from rag.config import Settings, get_settings
 from rag.corpus import Corpus
 from rag.embeddings import Embedder, LocalEmbedder
 from rag.errors import CorpusError, InvalidQueryError, StoreBusyError
+from rag.export import bibtex
 from rag.formats import Format
 from rag.index import Index, ingest_paths
 from rag.ingest import IngestReport, Progress
@@ -141,6 +142,11 @@ class PaperRAG:
         limits.check_text(text, "text", self.settings)
         limits.check_range(k, "k", 1, limits.CITE_K_MAX)
         return find_support(self.retriever, text, k)
+
+    def bibtex(self, ids_or_titles: list[str]) -> str:
+        """BibTeX entries for these papers (a reference list, or one paper)."""
+        limits.check_range(len(ids_or_titles), "number of papers", 1, limits.BIBTEX_MAX)
+        return bibtex([self.paper(one) for one in ids_or_titles])
 
     def paper_count(self) -> int:
         return len(self.retriever.papers)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api import guards
 from api.errors import ERROR_RESPONSES
@@ -44,10 +44,35 @@ async def search(
     responses=ERROR_RESPONSES,
     summary="One paper's record",
 )
-async def paper(paper_id: str, rag: PaperRAG = Depends(guards.ready)) -> PaperRecord:
+async def paper(
+    paper_id: str,
+    format: Annotated[Literal["json", "bibtex"], Query(description="`bibtex`: a .bib entry.")] = (
+        "json"
+    ),
+    rag: PaperRAG = Depends(guards.ready),
+) -> PaperRecord | Response:
     """By paper id, arXiv id or exact title; old-style arXiv ids contain a slash
     (`hep-th/9901001`). Unknown: 404 with the closest titles in `suggestions`."""
+    if format == "bibtex":
+        return _bibtex(await asyncio.to_thread(rag.bibtex, [paper_id]))
     return PaperRecord.of(await asyncio.to_thread(rag.paper, paper_id))
+
+
+def _bibtex(text: str) -> Response:
+    return Response(text, media_type="application/x-bibtex; charset=utf-8")
+
+
+@router.get(
+    "/bibtex",
+    responses={**ERROR_RESPONSES, 200: {"content": {"application/x-bibtex": {}}}},
+    response_class=Response,
+    summary="BibTeX for several papers (an answer's references)",
+)
+async def bibtex(
+    ids: Annotated[list[str], Query(min_length=1, description="Paper ids, in order.")],
+    rag: PaperRAG = Depends(guards.ready),
+) -> Response:
+    return _bibtex(await asyncio.to_thread(rag.bibtex, ids))
 
 
 @router.get(
