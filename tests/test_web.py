@@ -141,3 +141,19 @@ def test_the_page_is_served_with_a_strict_csp(served) -> None:
     policy = response.headers["content-security-policy"]
     assert response.status_code == 200 and "script-src 'self'" in policy
     assert "unsafe-inline" not in policy and "default-src 'none'" in policy
+
+
+def test_llm_answers_and_a_visible_fallback(served, page) -> None:
+    from rag.llm import LLMError
+    from tests.fakes import FakeLLM
+
+    llm = FakeLLM("The generated network is only 449KB [1].", LLMError("timeout", "too slow"))
+    page.goto(served(chat_model=llm, llm="openai"))
+    ask(page, QUESTION)
+    first = page.locator(".turn").first
+    assert "LLM: fake-llm" in first.inner_text() and "449KB" in first.inner_text()
+    assert first.locator("button.cite").inner_text() == "[1]"
+    page.locator("#new-chat").click()
+    ask(page, QUESTION)  # the LLM fails now: the extractive fallback says so
+    text = page.locator(".turn").first.inner_text()
+    assert "Extractive (no LLM)" in text and "LLM unavailable (llm_timeout)" in text
