@@ -55,6 +55,10 @@ def test_ask_stream_cite_follow_up_and_screenshots(served, sample_index, page) -
     ask(page, QUESTION)
     turn = page.locator(".turn").first
     assert "Extractive (no LLM)" in turn.inner_text()
+    assert turn.locator(".answer em").first.inner_text().startswith("Extractive answer")
+    assert (
+        turn.locator(".answer li").count() >= 2 and "*" not in turn.locator(".answer").inner_text()
+    )
     first = turn.locator("button.cite").first
     assert first.inner_text() == "[1]"
     first.click()

@@ -144,6 +144,39 @@ function withCitations(text, answer) {
   return out;
 }
 
+const EMPHASIS = /\*\*(?=\S)(.+?)\*\*|\*(?=\S)([^*\n]+?)\*/g;
+
+function inline(text, answer) {
+  // **bold** and *italic* as elements, everything else text (citations as buttons).
+  const out = document.createDocumentFragment();
+  let last = 0;
+  for (const match of text.matchAll(EMPHASIS)) {
+    out.append(withCitations(text.slice(last, match.index), answer));
+    const tag = match[1] !== undefined ? "strong" : "em";
+    out.append(el(tag, {}, withCitations(match[1] ?? match[2], answer)));
+    last = match.index + match[0].length;
+  }
+  out.append(withCitations(text.slice(last), answer));
+  return out;
+}
+
+function formatted(answer) {
+  // The small markdown the answers use: paragraphs, "- " bullet lists, emphasis.
+  const out = document.createDocumentFragment();
+  let list = null;
+  for (const line of answer.answer.split("\n")) {
+    const bullet = line.match(/^\s*[-*]\s+(.*)$/);
+    if (bullet) {
+      if (!list) out.append((list = el("ul")));
+      list.append(el("li", {}, inline(bullet[1], answer)));
+    } else {
+      list = null;
+      if (line.trim()) out.append(el("p", {}, inline(line, answer)));
+    }
+  }
+  return out;
+}
+
 function markdown(answer) {
   const refs = answer.citations.map((c) => `[${c.n}] ${c.title} (${c.date || "undated"}) ${c.url || c.paper_id}\n    > ${c.quote}`);
   return `${answer.answer}\n\n${refs.length ? "References\n" + refs.join("\n") : ""}`.trim() + "\n";
@@ -158,7 +191,8 @@ function download(name, text, type) {
 
 function renderAnswer(turn, answer) {
   const body = turn.querySelector(".answer");
-  body.replaceChildren(withCitations(answer.answer, answer));
+  body.replaceChildren(formatted(answer));
+  body.classList.add("formatted");
   const meta = el("p", { class: "meta" },
     el("span", { class: "badge", text: answer.mode === "llm" ? `LLM: ${answer.model}` : "Extractive (no LLM): quoted sentences" }),
     answer.abstained ? el("span", { class: "badge", text: "Not in these papers" }) : null);
