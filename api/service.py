@@ -14,6 +14,8 @@ import logging
 import threading
 from typing import Literal
 
+import httpx
+
 from api.observability import Metrics
 from rag import (
     ChatModel,
@@ -29,6 +31,21 @@ from rag import (
 log = logging.getLogger("api.service")
 Status = Literal["starting", "ingesting", "ready", "failed"]
 STORE_RETRY_SECONDS = 5.0
+STORE_ERROR_ATTEMPTS = 3
+"""Attempts before a store error that is not a connection failure stops start-up: a Chroma
+server still starting is waited for, but an error of the store itself (a query it refuses)
+retried forever only looked like an outage in `/readyz`."""
+
+
+def unreachable(exc: BaseException) -> bool:
+    """A connection failure anywhere in the exception's chain (Chroma's client turns
+    `httpx.ConnectError` into a `ValueError`, keeping the original as its context)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError | ConnectionError | TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class Service:
@@ -68,6 +85,7 @@ class Service:
             raise RuntimeError(f"service failed to start: {self.error}")
 
     def _start(self) -> None:
+        failures = 0
         while not self._stop.is_set():
             try:
                 self._ready = self._open()
@@ -82,8 +100,15 @@ class Service:
                 self.status, self.error = "failed", str(exc)
                 log.error("start-up failed: %s", exc)
                 return
-            except Exception as exc:  # store unreachable: retry until it comes up
-                self.error = f"store unreachable: {exc}"
+            except Exception as exc:
+                failures += 1
+                if not unreachable(exc) and failures >= STORE_ERROR_ATTEMPTS:
+                    self.status = "failed"
+                    self.error = f"store error: {type(exc).__name__}: {exc}"
+                    log.error("start-up failed: %s", self.error, exc_info=exc)
+                    return
+                what = "store unreachable" if unreachable(exc) else "store error"
+                self.error = f"{what}: {exc}"
                 log.warning("%s; retrying in %.0fs", self.error, STORE_RETRY_SECONDS)
                 self._stop.wait(STORE_RETRY_SECONDS)
 

@@ -3,6 +3,7 @@ start reported, and one end-to-end run of `rag serve` over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -265,3 +266,39 @@ async def test_sigterm_lets_streamed_answers_in_flight_finish(tmp_path) -> None:
     finally:
         server.kill()
         await stub.stop()
+
+
+async def test_a_store_error_stops_start_up_but_an_outage_is_waited_for(
+    tmp_path, monkeypatch
+) -> None:
+    """A store that refuses a query fails start-up with its error (after a few tries); a
+    Chroma server that cannot be reached is retried until it comes up."""
+    import httpx
+
+    from api import service as service_module
+    from rag.paper_rag import PaperRAG
+
+    monkeypatch.setattr(service_module, "STORE_RETRY_SECONDS", 0.01)
+    settings = Settings(data_dir=tmp_path / "data", collection="broken", llm="none")
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Error executing plan: too many SQL variables")
+
+    monkeypatch.setattr(PaperRAG, "open", refused)
+    broken = _service(settings)
+    broken.start()
+    with pytest.raises(RuntimeError, match=r"store error: RuntimeError: .*too many SQL variables"):
+        await broken.wait_ready(10)
+
+    def down(*args: object, **kwargs: object) -> None:
+        try:
+            raise httpx.ConnectError("connection refused")
+        except httpx.ConnectError:
+            raise ValueError("Could not connect to a Chroma server") from None
+
+    monkeypatch.setattr(PaperRAG, "open", down)
+    waiting = _service(settings)
+    waiting.start()
+    await asyncio.sleep(0.3)  # dozens of attempts
+    assert waiting.status == "starting" and "store unreachable" in (waiting.error or "")
+    waiting.stop()
