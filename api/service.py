@@ -1,10 +1,11 @@
-"""The process-wide state behind the routes: one index, retriever, model and answerer.
+"""The process-wide state behind the routes: one `PaperRAG`, opened in the background.
 
 Start-up happens in a background thread so `/healthz` answers at once while the model
 loads and, on a first start with an empty store, the corpus is ingested; `/readyz` and
 every `/v1` route report "not ready" (503) until then. A store that cannot be reached
-(a Chroma server still starting) is retried; a configuration error (embedder mismatch,
-unreadable corpus) stops start-up with its message in `/readyz` and the log.
+(a Chroma server still starting) is retried until it comes up; a configuration error
+(embedder mismatch, unreadable corpus) stops start-up with its message in `/readyz` and
+the log, and so does any other store error after `STORE_ERROR_ATTEMPTS` tries.
 """
 
 from __future__ import annotations
