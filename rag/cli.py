@@ -88,32 +88,24 @@ def _day(value: datetime | None) -> date | None:
 
 
 def _summary(report: IngestReport) -> Table:
+    papers = report.new + report.updated + report.renamed
+    columns = {
+        "files": report.files,
+        "entries": report.entries,
+        "new": report.new,
+        "updated": report.updated,
+        "metadata only": report.metadata_updated,
+        "new id": report.renamed,
+        "unchanged": report.unchanged,
+        "chunks embedded": report.chunks_embedded,
+        "skipped": len(report.skipped),
+        "seconds": f"{report.seconds:.1f}",
+        "papers/s": f"{papers / report.seconds:.1f}" if report.seconds and papers else "-",
+    }
     table = Table(title="Ingest summary", show_header=True)
-    table.add_column("files", justify="right")
-    table.add_column("entries", justify="right")
-    table.add_column("new", justify="right")
-    table.add_column("updated", justify="right")
-    table.add_column("metadata only", justify="right")
-    table.add_column("unchanged", justify="right")
-    table.add_column("chunks embedded", justify="right")
-    table.add_column("skipped", justify="right")
-    table.add_column("seconds", justify="right")
-    table.add_row(
-        *(
-            str(v)
-            for v in (
-                report.files,
-                report.entries,
-                report.new,
-                report.updated,
-                report.metadata_updated,
-                report.unchanged,
-                report.chunks_embedded,
-                len(report.skipped),
-                f"{report.seconds:.1f}",
-            )
-        )
-    )
+    for name in columns:
+        table.add_column(name, justify="right")
+    table.add_row(*(str(value) for value in columns.values()))
     return table
 
 

@@ -46,20 +46,32 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 
 def _group(entries: list[Entry]) -> list[list[Entry]]:
-    """Group sightings of the same paper: same arXiv id or same normalised title."""
+    """Group sightings of the same paper: a shared id (arXiv id, DOI, the source's own
+    id), else the same normalised title when no id contradicts it. SciFact has distinct
+    documents sharing a title; merging by title alone turned its 5,183 into 5,180."""
     groups: list[list[Entry]] = []
-    by_key: dict[str, int] = {}
+    by_id: dict[tuple[str, str], int] = {}
+    by_title: dict[str, list[int]] = {}
     for entry in entries:
-        keys = [f"t:{normalize_title(entry.title)}"]
-        if entry.arxiv_id:
-            keys.append(f"a:{entry.arxiv_id}")
-        index = next((by_key[k] for k in keys if k in by_key), None)
+        ids = entry.identities()
+        title = normalize_title(entry.title)
+        index = next((by_id[key] for key in ids if key in by_id), None)
+        if index is None:
+            index = next(
+                (
+                    i
+                    for i in by_title.get(title, [])
+                    if not any(entry.contradicts(other) for other in groups[i])
+                ),
+                None,
+            )
         if index is None:
             index = len(groups)
             groups.append([])
+            by_title.setdefault(title, []).append(index)
         groups[index].append(entry)
-        for key in keys:
-            by_key.setdefault(key, index)
+        for key in ids:
+            by_id.setdefault(key, index)
     return groups
 
 

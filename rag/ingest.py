@@ -17,7 +17,7 @@ from rag.chunking import CHUNKER_VERSION, Chunk, chunk_paper
 from rag.corpus import Corpus
 from rag.embeddings import Embedder
 from rag.formats import Skipped
-from rag.papers import Paper, merge_papers, normalize_title
+from rag.papers import Paper, merge_papers, normalize_title, paper_id_for
 from rag.store import PaperStore, date_key
 
 BATCH_CHUNKS = 128
@@ -36,6 +36,8 @@ class IngestReport:
     new: int = 0
     updated: int = 0
     metadata_updated: int = 0
+    renamed: int = 0
+    """Stored papers moved to a better id (see `rag.papers.paper_id_for`)."""
     unchanged: int = 0
     chunks_embedded: int = 0
     orphans_removed: int = 0
@@ -52,26 +54,68 @@ def chunk_key(paper: Paper, embedder: Embedder) -> str:
 class _Plan:
     to_embed: list[tuple[Paper, str]] = field(default_factory=list)
     metadata_only: list[tuple[Paper, str]] = field(default_factory=list)
+    renamed: dict[str, str] = field(default_factory=dict)
+    """New id -> the stored id it replaces (a slug by the source's own id, a DOI by an
+    arXiv id): the old record and chunks go in the batch that stores the new one."""
+    stale: list[str] = field(default_factory=list)
+    """Old ids of a rename an interrupted ingest left half done."""
+
+
+class _StoredPapers:
+    """Find the stored paper an incoming one is: same paper id, a shared id of any kind,
+    else the same title when no id contradicts it."""
+
+    def __init__(self, stored: dict[str, tuple[Paper, str]]) -> None:
+        self.stored = stored
+        self.by_id: dict[tuple[str, str], str] = {}
+        self.stale: set[str] = set()
+        for pid, (paper, _) in stored.items():
+            for key in paper.identities():
+                other = self.by_id.setdefault(key, pid)
+                if other != pid:  # a rename was interrupted: keep the record under its id
+                    keep, drop = (pid, other) if paper_id_for(paper) == pid else (other, pid)
+                    self.by_id[key] = keep
+                    self.stale.add(drop)
+        self.by_title: dict[str, list[str]] = {}
+        for pid, (paper, _) in stored.items():
+            self.by_title.setdefault(normalize_title(paper.title), []).append(pid)
+
+    def match(self, paper: Paper) -> str | None:
+        if paper.paper_id in self.stored:
+            return paper.paper_id
+        if found := next((self.by_id[k] for k in paper.identities() if k in self.by_id), None):
+            return found
+        return next(
+            (
+                pid
+                for pid in self.by_title.get(normalize_title(paper.title), [])
+                if not paper.contradicts(self.stored[pid][0])
+            ),
+            None,
+        )
 
 
 def _plan(
     corpus: Corpus, stored: dict[str, tuple[Paper, str]], embedder: Embedder, report: IngestReport
 ) -> _Plan:
-    """Decide per paper: new, content changed, metadata changed or unchanged."""
-    by_title = {normalize_title(p.title): pid for pid, (p, _) in stored.items()}
-    plan = _Plan()
+    """Decide per paper: new, content changed, metadata changed, renamed or unchanged."""
+    known = _StoredPapers(stored)
+    plan = _Plan(stale=sorted(known.stale))
     for paper in corpus.papers:
-        pid = (
-            paper.paper_id
-            if paper.paper_id in stored
-            else by_title.get(normalize_title(paper.title))
-        )
+        pid = known.match(paper)
         if pid is None:
             plan.to_embed.append((paper, chunk_key(paper, embedder)))
             report.new += 1
             continue
         old, old_key = stored[pid]
-        paper = merge_papers(old, paper.model_copy(update={"paper_id": pid}))  # ids stay stable
+        paper = merge_papers(old, paper.model_copy(update={"paper_id": pid}))
+        better = paper_id_for(paper)
+        if better != pid:  # ids otherwise stay stable: links people saved keep working
+            paper.paper_id = better
+            plan.renamed[better] = pid
+            plan.to_embed.append((paper, chunk_key(paper, embedder)))
+            report.renamed += 1
+            continue
         key = chunk_key(paper, embedder)
         if key != old_key:
             plan.to_embed.append((paper, key))
@@ -89,10 +133,17 @@ def _sweep_orphans(store: PaperStore, stored: dict[str, tuple[Paper, str]]) -> i
     orphans = [
         cid
         for cid, pid in store.chunk_index().items()
-        if pid not in stored or cid.split("::")[1] != stored[pid][1][:12]
+        if pid not in stored or cid.rsplit("::", 2)[1] != stored[pid][1][:12]
     ]
     store.delete_chunks(orphans)
     return len(orphans)
+
+
+def _drop(store: PaperStore, paper_ids: list[str]) -> None:
+    """Remove papers (record first: a chunk without a record is swept next time)."""
+    if paper_ids:
+        store.delete_records(paper_ids)
+        store.delete_chunks(store.chunk_ids_of(set(paper_ids)))
 
 
 def _batches(plan: list[tuple[Paper, str]], embedder: Embedder):  # type: ignore[no-untyped-def]
@@ -130,14 +181,16 @@ def ingest(
         replaced = {p.paper_id for p, _, _ in batch if p.paper_id in stored}
         store.delete_chunks([cid for cid in store.chunk_ids_of(replaced) if cid not in fresh])
         store.upsert_records([p for p, _, _ in batch], [k for _, k, _ in batch])
+        _drop(store, [plan.renamed[p.paper_id] for p, _, _ in batch if p.paper_id in plan.renamed])
         papers_done += len(batch)
         chunks_done += len(chunks)
         if progress:
             progress(papers_done, chunks_done)
     if plan.metadata_only:
         store.upsert_records([p for p, _ in plan.metadata_only], [k for _, k in plan.metadata_only])
+    _drop(store, plan.stale)
     report.chunks_embedded = chunks_done
-    if plan.to_embed or plan.metadata_only or report.orphans_removed:
+    if plan.to_embed or plan.metadata_only or plan.stale or report.orphans_removed:
         store.bump_generation()
     report.seconds = time.perf_counter() - started
     return report

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rapidfuzz import fuzz, process
 
 from rag.errors import NotFoundError
-from rag.papers import Paper, normalize_arxiv_id, normalize_title
+from rag.papers import Paper, normalize_arxiv_id, normalize_doi, normalize_title
 
 
 def title_candidates(
@@ -18,15 +18,16 @@ def title_candidates(
 
 
 def find_paper(papers: dict[str, Paper], id_or_title: str) -> Paper:
-    """Exact paper id, arXiv id or title (case and punctuation ignored); else NotFoundError
-    listing the closest titles."""
+    """Exact paper id, any id the source gave (arXiv id or URL, DOI or doi.org URL, the
+    source's own id) or title (case and punctuation ignored); else NotFoundError listing
+    the closest titles."""
     query = id_or_title.strip()
     if query in papers:
         return papers[query]
-    arxiv_id = normalize_arxiv_id(query)
+    ids = {("arxiv", normalize_arxiv_id(query)), ("doi", normalize_doi(query)), ("id", query)}
     wanted = normalize_title(query)
     for paper in papers.values():
-        if (arxiv_id and paper.arxiv_id == arxiv_id) or normalize_title(paper.title) == wanted:
+        if paper.identities() & ids or normalize_title(paper.title) == wanted:
             return paper
     candidates = title_candidates(papers, query, limit=5)
     suggestions = [p.title for i, (p, score) in enumerate(candidates) if i == 0 or score >= 60]

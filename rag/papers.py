@@ -12,11 +12,12 @@ import re
 import unicodedata
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s?#]+?)(?:\.pdf)?(?:[?#]|$)")
+_DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
 
 
 class PaperFields(BaseModel):
@@ -32,7 +33,35 @@ class PaperFields(BaseModel):
     upvotes: int | None = None
     url: str | None = None
     arxiv_id: str | None = None
+    doi: str | None = None
+    """Lowercased, without `https://doi.org/` (DOIs are case-insensitive)."""
+    source_id: str | None = None
+    """The record's own id in its source when it is neither an arXiv id nor a DOI: a BEIR
+    `_id`, a PubMed, Semantic Scholar or OpenAlex id."""
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_id_from_extra(cls, data: Any) -> Any:
+        """Records stored before `source_id` was a field kept it in `extra`."""
+        if isinstance(data, dict) and not data.get("source_id"):
+            extra = data.get("extra") or {}
+            if "source_id" in extra:
+                data = {**data, "extra": {k: v for k, v in extra.items() if k != "source_id"}}
+                data["source_id"] = str(extra["source_id"])
+        return data
+
+    def identities(self) -> set[tuple[str, str]]:
+        """(kind, value) of every id the source gave: two records sharing one are the same
+        paper; two with different values of one kind are different papers."""
+        pairs = (("arxiv", self.arxiv_id), ("doi", self.doi), ("id", self.source_id))
+        return {(kind, value) for kind, value in pairs if value}
+
+    def contradicts(self, other: PaperFields) -> bool:
+        """Both name an id of the same kind and the values differ (e.g. two BEIR `_id`s):
+        then a shared title is a coincidence, not a duplicate."""
+        mine, theirs = dict(self.identities()), dict(other.identities())
+        return any(kind in theirs and theirs[kind] != value for kind, value in mine.items())
 
 
 class Entry(PaperFields):
@@ -74,6 +103,24 @@ def normalize_arxiv_id(raw: str | None) -> str | None:
     return None
 
 
+def normalize_doi(raw: str | None) -> str | None:
+    """The lowercased DOI in `raw` (bare, `doi:` or a doi.org URL), else None."""
+    match = _DOI.match((raw or "").strip())
+    return match.group(1).casefold() if match else None
+
+
+def clean_source_id(raw: object) -> str | None:
+    """A user's own record id as a paper id: stripped, whitespace-free, or None if empty."""
+    text = "".join(str(raw).split()) if raw is not None else ""
+    return text or None
+
+
+def paper_id_for(fields: PaperFields) -> str:
+    """The id a paper is stored and looked up under: its arXiv id, else its DOI, else
+    the source's own id (BEIR `_id`, PubMed id ...), else a slug of its title."""
+    return fields.arxiv_id or fields.doi or fields.source_id or slug_id(fields.title)
+
+
 def slug_id(title: str) -> str:
     """Readable, stable id for papers without an arXiv id: slug of the title + hash."""
     key = normalize_title(title)
@@ -99,8 +146,8 @@ def merge_entries(entries: list[Entry]) -> Paper:
     extra: dict[str, Any] = {}
     for entry in entries:
         extra.update(entry.extra)
-    return Paper(
-        paper_id=arxiv_id or slug_id(best.title),
+    paper = Paper(
+        paper_id="",
         title=best.title,
         abstract=best.abstract,
         date=dated[0].date if dated else None,
@@ -110,9 +157,13 @@ def merge_entries(entries: list[Entry]) -> Paper:
         upvotes=max(upvotes) if upvotes else None,
         url=next((e.url for e in entries if e.url), None),
         arxiv_id=arxiv_id,
+        doi=next((e.doi for e in entries if e.doi), None),
+        source_id=next((e.source_id for e in entries if e.source_id), None),
         sources=sorted({e.source for e in entries}),
         extra=extra,
     )
+    paper.paper_id = paper_id_for(paper)
+    return paper
 
 
 def merge_papers(stored: Paper, incoming: Paper) -> Paper:
@@ -122,7 +173,7 @@ def merge_papers(stored: Paper, incoming: Paper) -> Paper:
     merged.extra = {**stored.extra, **incoming.extra}
     if merged.date is None or (merged.date_inferred and stored.date and not stored.date_inferred):
         merged.date, merged.date_inferred = stored.date, stored.date_inferred
-    for name in ("url", "arxiv_id", "author_count", "upvotes"):
+    for name in ("url", "arxiv_id", "doi", "source_id", "author_count", "upvotes"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(stored, name))
     if not merged.authors:

@@ -263,6 +263,10 @@ class PaperStore:
         for part in self._batches(len(ids)):
             self.chunks.delete(ids=ids[part])
 
+    def delete_records(self, paper_ids: list[str]) -> None:
+        for part in self._batches(len(paper_ids)):
+            self.records.delete(ids=paper_ids[part])
+
     # -- reads -------------------------------------------------------------------------
 
     @staticmethod

@@ -150,6 +150,29 @@ async def test_paper_by_id_and_title(api, sample_index) -> None:
     assert 0 < found["candidates"][0]["score"] <= 100
 
 
+async def test_papers_are_found_by_the_ids_their_source_gave(api, tmp_path) -> None:
+    from tests.conftest import make_abstract
+    from tests.fakes import fake_index
+
+    rows = [
+        {"_id": "4983", "title": "White Matter in Newborns", "text": make_abstract("mri", "WM")},
+        {"_id": "5836", "title": "White matter in newborns", "text": make_abstract("eeg", "EE")},
+        {"doi": "10.1000/ABC.12", "title": "Gut Flora Atlas", "abstract": make_abstract("gut", "G")},
+    ]
+    settings, _ = fake_index(tmp_path, rows, "beir")
+    client = await api(data_dir=settings.data_dir, collection=settings.collection)
+    for path, title in (
+        ("/v1/papers/4983", "White Matter in Newborns"),
+        ("/v1/papers/5836", "White matter in newborns"),
+        ("/v1/papers/10.1000/abc.12", "Gut Flora Atlas"),
+        ("/v1/papers/doi:10.1000/ABC.12", "Gut Flora Atlas"),
+    ):
+        body = (await client.get(path)).json()
+        assert body.get("title") == title, (path, body)
+    hits = (await client.get("/v1/search", params={"q": "newborns white matter"})).json()
+    assert {h["paper_id"] for h in hits["results"]} >= {"4983", "5836"}
+
+
 async def test_cite_finds_the_supporting_sentence(api, sample_index) -> None:
     client = await api()
     _, rag = sample_index

@@ -225,7 +225,7 @@ def test_beir_corpus_lines_and_lines_without_an_abstract(tmp_path: Path) -> None
     corpus = load_corpus([path])
     [paper] = corpus.papers
     assert paper.title == "White matter in newborns" and paper.abstract.startswith("We study a")
-    assert paper.extra["source_id"] == "4983"
+    assert (paper.paper_id, paper.source_id) == ("4983", "4983")
     reasons = {s.source.rsplit(":", 1)[1]: s.reason for s in corpus.skipped}
     assert reasons["2"].startswith("no abstract field") and "'text'" in reasons["2"]
     assert "url" in reasons["2"]  # the fields the line does have
@@ -286,7 +286,7 @@ def test_a_bibtex_entry_with_a_repeated_field_is_kept(tmp_path: Path) -> None:
     )
     [paper] = load_corpus([path]).papers
     assert paper.title == "Neural Fields for View Synthesis"
-    assert paper.extra["doi"] == "10.1007/978-3-030-58452-8_24"  # the full one
+    assert paper.doi == paper.paper_id == "10.1007/978-3-030-58452-8_24"  # the full one
     assert paper.authors == ["Müller, Ben", "Doe, Jane"]  # decoded like any entry
 
 
@@ -316,3 +316,47 @@ def test_bibtex_math_keeps_its_braces(tmp_path: Path) -> None:
     paper = load_corpus([bib]).papers[0]
     assert "$\\mathcal{O}(n)$" in paper.abstract and "$I_{\\rm pred}(T)$" in paper.abstract
     assert paper.title == "A GPU Method" and "on GPU hardware" in paper.abstract
+
+
+def test_records_keep_their_own_ids_and_same_titles_with_different_ids_stay_apart(
+    tmp_path: Path,
+) -> None:
+    rows = [
+        {"_id": "101", "title": "Vitamin D and Bone Health", "text": make_abstract("bone", "VD")},
+        {"_id": "202", "title": "Vitamin D and bone health", "text": make_abstract("mood", "VM")},
+        {"title": "Vitamin D and Bone Health.", "abstract": make_abstract("bone", "VD") + " X."},
+        {"id": "PMC7312", "title": "Sleep and Memory", "abstract": make_abstract("sleep", "SM")},
+        {
+            "doi": "https://doi.org/10.1000/ABC.12",
+            "title": "Gut Flora Atlas",
+            "abstract": make_abstract("microbiome", "GF"),
+        },
+    ]
+    bib = tmp_path / "lib.bib"
+    bib.write_text(
+        "@article{atlas,\n  title = {Gut Flora Atlas (preprint)},\n  doi = {10.1000/abc.12},\n"
+        f"  abstract = {{{make_abstract('microbiome', 'GF')} Longer.}},\n}}\n",
+        encoding="utf-8",
+    )
+    papers = {p.paper_id: p for p in load_corpus([write_jsonl(tmp_path / "c.jsonl", rows), bib]).papers}
+    assert sorted(papers) == ["10.1000/abc.12", "101", "202", "PMC7312"]
+    # the id-less sighting merged by title into one of them, not both, and not a third paper
+    assert sum(len(p.sources) for p in papers.values()) == 6
+    assert papers["10.1000/abc.12"].doi == "10.1000/abc.12"  # one DOI, two files, one paper
+    assert len(papers["10.1000/abc.12"].sources) == 2
+    assert papers["PMC7312"].source_id == "PMC7312" and papers["PMC7312"].arxiv_id is None
+    assert papers["202"].abstract != papers["101"].abstract
+
+
+def test_real_exports_keep_their_ids(tmp_path: Path) -> None:
+    shared = Path(__file__).parents[2] / "shared" / "external"
+    if not shared.is_dir():
+        pytest.skip("../shared/external (real SciFact, arXiv and Zotero files) is not here")
+    scifact = load_corpus([shared / "scifact" / "corpus.jsonl"])
+    assert len(scifact.papers) == scifact.entries == 5183  # was 5,180: shared titles merged
+    assert all(p.paper_id == p.source_id for p in scifact.papers)
+    arxiv = load_corpus([shared / "arxiv" / "arxiv-metadata-oai-snapshot.json"], fmt="jsonl")
+    assert arxiv.papers[0].paper_id == "0704.0001" and arxiv.papers[0].doi
+    zotero = load_corpus([shared / "bibtex" / "zotero-bbt-El3ssar.bib"])
+    with_doi = [p for p in zotero.papers if p.doi]
+    assert len(with_doi) > 300 and all(p.paper_id in (p.arxiv_id, p.doi) for p in with_doi)

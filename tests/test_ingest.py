@@ -216,3 +216,38 @@ def test_an_index_past_chromas_row_limit_loads_and_searches(tmp_path: Path) -> N
     assert rag.ingest([corpus]).new == 40_000
     assert rag.paper_count() == 40_000 and rag.search("protein attention", k=3)
     assert rag.ingest([corpus]).unchanged == 40_000
+
+
+def test_stored_title_ids_move_to_the_sources_own_ids(
+    settings: Settings, embedder, tmp_path: Path
+) -> None:
+    rows = [
+        {"title": f"Paper {name}", "abstract": make_abstract(topic, name)}
+        for name, topic in (("Alpha", "protein folding"), ("Beta", "ocean warming"))
+    ]
+    ingest_paths(settings, [write_jsonl(tmp_path / "old.jsonl", rows)], embedder=embedder)
+    old_ids = set(Index.open(settings, embedder=embedder).store.load_records())
+    assert all(pid.startswith("paper-") for pid in old_ids)  # slugs: the file had no ids
+
+    with_ids = [{"_id": f"S{i}", **row} for i, row in enumerate(rows)]
+    report = ingest_paths(settings, [write_jsonl(tmp_path / "new.jsonl", with_ids)], embedder=embedder)
+    assert (report.new, report.renamed) == (0, 2)
+    index = Index.open(settings, embedder=embedder)
+    assert set(index.store.load_records()) == {"S0", "S1"}
+    assert set(index.store.chunk_index().values()) == {"S0", "S1"}  # no chunk under a slug
+    assert index.retriever().search("ocean warming Beta", k=1)[0].paper_id == "S1"
+    again = ingest_paths(settings, [tmp_path / "new.jsonl"], embedder=embedder)
+    assert (again.renamed, again.unchanged) == (0, 2)
+
+
+def test_a_new_record_with_a_known_title_but_another_id_is_another_paper(
+    settings: Settings, embedder, tmp_path: Path
+) -> None:
+    first = {"_id": "1", "title": "Same Title", "text": make_abstract("kidney disease", "KD")}
+    second = {"_id": "2", "title": "Same title", "text": make_abstract("heart failure", "HF")}
+    ingest_paths(settings, [write_jsonl(tmp_path / "a.jsonl", [first])], embedder=embedder)
+    report = ingest_paths(settings, [write_jsonl(tmp_path / "b.jsonl", [second])], embedder=embedder)
+    assert (report.new, report.updated, report.metadata_updated) == (1, 0, 0)
+    records = Index.open(settings, embedder=embedder).store.load_records()
+    assert {pid: p.abstract[:30] for pid, (p, _) in records.items()}.keys() == {"1", "2"}
+    assert "kidney" in records["1"][0].abstract and "heart" in records["2"][0].abstract

@@ -16,10 +16,10 @@ from bibtexparser.model import DuplicateFieldKeyBlock, Entry
 
 from rag.formats import ParseResult, Skipped
 from rag.papers import Entry as Sighting
-from rag.papers import normalize_arxiv_id
+from rag.papers import normalize_arxiv_id, normalize_doi
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-_MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "archiveprefix"}
+_MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "archiveprefix", "doi"}
 
 
 _MATH = re.compile(r"(\$\$.+?\$\$|\$[^$]+\$)", re.DOTALL)
@@ -112,6 +112,8 @@ def parse(text: str, path: str, year: int) -> ParseResult:
                 author_count=len(authors) or None,
                 url=_clean(fields["url"]) if "url" in fields else None,
                 arxiv_id=arxiv_id,
+                doi=normalize_doi(_clean(fields.get("doi", "")))
+                or normalize_doi(_clean(fields.get("url", ""))),
                 extra=extra,
             )
         )

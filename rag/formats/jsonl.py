@@ -1,9 +1,12 @@
 """JSON Lines exports: one paper object per line.
 
-Accepts our own field names (`title`, `abstract`, `id`/`arxiv_id`, `date`, `authors`,
-`url`, `upvotes`), those of the public arXiv metadata snapshot (`id`, `authors` as
-one string, `update_date`, `categories`) and the BEIR corpus format (`_id`, `title`,
-`text`: SciFact, TREC-COVID, NFCorpus ...). Unknown fields are kept as metadata.
+Accepts our own field names (`title`, `abstract`, `id`/`arxiv_id`, `doi`, `date`,
+`authors`, `url`, `upvotes`), those of the public arXiv metadata snapshot (`id`,
+`authors` as one string, `versions`, `update_date`, `categories`, `doi`) and the BEIR
+corpus format (`_id`, `title`, `text`: SciFact, TREC-COVID, NFCorpus ...). A record's
+own id is kept: an arXiv id as `arxiv_id`, a DOI as `doi`, anything else (a BEIR
+`_id`, a PubMed or Semantic Scholar id) as `source_id`; see `rag.papers.paper_id_for`.
+Unknown fields are kept as metadata.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pydantic import ValidationError
 
 from rag.errors import CorpusError
 from rag.formats import ParseResult, Skipped
-from rag.papers import Entry, normalize_arxiv_id
+from rag.papers import Entry, clean_source_id, normalize_arxiv_id, normalize_doi
 
 _KNOWN = {
     "title",
@@ -27,6 +30,7 @@ _KNOWN = {
     "id",
     "_id",
     "arxiv_id",
+    "doi",
     "date",
     "update_date",
     "versions",
@@ -103,8 +107,8 @@ def parse(text: str, path: str, year: int) -> ParseResult:
         upvotes = obj.get("upvotes")
         extra = {k: v for k, v in obj.items() if k not in _KNOWN}
         arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
-        if raw_id is not None and arxiv_id is None:
-            extra["source_id"] = raw_id
+        doi = normalize_doi(str(obj.get("doi") or "")) or normalize_doi(str(raw_id or ""))
+        own_id = None if arxiv_id or normalize_doi(str(raw_id or "")) else clean_source_id(raw_id)
         try:
             entry = Entry(
                 title=_text(obj.get("title")),
@@ -122,6 +126,8 @@ def parse(text: str, path: str, year: int) -> ParseResult:
                 upvotes=upvotes if isinstance(upvotes, int) else None,
                 url=obj.get("url") or None,
                 arxiv_id=arxiv_id,
+                doi=doi,
+                source_id=own_id,
                 extra=extra,
             )
         except ValidationError as exc:
