@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from rag import Citation, Paper, TitleMatch
+from rag import Citation, DatePrecision, Paper, TitleMatch
 
 
 def _encodable(text: str) -> str:
@@ -78,7 +78,14 @@ class SearchHit(BaseModel):
         "coverage plus dense similarity above the index's background. >= 0.5: good enough "
         "to answer from and cite; < 0.4: most likely off-topic."
     )
-    date: dt.date | None
+    date: dt.date | None = Field(
+        description="First day of the period the source gave; see `date_precision`."
+    )
+    date_precision: DatePrecision = Field(
+        "day",
+        description="How much of `date` the source gave: `year` (a BibTeX `year = 2020` "
+        "is stored as 2020-01-01 and means only 2020), `month` or `day`.",
+    )
     snippet: str
 
 

@@ -28,7 +28,7 @@ from rag.ingest import IngestReport
 from rag.limits import CITE_K_MAX, TITLES_MAX
 from rag.llm import ChatModel, LLMError, TokenCount
 from rag.paper_rag import AskOptions, IndexStats, PaperRAG, TitleMatch
-from rag.papers import Paper
+from rag.papers import DatePrecision, Paper, shown_date
 from rag.plain_text import answer_text, paper_text, search_text, support_text
 from rag.retrieval import K_MAX, K_MIN, Mode, SearchResult
 
@@ -46,6 +46,7 @@ __all__ = [
     "ConfigError",
     "Corpus",
     "CorpusError",
+    "DatePrecision",
     "Embedder",
     "EmbedderMismatchError",
     "Fallback",
@@ -76,5 +77,6 @@ __all__ = [
     "get_settings",
     "paper_text",
     "search_text",
+    "shown_date",
     "support_text",
 ]

@@ -24,6 +24,7 @@ from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse
 from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
+from rag.papers import DatePrecision, shown_date
 from rag.prompts import Prompts, load_prompts
 from rag.relevance import is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
@@ -61,6 +62,7 @@ class Citation(BaseModel):
     paper_id: str
     title: str
     date: date | None
+    date_precision: DatePrecision = "day"
     quote: str
     """The sentence of the stored abstract that best supports the citing text (verbatim)."""
     url: str | None = None
@@ -173,8 +175,7 @@ def _as_data(text: str) -> str:
     return _SOURCE_TAG.sub("(source", folded)
 
 
-def _source_block(n: int, paper_title: str, day: date | None, text: str) -> str:
-    dated = day.isoformat() if day else "undated"
+def _source_block(n: int, paper_title: str, dated: str, text: str) -> str:
     title = " ".join(_as_data(paper_title).split())  # one line: it cannot fake a block start
     return f"[{n}] {title} ({dated})\n<source>\n{_as_data(text)}\n</source>"
 
@@ -286,6 +287,7 @@ class Answerer:
                     paper_id=paper.paper_id,
                     title=paper.title,
                     date=paper.date,
+                    date_precision=paper.date_precision,
                     quote=quote,
                     url=paper.url if paper.url and _WEB_URL.match(paper.url) else None,
                 )
@@ -334,7 +336,12 @@ class Answerer:
 
     def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:
         blocks = [
-            _source_block(n, r.title, r.date, self.retriever.papers[r.paper_id].abstract)
+            _source_block(
+                n,
+                r.title,
+                shown_date(r.date, r.date_precision),
+                self.retriever.papers[r.paper_id].abstract,
+            )
             for n, r in enumerate(results, 1)
         ]
         user = self.prompts.user.format(sources="\n\n".join(blocks), question=question)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from rag.citations import best_quote
 from rag.errors import InvalidQueryError
+from rag.papers import DatePrecision
 from rag.relevance import is_citable
 from rag.retrieval import Retriever
 
@@ -28,6 +29,7 @@ class Support(BaseModel):
     paper_id: str
     title: str
     date: date | None
+    date_precision: DatePrecision = "day"
     sentence: str
     """The abstract sentence that best supports the text, verbatim."""
     start: int
@@ -68,6 +70,7 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
                 paper_id=paper.paper_id,
                 title=paper.title,
                 date=paper.date,
+                date_precision=paper.date_precision,
                 sentence=quote.text,
                 start=quote.start,
                 end=quote.end,

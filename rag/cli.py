@@ -22,6 +22,7 @@ from rag.errors import IndexMissingError, InvalidQueryError, RagError, explain
 from rag.formats import FORMATS
 from rag.ingest import IngestReport
 from rag.paper_rag import PaperRAG
+from rag.papers import shown_date
 
 if TYPE_CHECKING:
     from rag.evaluation import AnswerScores, Question, Rate
@@ -119,7 +120,11 @@ def ingest(
         ),
     ] = None,
     year: Annotated[
-        int | None, typer.Option(help="Year for listing dates that omit it (default: this year).")
+        int | None,
+        typer.Option(
+            help="Year for Daily Papers listing dates that omit it when the page's own date "
+            "shows none (default: this year; such dates are marked 'year inferred')."
+        ),
     ] = None,
     fmt: Annotated[
         str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
@@ -254,7 +259,8 @@ def paper(
         ("arXiv", record.arxiv_id),
         (
             "date",
-            f"{record.date}{' (year inferred)' if record.date_inferred else ''}"
+            shown_date(record.date, record.date_precision)
+            + (" (year inferred)" if record.date_inferred else "")
             if record.date
             else None,
         ),

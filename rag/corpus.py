@@ -7,7 +7,6 @@ an ingest with nothing stored changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 from rag.errors import CorpusError
@@ -80,11 +79,10 @@ def load_corpus(paths: list[Path], fmt: Format | None = None, year: int | None =
     files = expand_paths(paths)
     if not files:
         raise CorpusError(".", "no corpus files given")
-    page_year = year or date.today().year
     entries: list[Entry] = []
     skipped: list[Skipped] = []
     for path in files:
-        result = parse_file(path, fmt, page_year)
+        result = parse_file(path, fmt, year)
         entries.extend(result.entries)
         skipped.extend(result.skipped)
     papers = [merge_entries(group) for group in _group(entries)]

@@ -35,13 +35,12 @@ def bibtex(papers: list[Paper]) -> str:
             fields.append(Field("author", " and ".join(_plain(a) for a in paper.authors)))
         if paper.date:
             fields += [Field("year", str(paper.date.year))]
-            if not paper.date_inferred:
+            if not paper.date_inferred and paper.date_precision != "year":
                 fields.append(Field("month", paper.date.strftime("%b").lower()))
         if paper.arxiv_id:
             fields += [Field("eprint", paper.arxiv_id), Field("archiveprefix", "arXiv")]
-        doi = paper.extra.get("doi")
-        if isinstance(doi, str) and doi.strip():
-            fields.append(Field("doi", _plain(doi)))
+        if paper.doi:
+            fields.append(Field("doi", _plain(paper.doi)))
         if paper.url:
             fields.append(Field("url", _plain(paper.url)))
         library.add(Entry("misc", bibtex_key(paper), fields))

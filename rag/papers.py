@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,6 +18,18 @@ _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
 _ARXIV_IN_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^\s?#]+?)(?:\.pdf)?(?:[?#]|$)")
 _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$", re.IGNORECASE)
+
+
+DatePrecision = Literal["day", "month", "year"]
+
+
+def shown_date(day: dt.date | None, precision: DatePrecision = "day") -> str:
+    """A date as precisely as its source gave it: `2020`, `2020-05` or `2020-05-17`."""
+    if day is None:
+        return "undated"
+    return {"year": day.strftime("%Y"), "month": day.strftime("%Y-%m")}.get(
+        precision, day.isoformat()
+    )
 
 
 class PaperFields(BaseModel):
@@ -28,6 +40,9 @@ class PaperFields(BaseModel):
     date: dt.date | None = None
     date_inferred: bool = False
     """True when the listing gave no year and the page's year was assumed."""
+    date_precision: DatePrecision = "day"
+    """What the source gave: a BibTeX `year = 2020` is stored as 2020-01-01 (so date
+    filters work) with precision `year`, and shown as `2020`, never as January 1st."""
     authors: list[str] = Field(default_factory=list)
     author_count: int | None = None
     upvotes: int | None = None
@@ -139,7 +154,8 @@ def merge_entries(entries: list[Entry]) -> Paper:
     arxiv_id = next((e.arxiv_id for e in entries if e.arxiv_id), None)
     best = max(entries, key=lambda e: len(e.abstract))
     dated = [e for e in entries if e.date is not None]
-    dated.sort(key=lambda e: e.date_inferred)  # explicit years first
+    precise = {"day": 0, "month": 1, "year": 2}
+    dated.sort(key=lambda e: (e.date_inferred, precise[e.date_precision]))  # explicit first
     authors = max((e.authors for e in entries), key=len)
     counts = [e.author_count for e in entries if e.author_count is not None]
     upvotes = [e.upvotes for e in entries if e.upvotes is not None]
@@ -152,6 +168,7 @@ def merge_entries(entries: list[Entry]) -> Paper:
         abstract=best.abstract,
         date=dated[0].date if dated else None,
         date_inferred=dated[0].date_inferred if dated else False,
+        date_precision=dated[0].date_precision if dated else "day",
         authors=authors,
         author_count=len(authors) if authors else (max(counts) if counts else None),
         upvotes=max(upvotes) if upvotes else None,
@@ -173,6 +190,7 @@ def merge_papers(stored: Paper, incoming: Paper) -> Paper:
     merged.extra = {**stored.extra, **incoming.extra}
     if merged.date is None or (merged.date_inferred and stored.date and not stored.date_inferred):
         merged.date, merged.date_inferred = stored.date, stored.date_inferred
+        merged.date_precision = stored.date_precision
     for name in ("url", "arxiv_id", "doi", "source_id", "author_count", "upvotes"):
         if getattr(merged, name) is None:
             setattr(merged, name, getattr(stored, name))

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from rag.answering import Answer
 from rag.cite import CiteResult
-from rag.papers import Paper
+from rag.papers import Paper, shown_date
 from rag.retrieval import SearchResult
 
 
 def search_text(results: list[SearchResult]) -> str:
     lines = [
-        f"{r.rank}. {r.title} (paper_id: {r.paper_id}, {r.date or 'undated'}, "
+        f"{r.rank}. {r.title} (paper_id: {r.paper_id}, {shown_date(r.date, r.date_precision)}, "
         f"relevance {r.relevance:.2f})\n   {r.snippet}"
         for r in results
     ]
@@ -23,7 +23,7 @@ def search_text(results: list[SearchResult]) -> str:
 def paper_text(paper: Paper) -> str:
     lines = [f"# {paper.title}", f"paper_id: {paper.paper_id}"]
     lines += [f"arXiv: {paper.arxiv_id}"] if paper.arxiv_id else []
-    lines += [f"date: {paper.date}"] if paper.date else []
+    lines += [f"date: {shown_date(paper.date, paper.date_precision)}"] if paper.date else []
     lines += [f"authors: {', '.join(paper.authors)}"] if paper.authors else []
     lines += [f"url: {paper.url}"] if paper.url else []
     return "\n".join([*lines, "", paper.abstract])

@@ -23,7 +23,7 @@ from rag.chunking import split_sentences
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.keyword import KeywordIndex
-from rag.papers import Paper
+from rag.papers import DatePrecision, Paper
 from rag.relevance import BACKGROUND_SAMPLE, DenseBackground, relevance
 from rag.store import PaperStore, StoredChunk
 
@@ -63,6 +63,7 @@ class SearchResult:
     relevance: float
     """Calibrated relevance, comparable across queries and corpora (`rag.relevance`):
     >= 0.5 good enough to answer from and cite, < 0.4 most likely off-topic."""
+    date_precision: DatePrecision = "day"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -72,6 +73,7 @@ class SearchResult:
             "score": round(self.score, 4),
             "relevance": round(self.relevance, 4),
             "date": self.date.isoformat() if self.date else None,
+            "date_precision": self.date_precision,
             "snippet": self.snippet,
         }
 
@@ -297,6 +299,7 @@ class Retriever:
                     keyword_score=keyword.get(paper_id, (0.0, ""))[0],
                     coverage=coverage,
                     relevance=relevance(coverage, cosine, snap.background),
+                    date_precision=paper.date_precision,
                 )
             )
         return results

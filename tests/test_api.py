@@ -117,6 +117,7 @@ async def test_search_returns_ranked_papers(api) -> None:
         "score",
         "relevance",
         "date",
+        "date_precision",
         "snippet",
     }
     assert body["results"][0]["relevance"] >= 0.5
@@ -155,9 +156,18 @@ async def test_papers_are_found_by_the_ids_their_source_gave(api, tmp_path) -> N
     from tests.fakes import fake_index
 
     rows = [
-        {"_id": "4983", "title": "White Matter in Newborns", "text": make_abstract("mri", "WM")},
+        {
+            "_id": "4983",
+            "title": "White Matter in Newborns",
+            "text": make_abstract("mri", "WM"),
+            "date": "2020",
+        },
         {"_id": "5836", "title": "White matter in newborns", "text": make_abstract("eeg", "EE")},
-        {"doi": "10.1000/ABC.12", "title": "Gut Flora Atlas", "abstract": make_abstract("gut", "G")},
+        {
+            "doi": "10.1000/ABC.12",
+            "title": "Gut Flora Atlas",
+            "abstract": make_abstract("gut", "G"),
+        },
     ]
     settings, _ = fake_index(tmp_path, rows, "beir")
     client = await api(data_dir=settings.data_dir, collection=settings.collection)
@@ -171,6 +181,8 @@ async def test_papers_are_found_by_the_ids_their_source_gave(api, tmp_path) -> N
         assert body.get("title") == title, (path, body)
     hits = (await client.get("/v1/search", params={"q": "newborns white matter"})).json()
     assert {h["paper_id"] for h in hits["results"]} >= {"4983", "5836"}
+    dated = next(h for h in hits["results"] if h["paper_id"] == "4983")
+    assert (dated["date"], dated["date_precision"]) == ("2020-01-01", "year")
 
 
 async def test_cite_finds_the_supporting_sentence(api, sample_index) -> None:

@@ -31,7 +31,16 @@ def test_ingest_search_paper_stats(cli: CliRunner, small_corpus: Path) -> None:
     payload = json.loads(result.stdout)
     assert payload["query"] == "audio diffusion"
     top = payload["results"][0]
-    assert set(top) == {"rank", "paper_id", "title", "score", "relevance", "date", "snippet"}
+    assert set(top) == {
+        "rank",
+        "paper_id",
+        "title",
+        "score",
+        "relevance",
+        "date",
+        "date_precision",
+        "snippet",
+    }
     assert top["title"] == "Diffusion Models for Audio Synthesis" and top["date"] == "2024-01-20"
 
     result = cli.invoke(app, ["paper", top["paper_id"], "--json"])

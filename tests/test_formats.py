@@ -338,7 +338,9 @@ def test_records_keep_their_own_ids_and_same_titles_with_different_ids_stay_apar
         f"  abstract = {{{make_abstract('microbiome', 'GF')} Longer.}},\n}}\n",
         encoding="utf-8",
     )
-    papers = {p.paper_id: p for p in load_corpus([write_jsonl(tmp_path / "c.jsonl", rows), bib]).papers}
+    papers = {
+        p.paper_id: p for p in load_corpus([write_jsonl(tmp_path / "c.jsonl", rows), bib]).papers
+    }
     assert sorted(papers) == ["10.1000/abc.12", "101", "202", "PMC7312"]
     # the id-less sighting merged by title into one of them, not both, and not a third paper
     assert sum(len(p.sources) for p in papers.values()) == 6
@@ -360,3 +362,45 @@ def test_real_exports_keep_their_ids(tmp_path: Path) -> None:
     zotero = load_corpus([shared / "bibtex" / "zotero-bbt-El3ssar.bib"])
     with_doi = [p for p in zotero.papers if p.doi]
     assert len(with_doi) > 300 and all(p.paper_id in (p.arxiv_id, p.doi) for p in with_doi)
+
+
+def test_a_pages_own_dated_header_gives_year_less_listings_their_year(tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(BLOCKS_PAGE.replace("\nDec 8\n", "\nMar 3, 2024\n"), encoding="utf-8")
+    by_title = {p.title: p for p in load_corpus([page], year=2019).papers}
+    # "Jul 10" on a page dated Mar 3, 2024 is not in the future: July 2023, still flagged
+    second = by_title["Second Paper Title"]
+    assert (second.date, second.date_inferred) == (date(2023, 7, 10), True)
+    assert by_title["First Paper Title"].date == date(2022, 8, 29)  # explicit years stand
+
+
+def test_dates_keep_the_precision_their_source_gave(tmp_path: Path) -> None:
+    from rag.export import bibtex
+    from rag.papers import shown_date
+
+    bib = tmp_path / "refs.bib"
+    bib.write_text(
+        f"@article{{a, title = {{Year Only}}, year = {{2020}}, abstract = {{{LONG}}}}}\n"
+        f"@article{{b, title = {{Year Month}}, year = 2021, month = may,\n"
+        f"  abstract = {{{LONG} B}}}}\n",
+        encoding="utf-8",
+    )
+    rows = [
+        {"title": "Partial JSON Date", "date": "2019-11", "abstract": LONG + " C."},
+        {"title": "Full JSON Date", "date": "2019-11-05", "abstract": LONG + " D."},
+    ]
+    papers = {
+        p.title: p for p in load_corpus([bib, write_jsonl(tmp_path / "c.jsonl", rows)]).papers
+    }
+    shown = {t: shown_date(p.date, p.date_precision) for t, p in papers.items()}
+    assert shown == {
+        "Year Only": "2020",
+        "Year Month": "2021-05",
+        "Partial JSON Date": "2019-11",
+        "Full JSON Date": "2019-11-05",
+    }
+    assert papers["Year Only"].date == date(2020, 1, 1)  # still filterable by since/until
+    exported = bibtex([papers["Year Only"]])
+    assert "year = {2020}" in exported and "month" not in exported
+    with pytest.raises(CorpusError, match="YYYY-MM-DD, YYYY-MM or YYYY"):
+        load_corpus([write_jsonl(tmp_path / "bad.jsonl", [{**rows[0], "date": "May 2019"}])])

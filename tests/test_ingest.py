@@ -230,7 +230,9 @@ def test_stored_title_ids_move_to_the_sources_own_ids(
     assert all(pid.startswith("paper-") for pid in old_ids)  # slugs: the file had no ids
 
     with_ids = [{"_id": f"S{i}", **row} for i, row in enumerate(rows)]
-    report = ingest_paths(settings, [write_jsonl(tmp_path / "new.jsonl", with_ids)], embedder=embedder)
+    report = ingest_paths(
+        settings, [write_jsonl(tmp_path / "new.jsonl", with_ids)], embedder=embedder
+    )
     assert (report.new, report.renamed) == (0, 2)
     index = Index.open(settings, embedder=embedder)
     assert set(index.store.load_records()) == {"S0", "S1"}
@@ -246,7 +248,9 @@ def test_a_new_record_with_a_known_title_but_another_id_is_another_paper(
     first = {"_id": "1", "title": "Same Title", "text": make_abstract("kidney disease", "KD")}
     second = {"_id": "2", "title": "Same title", "text": make_abstract("heart failure", "HF")}
     ingest_paths(settings, [write_jsonl(tmp_path / "a.jsonl", [first])], embedder=embedder)
-    report = ingest_paths(settings, [write_jsonl(tmp_path / "b.jsonl", [second])], embedder=embedder)
+    report = ingest_paths(
+        settings, [write_jsonl(tmp_path / "b.jsonl", [second])], embedder=embedder
+    )
     assert (report.new, report.updated, report.metadata_updated) == (1, 0, 0)
     records = Index.open(settings, embedder=embedder).store.load_records()
     assert {pid: p.abstract[:30] for pid, (p, _) in records.items()}.keys() == {"1", "2"}

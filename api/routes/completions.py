@@ -27,7 +27,7 @@ from api.schemas import (
     ModelList,
     Usage,
 )
-from rag import Citation, Message, PaperRAG, TokenCount
+from rag import Citation, Message, PaperRAG, TokenCount, shown_date
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())
@@ -39,7 +39,7 @@ def sources_block(citations: list[Citation]) -> str:
     if not citations:
         return ""
     lines = [
-        f"- [{c.n}] {c.title} ({c.date.isoformat() if c.date else 'undated'})"
+        f"- [{c.n}] {c.title} ({shown_date(c.date, c.date_precision)})"
         + (f" {c.url}" if c.url else "")
         for c in citations
     ]

@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from rag import Answer, Citation, CiteResult, Paper
+from rag import Answer, Citation, CiteResult, Paper, shown_date
 
 SECTION_CHARS = 3000
 MAX_SECTIONS = 40
@@ -94,8 +94,8 @@ def _context(lines: list[str]) -> list[Block]:
     return [{"type": "context", "elements": elements}] if elements else []
 
 
-def _dated(title: str, url: str | None, day: object) -> str:
-    return f"{link(url, title)} ({day or 'undated'})"
+def _dated(title: str, url: str | None, day: str) -> str:
+    return f"{link(url, title)} ({day})"
 
 
 def abstract_button(paper_id: str, quote: str, label: str) -> Block:
@@ -128,7 +128,9 @@ def feedback_buttons(question: str) -> Block:
 
 
 def sources_lines(citations: list[Citation]) -> list[str]:
-    return [f"[{c.n}] {_dated(c.title, c.url, c.date)}" for c in citations]
+    return [
+        f"[{c.n}] {_dated(c.title, c.url, shown_date(c.date, c.date_precision))}" for c in citations
+    ]
 
 
 def answer_message(answer: Answer, asked_by: str | None = None) -> tuple[str, list[Block]]:
@@ -152,7 +154,7 @@ def answer_message(answer: Answer, asked_by: str | None = None) -> tuple[str, li
 
 def paper_card(paper: Paper, quote: str = "") -> tuple[str, list[Block]]:
     """A paper's record; `quote`, when it occurs in the abstract, is shown in bold."""
-    facts = [f"`{paper.paper_id}`", str(paper.date or "undated")]
+    facts = [f"`{paper.paper_id}`", shown_date(paper.date, paper.date_precision)]
     if paper.arxiv_id:
         facts.append(f"arXiv {escape(paper.arxiv_id)}")
     if paper.authors:
@@ -187,7 +189,8 @@ def cite_message(result: CiteResult) -> tuple[str, list[Block]]:
                 "type": "section",
                 "text": {
                     "type": "mrkdwn",
-                    "text": f"*{escape(match.title)}* ({match.date or 'undated'}) · "
+                    "text": f"*{escape(match.title)}* "
+                    f"({shown_date(match.date, match.date_precision)}) · "
                     f"score {match.score:.2f}\n> {escape(match.sentence)}"[:SECTION_CHARS],
                 },
                 "accessory": abstract_button(match.paper_id, match.sentence, ""),

@@ -105,7 +105,7 @@ def detect_format(path: Path, text: str) -> Format:
     return "hf-page"
 
 
-def parse_file(path: Path, fmt: Format | None, year: int) -> ParseResult:
+def parse_file(path: Path, fmt: Format | None, year: int | None) -> ParseResult:
     """Parse one file; raises `CorpusError` for files that cannot be used at all."""
     from rag.formats import bibtex, hf_page, jsonl
 

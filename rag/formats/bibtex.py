@@ -15,8 +15,8 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from bibtexparser.model import DuplicateFieldKeyBlock, Entry
 
 from rag.formats import ParseResult, Skipped
+from rag.papers import DatePrecision, normalize_arxiv_id, normalize_doi
 from rag.papers import Entry as Sighting
-from rag.papers import normalize_arxiv_id, normalize_doi
 
 _MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MAPPED = {"title", "abstract", "author", "year", "month", "url", "eprint", "archiveprefix", "doi"}
@@ -36,21 +36,22 @@ def _clean(value: object) -> str:
     return " ".join(text.split())
 
 
-def _date(fields: dict[str, str]) -> date | None:
+def _date(fields: dict[str, str]) -> tuple[date | None, DatePrecision]:
+    """`year` (+ `month`) as the first day of that period, with the precision given."""
     year = fields.get("year", "").strip()
     if not year.isdigit():
-        return None
+        return None, "day"
     month_text = fields.get("month", "").strip().lower()[:3]
     if month_text.isdigit():
-        month = int(month_text)
+        month, precision = int(month_text), "month"
     elif month_text in _MONTHS:
-        month = _MONTHS.index(month_text) + 1
+        month, precision = _MONTHS.index(month_text) + 1, "month"
     else:
-        month = 1
+        month, precision = 1, "year"
     try:
-        return date(int(year), month, 1)
+        return date(int(year), month, 1), precision  # type: ignore[return-value]
     except ValueError:
-        return None
+        return None, "day"
 
 
 def _decoded(entry: Entry) -> Entry:
@@ -70,7 +71,7 @@ def _failure(block: object) -> str:
     return f"{reason} (starts {first!r})" if first else reason
 
 
-def parse(text: str, path: str, year: int) -> ParseResult:
+def parse(text: str, path: str, year: int | None) -> ParseResult:
     del year
     result = ParseResult()
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)
@@ -102,12 +103,14 @@ def parse(text: str, path: str, year: int) -> ParseResult:
         )
         extra = {k: _clean(v) for k, v in fields.items() if k not in _MAPPED}
         extra["bibtex_key"] = item.key
+        day, precision = _date({k: _clean(v) for k, v in fields.items() if k in {"year", "month"}})
         result.add(
             Sighting(
                 title=_clean(fields.get("title", "")),
                 abstract=_clean(fields["abstract"]),
                 source=source,
-                date=_date({k: _clean(v) for k, v in fields.items() if k in {"year", "month"}}),
+                date=day,
+                date_precision=precision,
                 authors=authors,
                 author_count=len(authors) or None,
                 url=_clean(fields["url"]) if "url" in fields else None,

@@ -62,22 +62,63 @@ def _classify(number: int, raw: str) -> _Line | None:
     return _Line(number, text, "text")
 
 
-def _parse_date(text: str, year: int) -> tuple[date | None, bool, int | None]:
+@dataclass(frozen=True)
+class _PageYear:
+    """Where a listing date without a year gets its year: the page's own date when it
+    shows one (a listing shows a year only for papers from other years than the page's),
+    else the year the user gave (`--year`), else this year. The date is flagged inferred
+    either way, and one that would fall after the page's own date is a year earlier."""
+
+    year: int
+    page_date: date | None = None
+
+    @classmethod
+    def of(cls, header: list[_Line], given: int | None) -> _PageYear:
+        for line in header:
+            match = _DATE.match(line.text)
+            if line.kind == "date" and match and match.group("year"):
+                day = _day(int(match.group("year")), match)
+                if day:
+                    return cls(day.year, day)
+        return cls(given or date.today().year)
+
+    def resolve(self, month: int, day: int) -> date:
+        found = date(self.year, month, day)
+        if self.page_date and found > self.page_date:
+            found = found.replace(year=self.year - 1)
+        return found
+
+
+def _day(year: int, match: re.Match[str]) -> date | None:
+    try:
+        return date(year, _MONTHS[match.group("mon").lower()], int(match.group("day")))
+    except ValueError:
+        return None
+
+
+def _parse_date(text: str, year: _PageYear) -> tuple[date | None, bool, int | None]:
     """(date, year_inferred, upvotes) from a listing date line."""
     match = _DATE.match(text)
     assert match is not None
-    explicit_year = match.group("year")
     upvotes = int(match.group("up")) if match.group("up") else None
-    try:
-        day = date(
-            int(explicit_year or year), _MONTHS[match.group("mon").lower()], int(match.group("day"))
-        )
-    except ValueError:
+    if match.group("year"):
+        return _day(int(match.group("year")), match), False, upvotes
+    if _day(2000, match) is None:  # a leap year: only impossible days fail
         return None, False, upvotes
-    return day, explicit_year is None, upvotes
+    try:
+        return (
+            year.resolve(_MONTHS[match.group("mon").lower()], int(match.group("day"))),
+            True,
+            upvotes,
+        )
+    except ValueError:  # Feb 29 in a year without one
+        return None, False, upvotes
 
 
-def _content_lines(text: str) -> list[_Line]:
+def _content_lines(text: str) -> tuple[list[_Line], list[_Line]]:
+    """(header, content): the page's own date and any metadata before the first title,
+    then everything from the first title on."""
+    header: list[_Line] = []
     lines: list[_Line] = []
     for number, raw in enumerate(text.splitlines(), 1):
         if not lines:
@@ -85,13 +126,11 @@ def _content_lines(text: str) -> list[_Line]:
         line = _classify(number, raw)
         if line is None:
             continue
-        if not lines and line.kind != "text":
-            continue  # the page's own date and any metadata before the first title
-        lines.append(line)
-    return lines
+        (lines if lines or line.kind == "text" else header).append(line)
+    return header, lines
 
 
-def _parse_blocks(lines: list[_Line], path: str, year: int, result: ParseResult) -> None:
+def _parse_blocks(lines: list[_Line], path: str, year: _PageYear, result: ParseResult) -> None:
     """Blocks layout: a run of text lines (title + abstract) closed by metadata lines."""
     i = 0
     while i < len(lines):
@@ -148,11 +187,11 @@ def _parse_alternating(lines: list[_Line], path: str, result: ParseResult) -> No
         i += 2
 
 
-def parse(text: str, path: str, year: int) -> ParseResult:
+def parse(text: str, path: str, year: int | None) -> ParseResult:
     result = ParseResult()
-    lines = _content_lines(text)
+    header, lines = _content_lines(text)
     if any(line.kind != "text" for line in lines):
-        _parse_blocks(lines, path, year, result)
+        _parse_blocks(lines, path, _PageYear.of(header, year), result)
     else:
         _parse_alternating(lines, path, result)
     return result

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from rag.errors import CorpusError
 from rag.formats import ParseResult, Skipped
-from rag.papers import Entry, clean_source_id, normalize_arxiv_id, normalize_doi
+from rag.papers import DatePrecision, Entry, clean_source_id, normalize_arxiv_id, normalize_doi
 
 _KNOWN = {
     "title",
@@ -70,16 +70,26 @@ def _first_version(versions: Any) -> str | None:
         return None
 
 
-def _date(value: Any, path: str, line: int) -> date | None:
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+
+def _date(value: Any, path: str, line: int) -> tuple[date | None, DatePrecision]:
+    """`YYYY-MM-DD` (or a timestamp starting so), `YYYY-MM` or `YYYY`, keeping the precision."""
     if value in (None, ""):
-        return None
+        return None, "day"
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value)[:10])
+        if match := _PARTIAL_DATE.match(text):
+            year, month = match.groups()
+            return date(int(year), int(month or 1), 1), "month" if month else "year"
+        return date.fromisoformat(text[:10]), "day"
     except ValueError:
-        raise CorpusError(path, f"invalid date {value!r} (expected YYYY-MM-DD)", line) from None
+        raise CorpusError(
+            path, f"invalid date {value!r} (expected YYYY-MM-DD, YYYY-MM or YYYY)", line
+        ) from None
 
 
-def parse(text: str, path: str, year: int) -> ParseResult:
+def parse(text: str, path: str, year: int | None) -> ParseResult:
     del year  # JSONL dates always carry their year
     result = ParseResult()
     for number, raw in enumerate(text.splitlines(), 1):
@@ -109,18 +119,18 @@ def parse(text: str, path: str, year: int) -> ParseResult:
         arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
         doi = normalize_doi(str(obj.get("doi") or "")) or normalize_doi(str(raw_id or ""))
         own_id = None if arxiv_id or normalize_doi(str(raw_id or "")) else clean_source_id(raw_id)
+        day, precision = _date(
+            obj.get("date") or _first_version(obj.get("versions")) or obj.get("update_date"),
+            path,
+            number,
+        )
         try:
             entry = Entry(
                 title=_text(obj.get("title")),
                 abstract=_text(next(obj[n] for n in _ABSTRACT_FIELDS if obj.get(n) is not None)),
                 source=f"{path}:{number}",
-                date=_date(
-                    obj.get("date")
-                    or _first_version(obj.get("versions"))
-                    or obj.get("update_date"),
-                    path,
-                    number,
-                ),
+                date=day,
+                date_precision=precision,
                 authors=authors,
                 author_count=count,
                 upvotes=upvotes if isinstance(upvotes, int) else None,

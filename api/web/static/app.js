@@ -8,6 +8,13 @@ const MARKER = /\[(\d+(?:\s*,\s*\d+)*)\]/g;
 let history = [];        // the conversation so far, sent with each question
 let lastAnswer = null;   // for "Copy as Markdown" and BibTeX
 
+// A date as precisely as its source gave it: "2020" for a BibTeX year, not 2020-01-01.
+function shownDate(item) {
+  if (!item.date) return "undated";
+  const cut = { year: 4, month: 7 }[item.date_precision];
+  return cut ? item.date.slice(0, cut) : item.date;
+}
+
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
@@ -178,7 +185,7 @@ function formatted(answer) {
 }
 
 function markdown(answer) {
-  const refs = answer.citations.map((c) => `[${c.n}] ${c.title} (${c.date || "undated"}) ${c.url || c.paper_id}\n    > ${c.quote}`);
+  const refs = answer.citations.map((c) => `[${c.n}] ${c.title} (${shownDate(c)}) ${c.url || c.paper_id}\n    > ${c.quote}`);
   return `${answer.answer}\n\n${refs.length ? "References\n" + refs.join("\n") : ""}`.trim() + "\n";
 }
 
@@ -282,7 +289,7 @@ function paperCard(paper, quote) {
   const authors = paper.authors.length ? paper.authors.join(", ") : paper.author_count ? `${paper.author_count} authors` : "";
   return el("article", {},
     el("h2", { text: paper.title }),
-    el("p", { class: "meta", text: [paper.date || "undated", authors].filter(Boolean).join(" · ") }),
+    el("p", { class: "meta", text: [shownDate(paper), authors].filter(Boolean).join(" · ") }),
     el("p", { class: "row" }, ...links),
     highlighted(paper.abstract, quote));
 }
@@ -367,7 +374,7 @@ async function runSearch() {
     if (!body.results.length) { out.replaceChildren(el("li", { class: "meta", text: "No matching papers." })); return; }
     out.replaceChildren(...body.results.map((r) => el("li", {},
       el("a", { href: `/papers/${encodeURIComponent(r.paper_id)}`, text: r.title }),
-      el("span", { class: "meta", text: ` · ${r.date || "undated"}` }),
+      el("span", { class: "meta", text: ` · ${shownDate(r)}` }),
       el("p", { class: "snippet", text: r.snippet }))));
   } catch (error) {
     out.replaceChildren(el("li", { class: "warning", text: error.message }));
