@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -13,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from rag.config import Settings, get_settings
@@ -88,6 +96,40 @@ def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
 
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@contextmanager
+def _ingest_bar(
+    check: Callable[[Corpus], None] | None = None,
+) -> Iterator[tuple[Callable[[Corpus], None], Callable[[int, int], None]]]:
+    """A progress bar for an ingest: (on_parsed, progress) callbacks that drive it;
+    `check` sees the parsed corpus first and may refuse it."""
+    with _bar() as bar:
+        task = bar.add_task("parsing", total=None, rate="")
+
+        def parsed(corpus: Corpus) -> None:
+            if check:
+                check(corpus)
+            bar.update(task, description="papers", total=len(corpus.papers), completed=0)
+
+        def progress(papers: int, chunks: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 1e-9
+            bar.update(task, completed=papers, rate=f"{chunks / elapsed:.0f} chunks/s")
+
+        yield parsed, progress
+
+
 def _summary(report: IngestReport) -> Table:
     papers = report.new + report.updated + report.renamed
     columns = {
@@ -143,35 +185,20 @@ def ingest(
     """Parse corpus files and add their papers to the index (incremental, idempotent)."""
     if fmt is not None and fmt not in FORMATS:
         raise InvalidQueryError(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("parsing", total=None, rate="")
+    dropped: list[str] = []
 
-        dropped: list[str] = []
+    def check_rebuild(corpus: Corpus) -> None:
+        if rebuild:
+            dropped.extend(_dropped_by_rebuild(corpus))
+            if dropped and not yes:
+                raise RagError(
+                    f"--rebuild replaces the whole index with these files: {len(dropped)} "
+                    f"indexed papers are not in them and would be dropped (e.g. "
+                    f"{', '.join(dropped[:3])}); add --yes to go ahead, or leave out "
+                    "--rebuild to add the files to the index"
+                )
 
-        def parsed(corpus: Corpus) -> None:
-            if rebuild:
-                dropped.extend(_dropped_by_rebuild(corpus))
-                if dropped and not yes:
-                    raise RagError(
-                        f"--rebuild replaces the whole index with these files: {len(dropped)} "
-                        f"indexed papers are not in them and would be dropped (e.g. "
-                        f"{', '.join(dropped[:3])}); add --yes to go ahead, or leave out "
-                        "--rebuild to add the files to the index"
-                    )
-            bar.update(task, description="papers", total=len(corpus.papers), completed=0)
-
-        def progress(papers: int, chunks: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 1e-9
-            bar.update(task, completed=papers, rate=f"{chunks / elapsed:.0f} chunks/s")
-
+    with _ingest_bar(check_rebuild) as (parsed, progress):
         report = PaperRAG.open(get_settings(), create=True).ingest(
             paths or [],
             fmt=fmt,  # type: ignore[arg-type]
@@ -502,6 +529,62 @@ def eval_retrieval(
                 f"{scores.mrr:.3f}",
                 end_section=mode == "dense",
             )
+    console.print(table)
+
+
+@eval_app.command("beir")
+@reports_errors
+def eval_beir(
+    folder: Annotated[Path, typer.Argument(help="A BEIR dataset folder (corpus.jsonl ...).")],
+    split: Annotated[str, typer.Option(help="Which qrels/<split>.tsv judges the run.")] = "test",
+    queries: Annotated[
+        str, typer.Option(help="Queries file in the folder (e.g. queries.jsonl).")
+    ] = "queries.jsonl",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """nDCG@10, recall@10/100 and MRR@10 of the product's retriever, BM25 alone and
+    dense alone on a BEIR dataset. Its corpus is ingested once into its own data dir
+    (under RAG_DATA_DIR/eval/) with the configured embedder, and reused after."""
+    from rag import beir
+
+    data = beir.BeirFolder.at(folder, split, queries)
+    qrels = beir.read_qrels(data.qrels)
+    texts = beir.read_queries(data.queries, set(qrels))
+    settings = get_settings()
+    eval_settings = settings.model_copy(
+        update={"data_dir": settings.data_dir / "eval" / f"beir-{data.name}", "chroma_url": None}
+    )
+    rag = PaperRAG.open(eval_settings, create=True)
+    with _ingest_bar() as (parsed, progress):
+        report = rag.ingest([data.corpus], fmt="jsonl", progress=progress, on_parsed=parsed)
+    mapping = beir.doc_ids(rag.retriever, data.corpus)
+    figures: dict[str, dict[str, float]] = {}
+    with _bar() as bar:
+        for mode, label in beir.MODES.items():
+            task = bar.add_task(label, total=len(texts), rate="")
+            ranked = beir.run(
+                rag.retriever, texts, mapping, mode, functools.partial(bar.advance, task)
+            )
+            figures[mode] = beir.score(qrels, ranked)
+    summary = {
+        "dataset": data.name,
+        "split": split,
+        "queries": len(texts),
+        "papers": len(mapping),
+        "documents": sum(len(ids) for ids in mapping.values()),
+        "data_dir": str(eval_settings.data_dir),
+        "ingest_seconds": round(report.seconds, 1),
+        "results": {m: {k: round(v, 4) for k, v in row.items()} for m, row in figures.items()},
+    }
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"BEIR {data.name} ({split}): {len(texts)} queries, {len(mapping)} papers")
+    table.add_column("retriever")
+    for name in beir.MEASURES:
+        table.add_column(name, justify="right")
+    for mode, label in beir.MODES.items():
+        table.add_row(label, *(f"{figures[mode][name]:.3f}" for name in beir.MEASURES))
     console.print(table)
 
 

@@ -29,7 +29,8 @@ from rag.store import PaperStore, StoredChunk
 
 log = logging.getLogger("rag.retrieval")
 Mode = Literal["hybrid", "dense", "keyword"]
-K_MIN, K_MAX = 1, 50
+K_MIN, K_MAX = 1, 100
+"""Papers per search: 100 is what recall@100 (`rag eval beir`) and a reranker need."""
 KEYWORD_WEIGHT = 0.5
 """Share of the fused score from BM25; the rest from dense similarity."""
 DENSE_DEPTH = 200
@@ -212,7 +213,7 @@ class Retriever:
         """paper id -> (best cosine similarity, chunk id), best first."""
         best: dict[str, tuple[float, str]] = {}
         for chunk_id, similarity in self.store.query(vector, depth, where):
-            paper_id = chunk_id.split("::", 1)[0]
+            paper_id = chunk_id.rsplit("::", 2)[0]
             if paper_id not in best:
                 best[paper_id] = (similarity, chunk_id)
         return best
@@ -268,7 +269,7 @@ class Retriever:
         caller has already embedded `query` (citation lookup needs it too)."""
         validate_query(query, k, since, until)
         snap = self.snapshot()
-        depth = min(DENSE_DEPTH, len(snap.chunks))
+        depth = min(max(DENSE_DEPTH, 2 * k), len(snap.chunks))
         topic = snap.keyword.query_terms(query)
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
