@@ -235,7 +235,7 @@ def _dropped_by_rebuild(corpus: Corpus) -> list[str]:
 @reports_errors
 def search(
     query: str,
-    k: Annotated[int, typer.Option("-k", help="Number of papers (1-50).")] = 10,
+    k: Annotated[int, typer.Option("-k", help="Number of papers (1-100).")] = 10,
     since: DateOpt = None,
     until: UntilOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

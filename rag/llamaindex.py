@@ -66,7 +66,7 @@ def paper_tools(rag: PaperRAG) -> list[FunctionTool]:
 
     def search_papers(
         query: Annotated[str, Field(description="Topic, question or keywords.")],
-        k: Annotated[int, Field(description="How many papers (1-50).")] = 10,
+        k: Annotated[int, Field(description="How many papers (1-100).")] = 10,
     ) -> str:
         """Find the papers most relevant to a query, best first, with snippets."""
         return search_text(rag.search(query, k))

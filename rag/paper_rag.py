@@ -118,7 +118,7 @@ class PaperRAG:
         until: dt.date | None = None,
         mode: Mode = "hybrid",
     ) -> list[SearchResult]:
-        """The `k` (1-50) most relevant papers for `query`, best first."""
+        """The `k` (1-100) most relevant papers for `query`, best first."""
         limits.check_text(query, "query", self.settings)
         return self.retriever.search(query, k, since, until, mode)
 

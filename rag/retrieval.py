@@ -10,6 +10,7 @@ ahead. On the dev questions RRF lost to BM25 alone on lookups; this fusion does 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -35,6 +36,10 @@ KEYWORD_WEIGHT = 0.5
 """Share of the fused score from BM25; the rest from dense similarity."""
 DENSE_DEPTH = 200
 """Chunks fetched from Chroma per query: deep enough that fusion sees every plausible paper."""
+NUMBER_WEIGHT = 0.5
+"""Weight of the claim's numbers found in a sentence when choosing a quote (see
+`Retriever.sentence_support`; 1.0 measured 58.6%, 0.5 58.9%)."""
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 SWAP_RETRIES = 4
 SWAP_WAIT_SECONDS = 0.25
 """A dense query that fails while the index changes is retried after 0, 0.25, 0.5 s: a
@@ -309,9 +314,15 @@ class Retriever:
         self, claim: str, sentences: list[str], claim_vector: np.ndarray | None = None
     ) -> np.ndarray:
         """How strongly each sentence supports `claim`: cosine similarity plus the
-        IDF-weighted share of the claim's terms it contains (0..2). Used to pick the
-        verbatim quote behind a citation and for citation lookup. Pass `claim_vector`
-        when the caller embedded several claims in one batch."""
+        IDF-weighted share of the claim's terms it contains, plus half the share of the
+        claim's numbers it states (0..2.5). Used to pick the verbatim quote behind a
+        citation and for citation lookup. Pass `claim_vector` when the caller embedded
+        several claims in one batch.
+
+        The numbers term prefers the sentence carrying the claim's specifics ("... 40%
+        ...", "... 2.5-fold ..."): on SciFact's supported training claims, given the gold
+        abstract, the quote is an annotated rationale sentence 58.9% of the time with it
+        and 56.8% without (cosine alone 53.0%, terms alone 56.5%)."""
         vectors = self._sentence_vectors(sentences)
         if claim_vector is None:
             claim_vector = self.embedder.embed([claim])[0]
@@ -321,7 +332,14 @@ class Retriever:
         overlap = np.asarray(
             [snap.keyword.overlap(terms, snap.sentence_terms(s)) for s in sentences]
         )
-        return np.asarray(cosine + overlap, dtype=np.float64)
+        wanted = set(_NUMBER.findall(claim))
+        numbers = np.asarray(
+            [
+                len(wanted & set(_NUMBER.findall(s))) / len(wanted) if wanted else 0.0
+                for s in sentences
+            ]
+        )
+        return np.asarray(cosine + overlap + NUMBER_WEIGHT * numbers, dtype=np.float64)
 
     def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
         """Vectors of abstract sentences, through an LRU cache.

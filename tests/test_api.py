@@ -125,7 +125,7 @@ async def test_search_returns_ranked_papers(api) -> None:
 
 async def test_search_rejects_bad_parameters(api) -> None:
     client = await api()
-    too_many = await client.get("/v1/search", params={"q": "x", "k": 51})
+    too_many = await client.get("/v1/search", params={"q": "x", "k": 101})
     error = assert_error(too_many, 422, "invalid_request")
     assert "k" in error["message"] and error["detail"]
     assert_error(await client.get("/v1/search", params={"q": ""}), 422, "invalid_request")

@@ -74,7 +74,7 @@ def test_errors_are_clear_and_exit_nonzero(
     )
 
     result = cli.invoke(app, ["search", "audio", "-k", "0"])
-    assert result.exit_code == 1 and "between 1 and 50" in result.output
+    assert result.exit_code == 1 and "between 1 and 100" in result.output
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text("{oops\n")

@@ -22,7 +22,7 @@ async def test_tools_over_streamable_http(served, sample_index) -> None:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == {"search_papers", "get_paper", "ask", "check_claim"}
         schema = tools["search_papers"].input_schema
-        assert schema["required"] == ["query"] and schema["properties"]["k"]["maximum"] == 50
+        assert schema["required"] == ["query"] and schema["properties"]["k"]["maximum"] == 100
         assert all(t.description for t in tools.values())
 
         found = await client.call_tool("search_papers", {"query": "neural style transfer", "k": 3})

@@ -56,9 +56,9 @@ def test_date_filters(retriever: Retriever) -> None:
         assert filtered == []
 
 
-@pytest.mark.parametrize("k", [0, 51, -3])
+@pytest.mark.parametrize("k", [0, 101, -3])
 def test_k_out_of_bounds(retriever: Retriever, k: int) -> None:
-    with pytest.raises(InvalidQueryError, match="between 1 and 50"):
+    with pytest.raises(InvalidQueryError, match="between 1 and 100"):
         retriever.search("graphs", k=k)
 
 
