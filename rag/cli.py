@@ -25,15 +25,15 @@ from rich.progress import (
 from rich.table import Table
 
 from rag.config import Settings, get_settings
-from rag.corpus import Corpus
 from rag.errors import IndexMissingError, InvalidQueryError, RagError, explain
 from rag.formats import FORMATS
-from rag.ingest import IngestReport
 from rag.paper_rag import PaperRAG
 from rag.papers import shown_date
 
 if TYPE_CHECKING:
+    from rag.corpus import Corpus
     from rag.evaluation import AnswerScores, Question, Rate
+    from rag.ingest import IngestReport
 
 app = typer.Typer(
     help="paper-rag: cited answers over research-paper abstracts.",

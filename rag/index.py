@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.corpus import Corpus, bundled_corpus, load_corpus
 from rag.embeddings import Embedder, make_embedder
-from rag.formats import Format
-from rag.ingest import IngestReport, Progress, ingest
 from rag.retrieval import Retriever
 from rag.store import PaperStore, make_client, writer_lock
+
+if TYPE_CHECKING:
+    from rag.corpus import Corpus
+    from rag.formats import Format
+    from rag.ingest import IngestReport, Progress
 
 STAGING_SUFFIX = "-staging"
 
@@ -55,6 +58,9 @@ def ingest_paths(
     input never touches the store. `rebuild` builds a fresh index in staging
     collections and swaps it in only once complete.
     """
+    from rag.corpus import bundled_corpus, load_corpus
+    from rag.ingest import ingest
+
     corpus: Corpus = load_corpus(paths or bundled_corpus(), fmt=fmt, year=year)
     if on_parsed:
         on_parsed(corpus)

@@ -8,9 +8,13 @@ truncation in Slack and nothing at all in the CLI.
 
 from __future__ import annotations
 
-from rag.answering import Message
+from typing import TYPE_CHECKING
+
 from rag.config import Settings
 from rag.errors import InvalidQueryError, LimitExceededError
+
+if TYPE_CHECKING:
+    from rag.answering import Message
 
 TITLES_MAX = 20
 """Title candidates one lookup returns."""

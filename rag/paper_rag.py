@@ -16,27 +16,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from pydantic import BaseModel
 
 from rag import limits
-from rag.answering import Answer, Answerer, AnswerStream, Finish, Message
-from rag.cite import CiteResult, find_support
 from rag.config import Settings, get_settings
-from rag.corpus import Corpus
 from rag.embeddings import Embedder, LocalEmbedder
 from rag.errors import CorpusError, InvalidQueryError, StoreBusyError
-from rag.export import bibtex
-from rag.formats import Format
 from rag.index import Index, ingest_paths
-from rag.ingest import IngestReport, Progress
-from rag.llm import ChatModel, LLMObserver, make_llm
 from rag.lookup import find_paper, title_candidates
 from rag.papers import Paper
 from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.retrieval import Mode, SearchResult
+
+if TYPE_CHECKING:  # the answering, LLM, citation and ingest modules load when first used:
+    # `rag paper` and `rag stats` never need them (openai, llama-index, nltk: ~2 s)
+    from rag.answering import Answer, Answerer, AnswerStream, Finish, Message
+    from rag.cite import CiteResult
+    from rag.corpus import Corpus
+    from rag.formats import Format
+    from rag.ingest import IngestReport, Progress
+    from rag.llm import ChatModel, LLMObserver
 
 
 class AskOptions(TypedDict, total=False):
@@ -88,7 +91,13 @@ class PaperRAG:
         self._index = index
         self.retriever = index.retriever()
         self.llm = llm
-        self._answerer = Answerer(self.retriever, settings, llm=llm, on_answer=on_answer)
+        self._on_answer = on_answer
+
+    @cached_property
+    def _answerer(self) -> Answerer:
+        from rag.answering import Answerer
+
+        return Answerer(self.retriever, self.settings, llm=self.llm, on_answer=self._on_answer)
 
     @classmethod
     def open(
@@ -106,7 +115,11 @@ class PaperRAG:
         the configured LLM is used if `Settings.llm_enabled`, else answers are extractive."""
         settings = settings or get_settings()
         index = Index.open(settings, create=create, embedder=embedder)
-        return cls(settings, index, llm or make_llm(settings, llm_observer), on_answer)
+        if llm is None and settings.llm_enabled:
+            from rag.llm import make_llm
+
+            llm = make_llm(settings, llm_observer)
+        return cls(settings, index, llm, on_answer)
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -126,6 +139,8 @@ class PaperRAG:
         """One paper by paper id, arXiv id (any version) or exact title; `NotFoundError`
         with the closest titles otherwise."""
         limits.check_text(id_or_title, "paper id or title", self.settings)
+        if not self.retriever.loaded and (paper := self._index.store.record(id_or_title.strip())):
+            return paper  # an exact id needs one row, not the whole index read in
         return find_paper(self.retriever.papers, id_or_title)
 
     def titles(self, title: str, limit: int = 5) -> list[TitleMatch]:
@@ -141,11 +156,15 @@ class PaperRAG:
         """Which papers support `text`, each with its verbatim supporting sentence."""
         limits.check_text(text, "text", self.settings)
         limits.check_range(k, "k", 1, limits.CITE_K_MAX)
+        from rag.cite import find_support
+
         return find_support(self.retriever, text, k)
 
     def bibtex(self, ids_or_titles: list[str]) -> str:
         """BibTeX entries for these papers (a reference list, or one paper)."""
         limits.check_range(len(ids_or_titles), "number of papers", 1, limits.BIBTEX_MAX)
+        from rag.export import bibtex
+
         return bibtex([self.paper(one) for one in ids_or_titles])
 
     def paper_count(self) -> int:

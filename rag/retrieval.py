@@ -207,6 +207,11 @@ class Retriever:
             return self._snapshot
 
     @property
+    def loaded(self) -> bool:
+        """Whether a snapshot of the index has been read in (searches load one)."""
+        return self._snapshot is not None
+
+    @property
     def papers(self) -> dict[str, Paper]:
         return self.snapshot().papers
 

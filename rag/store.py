@@ -62,6 +62,11 @@ class StoredChunk:
     date_key: int
 
 
+def _stored_paper(document: str | None, metadata: Any) -> Paper:
+    """A record row back as a `Paper`: the abstract is the row's document, the rest JSON."""
+    return Paper(**json.loads(str(metadata["record"])), abstract=document or "")
+
+
 def date_key(paper: Paper) -> int:
     """`YYYYMMDD` as an int, 0 when unknown: Chroma filters compare numbers only."""
     return int(paper.date.strftime("%Y%m%d")) if paper.date else 0
@@ -289,9 +294,15 @@ class PaperStore:
         """Every stored paper with its chunk key."""
         result: dict[str, tuple[Paper, str]] = {}
         for pid, doc, meta in self._rows(self.records, ["documents", "metadatas"]):
-            fields = json.loads(str(meta["record"]))
-            result[pid] = (Paper(**fields, abstract=doc or ""), str(meta["chunk_key"]))
+            result[pid] = (_stored_paper(doc, meta), str(meta["chunk_key"]))
         return result
+
+    def record(self, paper_id: str) -> Paper | None:
+        """One stored paper by its exact id, or None."""
+        got = self.records.get(ids=[paper_id], include=["documents", "metadatas"])  # type: ignore[list-item]
+        if not got["ids"]:
+            return None
+        return _stored_paper((got["documents"] or [""])[0], (got["metadatas"] or [{}])[0])
 
     def paper_ids(self) -> set[str]:
         """Ids of every stored paper (no abstracts read)."""

@@ -31,7 +31,7 @@ async def test_the_paper_tools(sample_index) -> None:
     tools = {tool.metadata.name: tool for tool in paper_tools(rag)}
     assert set(tools) == {"search_papers", "get_paper", "ask", "check_claim"}
     schema = tools["search_papers"].metadata.get_parameters_dict()
-    assert schema["required"] == ["query"] and "1-50" in schema["properties"]["k"]["description"]
+    assert schema["required"] == ["query"] and "1-100" in schema["properties"]["k"]["description"]
 
     found = tools["search_papers"].call(query="neural style transfer meta networks", k=2)
     assert "Meta Networks for Neural Style Transfer" in found.content

