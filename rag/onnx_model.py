@@ -22,9 +22,11 @@ torch, transformers and sentence-transformers), which is most of a CLI search's 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -81,6 +83,17 @@ def _export(weights: Path, target: Path) -> None:
         )
 
 
+def _build(target: Path, write: Callable[[Path], None]) -> None:
+    """`write` a graph under a temporary name, then rename it into place; a failed or
+    interrupted build leaves nothing that looks finished."""
+    partial = target.with_name(f".{target.stem}-{os.getpid()}.partial")
+    try:
+        write(partial)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def model_file(cache: Path, precision: Precision) -> Path:
     """The ONNX graph for `precision`, built on first use (under a file lock, written
     to a temporary name and renamed, so concurrent processes never read half a file)."""
@@ -96,15 +109,20 @@ def model_file(cache: Path, precision: Precision) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(folder / ".build.lock")):
             if not fp32.exists():
-                partial = folder / f".model-{os.getpid()}.onnx"
-                _export(weights, partial)
-                partial.replace(fp32)
+                _build(fp32, lambda partial: _export(weights, partial))
             if precision == "int8" and not int8.exists():
                 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-                partial = folder / f".model-int8-{os.getpid()}.onnx"
-                quantize_dynamic(fp32, partial, per_channel=True, weight_type=QuantType.QInt8)
-                partial.replace(int8)
+                def quantize(partial: Path) -> None:
+                    logging.disable(logging.WARNING)  # "consider pre-processing": not needed
+                    try:
+                        quantize_dynamic(
+                            fp32, partial, per_channel=True, weight_type=QuantType.QInt8
+                        )
+                    finally:
+                        logging.disable(logging.NOTSET)
+
+                _build(int8, quantize)
     except ImportError as exc:
         raise ConfigError(
             f"building the ONNX model needs {exc.name} (pip install 'torch' 'onnx'); or set "

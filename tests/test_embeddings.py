@@ -94,3 +94,54 @@ def test_device_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert pick_device("auto") == "cpu"
     with pytest.raises(RagError, match="RAG_EMBED_DEVICE=cuda but torch sees no such GPU"):
         pick_device("cuda")
+
+
+def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag import embeddings
+    from rag.embeddings import CPU_BACKEND, LocalEmbedder
+
+    monkeypatch.setattr(embeddings, "_gpu_likely", lambda: False)
+    assert LocalEmbedder().resolved_backend() == CPU_BACKEND == "onnx"
+    assert LocalEmbedder(device="cuda").resolved_backend() == "torch"  # ONNX here is CPU-only
+    assert LocalEmbedder(backend="onnx-int8").resolved_backend() == "onnx-int8"
+    monkeypatch.setattr(embeddings, "_gpu_likely", lambda: True)
+    assert LocalEmbedder().resolved_backend() == "torch"
+    assert LocalEmbedder(device="cpu").resolved_backend() == "onnx"
+    settings = Settings(embed_backend="torch", model_cache="/tmp/elsewhere")
+    made = make_embedder(settings)
+    assert (made.backend, str(made.model_cache)) == ("torch", "/tmp/elsewhere")
+
+
+def test_an_onnx_build_that_cannot_run_says_what_to_do(monkeypatch, tmp_path) -> None:
+    from rag import onnx_model
+
+    def no_onnx(weights, target):  # type: ignore[no-untyped-def]
+        raise ModuleNotFoundError("No module named 'onnx'", name="onnx")
+
+    monkeypatch.setattr(onnx_model, "_export", no_onnx)
+    with pytest.raises(RagError, match=r"needs onnx .*RAG_EMBED_BACKEND=torch"):
+        onnx_model.model_file(tmp_path, "fp32")
+    assert not list(tmp_path.rglob("*.onnx"))  # nothing half-built left to be trusted
+
+
+@pytest.mark.slow
+def test_onnx_backends_agree_with_torch_and_build_once(tmp_path) -> None:
+    import numpy as np
+
+    from rag.embeddings import LocalEmbedder
+
+    texts = [
+        "What is HNSW?",
+        "Hierarchical navigable small world graphs give logarithmic search complexity.",
+        "We fine-tune quantized networks with zeroth-order optimization; 3.5 hours.",
+    ]
+    reference = LocalEmbedder(backend="torch").embed(texts)
+    fp32 = LocalEmbedder(backend="onnx", model_cache=tmp_path).embed(texts)
+    int8 = LocalEmbedder(backend="onnx-int8", model_cache=tmp_path).embed(texts)
+    assert np.allclose((fp32 * reference).sum(axis=1), 1.0, atol=1e-5)
+    assert ((int8 * reference).sum(axis=1) > 0.98).all()
+    graphs = sorted(tmp_path.rglob("*.onnx"))
+    assert [g.name for g in graphs] == ["model-int8.onnx", "model.onnx"]
+    built = graphs[1].stat().st_mtime_ns
+    LocalEmbedder(backend="onnx", model_cache=tmp_path).embed(texts[:1])
+    assert graphs[1].stat().st_mtime_ns == built  # reused, not rebuilt
