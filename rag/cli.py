@@ -92,6 +92,15 @@ def _open(settings: Settings | None = None) -> PaperRAG:
     return PaperRAG.open(settings or get_settings())
 
 
+def _loaded() -> PaperRAG:
+    """The index, read in under a status line that says what is loading (on stderr):
+    the first model load can take seconds, and a silent terminal looks hung."""
+    rag = _open()
+    with err.status(f"loading the index and the embedding model ({rag.embedder.identity})…"):
+        rag.warm_up()
+    return rag
+
+
 def _day(value: datetime | None) -> date | None:
     return value.date() if value else None
 
@@ -343,7 +352,8 @@ def ask(
     from rag.answering import Answer
 
     live = not (as_json or no_stream)
-    stream = _open().ask(question, k=k, since=_day(since), until=_day(until), stream=live)
+    rag = _loaded()
+    stream = rag.ask(question, k=k, since=_day(since), until=_day(until), stream=live)
 
     async def run() -> Answer:
         async for delta in stream:
@@ -362,7 +372,7 @@ def ask(
     for warning in answer.warnings:
         err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     for citation in answer.citations:
-        dated = f" ({citation.date})" if citation.date else ""
+        dated = f" ({shown_date(citation.date, citation.date_precision)})" if citation.date else ""
         console.print(
             f"[{citation.n}] [bold]{citation.title}[/]{dated} [dim]{citation.paper_id}[/]",
             highlight=False,
@@ -385,7 +395,7 @@ def cite(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Which papers support TEXT? Each with the verbatim supporting sentence."""
-    result = _open().cite(text, k=k)
+    result = _loaded().cite(text, k=k)
     if as_json:
         sys.stdout.write(result.model_dump_json(indent=2) + "\n")
         return

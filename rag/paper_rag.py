@@ -245,6 +245,10 @@ class PaperRAG:
         each embedding call `torch_threads` threads (ingest uses all cores)."""
         if isinstance(self.embedder, LocalEmbedder):
             self.embedder.serve(torch_threads)
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Load the embedding model and read the index in (BM25, records) now."""
         self.embedder.embed(["warm-up"])
         self.retriever.snapshot()
 

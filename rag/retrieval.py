@@ -40,6 +40,10 @@ NUMBER_WEIGHT = 0.5
 """Weight of the claim's numbers found in a sentence when choosing a quote (see
 `Retriever.sentence_support`; 1.0 measured 58.6%, 0.5 58.9%)."""
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+KEYWORD_DEPTH = 300
+"""BM25 chunks considered per query, selected with `argpartition` instead of sorting
+every scored chunk: the fused top 10 only ever draws on the best few hundred, and a
+full sort plus merge cost ~160 ms per query at 112k chunks (6 ms selected)."""
 SWAP_RETRIES = 4
 SWAP_WAIT_SECONDS = 0.25
 """A dense query that fails while the index changes is retried after 0, 0.25, 0.5 s: a
@@ -245,8 +249,14 @@ class Retriever:
         raise AssertionError("unreachable")
 
     def _keyword(
-        self, snap: _Snapshot, terms: frozenset[int], since: date | None, until: date | None
+        self,
+        snap: _Snapshot,
+        terms: frozenset[int],
+        since: date | None,
+        until: date | None,
+        k: int = 10,
     ) -> dict[str, tuple[float, str]]:
+        """paper id -> (best BM25 score, chunk id) over the top `KEYWORD_DEPTH` chunks."""
         scores = snap.keyword.scores(terms)
         if since or until:
             mask = snap.date_keys > 0
@@ -255,8 +265,14 @@ class Retriever:
             if until:
                 mask &= snap.date_keys <= int(until.strftime("%Y%m%d"))
             scores = np.where(mask, scores, 0.0)
+        depth = max(KEYWORD_DEPTH, 2 * k)
+        if len(scores) > depth:  # select the top chunks, never sort the whole corpus
+            top = np.argpartition(-scores, depth - 1)[:depth]
+            ranked = top[np.argsort(-scores[top], kind="stable")]
+        else:
+            ranked = np.argsort(-scores, kind="stable")
         best: dict[str, tuple[float, str]] = {}
-        for index in np.argsort(-scores, kind="stable"):
+        for index in ranked:
             if scores[index] <= 0:
                 break
             chunk = snap.chunks[index]
@@ -285,7 +301,7 @@ class Retriever:
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector
             dense = self._dense_retrying(vector, depth, since, until)
-        keyword = self._keyword(snap, topic.known, since, until) if mode != "dense" else {}
+        keyword = self._keyword(snap, topic.known, since, until, k) if mode != "dense" else {}
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)
         ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]

@@ -86,3 +86,20 @@ def test_keyword_index_follows_the_store(
     retriever.refresh_seconds = 0
     hits = retriever.search("zymurgy fermentation", k=3, mode="keyword")
     assert [h.title for h in hits] == ["Zymurgy with Neural Networks"]
+
+
+def test_keyword_ranking_selects_the_top_chunks_without_sorting_them_all(
+    sample_index, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import retrieval
+
+    _, rag = sample_index
+    query = "graph neural networks for molecules"
+    full = rag.retriever.search(query, k=10, mode="keyword")
+    monkeypatch.setattr(retrieval, "KEYWORD_DEPTH", 25)  # of ~760 chunks with a score
+    selected = rag.retriever.search(query, k=10, mode="keyword")
+    assert [r.paper_id for r in selected] == [r.paper_id for r in full]
+    assert [r.keyword_score for r in selected] == [r.keyword_score for r in full]
+    snap = rag.retriever.snapshot()
+    terms = snap.keyword.query_terms(query).known
+    assert len(rag.retriever._keyword(snap, terms, None, None, k=10)) <= 25
