@@ -99,3 +99,27 @@ def test_a_rebuild_elsewhere_is_served_without_errors(reader, tmp_path: Path) ->
         worker.join()
     assert errors == [] and searches > 10
     assert not _found(retriever, "alpha", "keyword")  # the rebuild replaced the index
+
+
+def test_a_slow_rebuild_happens_beside_searches_not_inside_them(
+    reader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rag import retrieval
+
+    settings, retriever = reader
+    retriever._build_seconds = 60.0  # as if the last build had taken a minute
+    release = threading.Event()
+    real = retrieval._Snapshot
+
+    def held(*args):  # type: ignore[no-untyped-def]
+        assert release.wait(30), "the test never released the build"
+        return real(*args)
+
+    monkeypatch.setattr(retrieval, "_Snapshot", held)
+    _ingest_elsewhere(settings, _corpus(tmp_path / "b.jsonl", ["gamma"]))
+    # the build is held, yet searches answer (from the previous snapshot) meanwhile
+    assert _found(retriever, "alpha", "keyword") and not _found(retriever, "gamma", "keyword")
+    retriever.snapshot(force=False)
+    release.set()
+    assert _eventually(lambda: _found(retriever, "gamma", "keyword"))
+    assert _found(retriever, "gamma", "dense") and _found(retriever, "alpha", "dense")
