@@ -260,6 +260,10 @@ def test_fifos_devices_and_pdfs_are_refused_without_reading(tmp_path: Path) -> N
     pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj")
     with pytest.raises(CorpusError, match=r"supported formats: .*JSON Lines.*BibTeX"):
         load_corpus([pdf])
+    table = tmp_path / "papers.csv"
+    table.write_text("title,abstract\nA,B\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"no papers found .*supported formats: .*--format"):
+        load_corpus([table])
 
 
 def test_a_broken_bibtex_entry_is_skipped_with_a_reason(tmp_path: Path) -> None:

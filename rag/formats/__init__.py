@@ -116,5 +116,7 @@ def parse_file(path: Path, fmt: Format | None, year: int | None) -> ParseResult:
     if not result.entries:
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in result.skipped[:3])
         detail = f" (skipped: {reasons})" if reasons else ""
-        raise CorpusError(path, f"no papers found as {chosen}{detail}")
+        known = path.suffix.lower() in {".txt", ".jsonl", ".ndjson", ".bib", ".bibtex"}
+        hint = "" if known or fmt else f"; {SUPPORTED} (--format forces one)"
+        raise CorpusError(path, f"no papers found as {chosen}{detail}{hint}")
     return result
