@@ -586,6 +586,21 @@ def eval_beir(
         "ingest_seconds": round(report.seconds, 1),
         "results": {m: {k: round(v, 4) for k, v in row.items()} for m, row in figures.items()},
     }
+    from rag import scifact as sf
+
+    cite = None
+    if sf.has_claims(folder):  # SciFact: its rationale sentences also judge citation lookup
+        split_claims = sf.Split.whole(sf.load_claims(folder))
+        with _bar() as bar:
+            task = bar.add_task("citation lookup", total=len(split_claims.claims), rate="")
+            cite = sf.evaluate_cite(
+                folder, split_claims, rag.retriever, functools.partial(bar.advance, task)
+            )
+        summary["cite"] = {
+            "claims": cite.gold_first.total,
+            "gold_first": round(cite.gold_first.value, 4),
+            "rationale_quoted": round(cite.rationale.value, 4),
+        }
     if as_json:
         print(json.dumps(summary, indent=2))
         return
@@ -596,6 +611,12 @@ def eval_beir(
     for mode, label in beir.MODES.items():
         table.add_row(label, *(f"{figures[mode][name]:.3f}" for name in beir.MEASURES))
     console.print(table)
+    if cite is not None:
+        lookup = Table(title="Citation lookup (/v1/cite) on the supported claims")
+        for column in ("claims", "gold abstract first", "rationale sentence quoted"):
+            lookup.add_column(column, justify="right")
+        lookup.add_row(str(cite.gold_first.total), _rate(cite.gold_first), _rate(cite.rationale))
+        console.print(lookup)
 
 
 if __name__ == "__main__":

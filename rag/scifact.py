@@ -53,6 +53,11 @@ class Split:
     held_out: set[str] = field(default_factory=set)
 
     @classmethod
+    def whole(cls, claims: list[Claim]) -> Split:
+        """Every claim with evidence answerable: the full corpus indexed (`rag eval beir`)."""
+        return cls(sorted((c for c in claims if c.evidence), key=lambda c: int(c.id)))
+
+    @classmethod
     def make(cls, claims: list[Claim]) -> Split:
         with_evidence = sorted((c for c in claims if c.evidence), key=lambda c: int(c.id))
         held = {c.id for i, c in enumerate(with_evidence) if i % HOLD_OUT_EVERY == 0}
@@ -76,6 +81,13 @@ def _read_jsonl(path: Path) -> list[dict[str, object]]:
             except json.JSONDecodeError as exc:
                 raise CorpusError(path, f"malformed JSON: {exc.msg}", number) from None
     return rows
+
+
+def has_claims(folder: Path) -> bool:
+    """Whether `folder` holds SciFact's original release files beside the BEIR ones."""
+    return (folder / "claims_train.jsonl").is_file() and (
+        folder / "corpus_sentences.jsonl"
+    ).is_file()
 
 
 def load_claims(folder: Path) -> list[Claim]:

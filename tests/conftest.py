@@ -31,6 +31,19 @@ ABSTRACT = (
 )
 
 
+SEARCH_HIT_FIELDS = {
+    "rank",
+    "paper_id",
+    "title",
+    "score",
+    "relevance",
+    "date",
+    "date_precision",
+    "snippet",
+}
+"""What one search result holds, in `/v1/search` and `rag search --json` alike."""
+
+
 def make_abstract(topic: str, name: str) -> str:
     return ABSTRACT.format(topic=topic, name=name)
 

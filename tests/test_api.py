@@ -16,6 +16,7 @@ import respx
 
 from rag.answering import NOT_COVERED
 from rag.paper_rag import PaperRAG
+from tests.conftest import SEARCH_HIT_FIELDS
 from tests.fakes import HashEmbedder
 from tests.openai_fakes import BASE, FAST_RETRY, URL, completion, sse
 
@@ -110,16 +111,7 @@ async def test_search_returns_ranked_papers(api) -> None:
     assert body["query"] == "named entity recognition"
     assert [r["rank"] for r in body["results"]] == [1, 2, 3]
     assert "NeuroNER" in body["results"][0]["title"]
-    assert set(body["results"][0]) == {
-        "rank",
-        "paper_id",
-        "title",
-        "score",
-        "relevance",
-        "date",
-        "date_precision",
-        "snippet",
-    }
+    assert set(body["results"][0]) == SEARCH_HIT_FIELDS
     assert body["results"][0]["relevance"] >= 0.5
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from rag.config import get_settings
+from tests.conftest import SEARCH_HIT_FIELDS
 
 
 @pytest.fixture
@@ -31,16 +32,7 @@ def test_ingest_search_paper_stats(cli: CliRunner, small_corpus: Path) -> None:
     payload = json.loads(result.stdout)
     assert payload["query"] == "audio diffusion"
     top = payload["results"][0]
-    assert set(top) == {
-        "rank",
-        "paper_id",
-        "title",
-        "score",
-        "relevance",
-        "date",
-        "date_precision",
-        "snippet",
-    }
+    assert set(top) == SEARCH_HIT_FIELDS  # the same record as GET /v1/search
     assert top["title"] == "Diffusion Models for Audio Synthesis" and top["date"] == "2024-01-20"
 
     result = cli.invoke(app, ["paper", top["paper_id"], "--json"])
