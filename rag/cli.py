@@ -154,10 +154,11 @@ def _summary(report: IngestReport) -> Table:
         "seconds": f"{report.seconds:.1f}",
         "papers/s": f"{papers / report.seconds:.1f}" if report.seconds and papers else "-",
     }
-    table = Table(title="Ingest summary", show_header=True)
-    for name in columns:
-        table.add_column(name, justify="right")
-    table.add_row(*(str(value) for value in columns.values()))
+    table = Table(title="Ingest summary", show_header=False)
+    table.add_column("measure", style="dim")
+    table.add_column("value", justify="right")
+    for name, value in columns.items():
+        table.add_row(name, str(value))
     return table
 
 
