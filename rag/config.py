@@ -71,9 +71,10 @@ class IndexSettings(BaseModel):
 
     embed_backend: Backend = "auto"
     """How the `local` embedder runs the model: `onnx` (ONNX Runtime fp32: the same
-    vectors as torch, 1.8x its throughput and 4.5 ms queries on 2 cores), `onnx-int8`
-    (dynamic int8: 3.1x, 1.7 ms, cosine 0.99 to fp32), `torch` (sentence-transformers;
-    needed for a GPU); `auto`: torch where a GPU is asked for or present, else `onnx`."""
+    vectors as torch, 4.5 ms queries against 9.9 ms on 2 cores), `onnx-int8` (dynamic
+    int8: 1.5 ms, 1.4x torch's throughput, cosine 0.994 to fp32), `torch`
+    (sentence-transformers; needed for a GPU); `auto`: torch where a GPU is asked for or
+    present, else `onnx`."""
 
     model_cache: Path = Field(default_factory=default_model_cache)
     """Where the ONNX graphs built from the shipped weights are kept (built once, a few

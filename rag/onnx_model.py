@@ -5,15 +5,17 @@ with torch (a few seconds) and cached under `RAG_MODEL_CACHE`; the int8 variant 
 ONNX Runtime's dynamic per-channel quantization of that graph. No model binary comes
 from anywhere else, and nothing is downloaded.
 
-Measured on 2 cores against sentence-transformers on torch fp32 (64 SciFact sentences,
-one thread per query as when serving):
+Measured on 2 cores against sentence-transformers on torch fp32 (`bench/embed.py`:
+batches of abstract chunks, queries one at a time on one thread as when serving;
+sentences: 64 SciFact sentences; ingest: SciFact's 5,183 abstracts, `rag eval beir`):
 
-| backend | batch of 64 | query p50 | cosine to torch fp32 |
-|---|---|---|---|
-| torch fp32 | 44 texts/s | 12.3 ms | 1 |
-| ONNX fp32 | 80 texts/s | 4.5 ms | 1.0000 (min 1.0000) |
-| ONNX int8, per channel | 136 texts/s | 1.7 ms | 0.9925 (min 0.985) |
-| ONNX int8, per tensor | 135 texts/s | 1.7 ms | 0.9548 (min 0.906): not used |
+| backend | chunks/s | sentences/s | query p50 | SciFact ingest | cosine to torch fp32 |
+|---|---|---|---|---|---|
+| torch fp32 | 27 | 44 | 9.9 ms | 459 s | 1 |
+| ONNX fp32 | 26 | 80 | 4.5 ms | 350 s | 1.0000 (min 1.0000) |
+| ONNX int8, per channel | 39 | 136 | 1.5 ms | 249 s | 0.994 (min 0.990) |
+
+Per-tensor int8 was as fast but only 0.955 (min 0.906) to fp32, so it is not offered.
 
 Loading needs only onnxruntime and tokenizers (0.14 s of imports, against 3.7 s for
 torch, transformers and sentence-transformers), which is most of a CLI search's time.
