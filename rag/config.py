@@ -71,8 +71,8 @@ class IndexSettings(BaseModel):
 
     embed_backend: Backend = "auto"
     """How the `local` embedder runs the model: `onnx` (ONNX Runtime fp32: the same
-    vectors as torch, 4.5 ms queries against 9.9 ms on 2 cores), `onnx-int8` (dynamic
-    int8: 1.5 ms, 1.4x torch's throughput, cosine 0.994 to fp32), `torch`
+    vectors as torch, 1.3x its throughput, 4.1 ms queries against 9.3 ms on 2 cores),
+    `onnx-int8` (dynamic int8: 2.35x, 1.2 ms, cosine 0.994 to fp32), `torch`
     (sentence-transformers; needed for a GPU); `auto`: torch where a GPU is asked for or
     present, else `onnx`."""
 
