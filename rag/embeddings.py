@@ -130,6 +130,11 @@ class LocalEmbedder(_WordPieceCounter):
     def resolved_backend(self) -> Backend:
         """`auto`: torch where a GPU is asked for or likely there, else `CPU_BACKEND`."""
         if self.backend != "auto":
+            if self.backend != "torch" and self.device in ("cuda", "mps"):
+                raise ConfigError(
+                    f"RAG_EMBED_BACKEND={self.backend} runs on the CPU; for "
+                    f"RAG_EMBED_DEVICE={self.device} set RAG_EMBED_BACKEND=torch (or auto)"
+                )
             return self.backend
         if self.device in ("cuda", "mps") or (self.device == "auto" and _gpu_likely()):
             return "torch"

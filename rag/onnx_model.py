@@ -40,6 +40,9 @@ import numpy as np
 from rag.errors import ConfigError
 
 Precision = Literal["fp32", "int8"]
+EXPORT_VERSION = 2
+"""Part of the cache folder's name: a change to how graphs are built builds new ones
+instead of reusing old (version 1 could export fp16 weights into an unloadable graph)."""
 MAX_TOKENS = 256
 """The sentence-transformers model's `max_seq_length`: longer input is truncated."""
 
@@ -54,7 +57,8 @@ def _fingerprint(weights: Path) -> str:
     """Names the cached graph after the shipped weights, so a new package version
     builds a new graph instead of reusing a stale one."""
     stat = (weights / "model.safetensors").stat()
-    return hashlib.sha1(f"{stat.st_size}-{int(stat.st_mtime)}".encode()).hexdigest()[:12]
+    key = f"{stat.st_size}-{int(stat.st_mtime)}-{EXPORT_VERSION}"
+    return hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
 def _export(weights: Path, target: Path) -> None:
@@ -65,7 +69,9 @@ def _export(weights: Path, target: Path) -> None:
     class _Encoder(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.bert = AutoModel.from_pretrained(str(weights)).eval()
+            # fp32 whatever the stored dtype (newer transformers keep fp16 weights as fp16,
+            # which exports a graph ONNX Runtime cannot load)
+            self.bert = AutoModel.from_pretrained(str(weights)).float().eval()
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
             return self.bert(

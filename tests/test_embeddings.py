@@ -104,6 +104,8 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert LocalEmbedder().resolved_backend() == CPU_BACKEND == "onnx"
     assert LocalEmbedder(device="cuda").resolved_backend() == "torch"  # ONNX here is CPU-only
     assert LocalEmbedder(backend="onnx-int8").resolved_backend() == "onnx-int8"
+    with pytest.raises(RagError, match="RAG_EMBED_BACKEND=onnx runs on the CPU"):
+        LocalEmbedder(backend="onnx", device="cuda").resolved_backend()
     monkeypatch.setattr(embeddings, "_gpu_likely", lambda: True)
     assert LocalEmbedder().resolved_backend() == "torch"
     assert LocalEmbedder(device="cpu").resolved_backend() == "onnx"
