@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.config import Settings
-from rag.embeddings import Embedder, make_embedder
+from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.retrieval import Retriever
 from rag.store import PaperStore, make_client, writer_lock
 
@@ -39,7 +39,8 @@ class Index:
         return cls(embedder, store.open(create=create))
 
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.embedder)
+        quotes = self.embedder.for_quotes() if isinstance(self.embedder, LocalEmbedder) else None
+        return Retriever(self.store, self.embedder, quote_embedder=quotes)
 
 
 def ingest_paths(

@@ -248,8 +248,9 @@ class PaperRAG:
         self.warm_up()
 
     def warm_up(self) -> None:
-        """Load the embedding model and read the index in (BM25, records) now."""
+        """Load the embedding models and read the index in (BM25, records) now."""
         self.embedder.embed(["warm-up"])
+        self.retriever.quote_embedder.embed(["warm-up"])
         self.retriever.snapshot()
 
     def counts(self) -> tuple[int, int]:

@@ -147,3 +147,16 @@ def test_onnx_backends_agree_with_torch_and_build_once(tmp_path) -> None:
     built = graphs[1].stat().st_mtime_ns
     LocalEmbedder(backend="onnx", model_cache=tmp_path).embed(texts[:1])
     assert graphs[1].stat().st_mtime_ns == built  # reused, not rebuilt
+
+
+def test_quotes_use_the_int8_sibling_of_onnx_fp32(tmp_path) -> None:
+    from rag.embeddings import LocalEmbedder
+
+    main = LocalEmbedder(backend="onnx", device="cpu", model_cache=tmp_path)
+    quotes = main.for_quotes()
+    assert quotes is not main and quotes.backend == "onnx-int8"
+    assert quotes.model_cache == tmp_path and main.for_quotes() is quotes
+    main.serve(1, lock_slice=4)
+    assert (quotes.threads, quotes.lock_slice) == (1, 4)  # served like the main model
+    torch_backed = LocalEmbedder(backend="torch")
+    assert torch_backed.for_quotes() is torch_backed  # GPUs: one model for everything

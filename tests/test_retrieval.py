@@ -103,3 +103,26 @@ def test_keyword_ranking_selects_the_top_chunks_without_sorting_them_all(
     snap = rag.retriever.snapshot()
     terms = snap.keyword.query_terms(query).known
     assert len(rag.retriever._keyword(snap, terms, None, None, k=10)) <= 25
+
+
+def test_a_quote_embeds_only_the_sentences_sharing_most_of_the_claim(sample_index) -> None:
+    from rag import retrieval
+
+    _, rag = sample_index
+    embedded: list[str] = []
+    inner = rag.retriever.quote_embedder
+
+    class Counting:
+        def embed(self, texts: list[str]):  # type: ignore[no-untyped-def]
+            embedded.extend(texts)
+            return inner.embed(texts)
+
+    rag.retriever.quote_embedder = Counting()  # type: ignore[assignment]
+    try:
+        sentences = [f"Sentence {i} is about unrelated matters number {i}." for i in range(12)]
+        sentences[7] = "MobileOne reaches an inference time under one millisecond on an iPhone12."
+        scores = rag.retriever.sentence_support("MobileOne inference time iPhone12", sentences)
+    finally:
+        rag.retriever.quote_embedder = inner
+    assert int(scores.argmax()) == 7
+    assert sentences[7] in embedded and len(set(embedded)) <= retrieval.QUOTE_CANDIDATES
