@@ -85,7 +85,8 @@ ingest_paths(settings, [Path({extra!r})], embedder=HashEmbedder())
 
 def sentences() -> list[str]:
     papers = load_corpus(bundled_corpus(), year=2025).papers
-    return [p.abstract[s.start : s.end] for p in papers for s in split_sentences(p.abstract)]
+    found = [p.abstract[s.start : s.end] for p in papers for s in split_sentences(p.abstract)]
+    return [sentence for sentence in found if len(sentence.split()) >= 6]
 
 
 def corpus(path: Path, count: int, pool: list[str], rng: random.Random, prefix: str) -> Path:
