@@ -140,7 +140,10 @@ def model_file(cache: Path, precision: Precision) -> Path:
             "RAG_EMBED_BACKEND=torch"
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot write the ONNX model under {folder}: {exc}") from None
+        raise ConfigError(
+            f"cannot write the ONNX model under {folder}: {exc}; point RAG_MODEL_CACHE at a "
+            "writable folder, or set RAG_EMBED_BACKEND=torch"
+        ) from None
     return wanted
 
 
