@@ -276,10 +276,11 @@ class Answerer:
         def support(claim: str, sentences: list[str]) -> np.ndarray:
             return self.retriever.sentence_support(claim, sentences, claim_vectors[claim])
 
+        papers = self.retriever.papers([results[source - 1].paper_id for source in order])
         citations = []
         for n, source in enumerate(order, 1):
             result = results[source - 1]
-            paper = self.retriever.papers[result.paper_id]
+            paper = papers[result.paper_id]
             quote = quotes.get(n) or best_quote(paper.abstract, claims.get(n, text), support).text
             citations.append(
                 Citation(
@@ -309,7 +310,7 @@ class Answerer:
         for source, result in enumerate(results[:3], 1):
             if not is_citable(result.relevance):
                 continue
-            abstract = self.retriever.papers[result.paper_id].abstract
+            abstract = self.retriever.papers([result.paper_id])[result.paper_id].abstract
             spans = split_sentences(abstract)
             sentences = [abstract[s.start : s.end] for s in spans]
             scores = self.retriever.sentence_support(question, sentences)
@@ -335,12 +336,13 @@ class Answerer:
         return f"{EXTRACTIVE_NOTE}\n\n" + "\n".join(lines), order, quotes
 
     def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:
+        papers = self.retriever.papers([r.paper_id for r in results])
         blocks = [
             _source_block(
                 n,
                 r.title,
                 shown_date(r.date, r.date_precision),
-                self.retriever.papers[r.paper_id].abstract,
+                papers[r.paper_id].abstract,
             )
             for n, r in enumerate(results, 1)
         ]

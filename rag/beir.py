@@ -111,8 +111,8 @@ def doc_ids(retriever: Retriever, corpus: Path) -> dict[str, list[str]]:
         if line.strip():
             by_line[f"{corpus}:{number}"] = str(json.loads(line).get("_id"))
     return {
-        pid: [by_line[s] for s in paper.sources if s in by_line]
-        for pid, paper in retriever.papers.items()
+        paper.paper_id: [by_line[s] for s in paper.sources if s in by_line]
+        for paper in retriever.store.record_rows()
     }
 
 

@@ -61,7 +61,7 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
             break  # quoting costs a model call per abstract: only for what is returned
         if not is_citable(result.relevance):
             continue
-        paper = retriever.papers.get(result.paper_id)
+        paper = retriever.paper(result.paper_id)
         if paper is None:
             continue
         quote = best_quote(paper.abstract, text, support)

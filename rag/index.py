@@ -6,6 +6,7 @@ locking and the rebuild procedure.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from rag.config import Settings
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.retrieval import Retriever
+from rag.search_state import state_dir, sync
 from rag.store import PaperStore, make_client, writer_lock
 
 if TYPE_CHECKING:
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from rag.formats import Format
     from rag.ingest import IngestReport, Progress
 
+log = logging.getLogger("rag.index")
 STAGING_SUFFIX = "-staging"
 
 
@@ -28,6 +31,8 @@ STAGING_SUFFIX = "-staging"
 class Index:
     embedder: Embedder
     store: PaperStore
+    state_dir: Path
+    """Where the search state of this store is kept (`rag.search_state`)."""
 
     @classmethod
     def open(
@@ -36,11 +41,17 @@ class Index:
         embedder = embedder or make_embedder(settings)
         reconnect = None if settings.chroma_url else (lambda: make_client(settings))
         store = PaperStore(make_client(settings), settings.collection, embedder.identity, reconnect)
-        return cls(embedder, store.open(create=create))
+        return cls(embedder, store.open(create=create), search_state_dir(settings))
 
     def retriever(self) -> Retriever:
         quotes = self.embedder.for_quotes() if isinstance(self.embedder, LocalEmbedder) else None
-        return Retriever(self.store, self.embedder, quote_embedder=quotes)
+        return Retriever(self.store, self.embedder, self.state_dir, quote_embedder=quotes)
+
+
+def search_state_dir(settings: Settings) -> Path:
+    return state_dir(
+        settings.data_dir, settings.collection, settings.chroma_url or str(settings.chroma_dir)
+    )
 
 
 def ingest_paths(
@@ -70,9 +81,14 @@ def ingest_paths(
     with writer_lock(settings):
         live = PaperStore(client, settings.collection, embedder.identity)
         if not rebuild:
-            return ingest(corpus, live.open(create=True), embedder, progress)
-        staging = PaperStore(client, settings.collection + STAGING_SUFFIX, embedder.identity)
-        staging.drop()  # leftovers of an interrupted rebuild
-        report = ingest(corpus, staging.open(create=True), embedder, progress)
-        live.replace(staging)
-        return report
+            report = ingest(corpus, live.open(create=True), embedder, progress)
+        else:
+            staging = PaperStore(client, settings.collection + STAGING_SUFFIX, embedder.identity)
+            staging.drop()  # leftovers of an interrupted rebuild
+            report = ingest(corpus, staging.open(create=True), embedder, progress)
+            live.replace(staging)
+    try:  # services then load the search state rather than build it
+        sync(live, search_state_dir(settings))
+    except Exception as exc:  # the papers are stored; a reader brings the state forward
+        log.warning("could not update the search state (%s); searches will", exc)
+    return report

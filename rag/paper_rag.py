@@ -25,11 +25,10 @@ from pydantic import BaseModel
 from rag import limits
 from rag.config import Settings, get_settings
 from rag.embeddings import Embedder, LocalEmbedder
-from rag.errors import CorpusError, InvalidQueryError, StoreBusyError
+from rag.errors import CorpusError, InvalidQueryError, NotFoundError, StoreBusyError
 from rag.index import Index, ingest_paths
-from rag.lookup import find_paper, title_candidates
+from rag.lookup import find_paper_id
 from rag.papers import Paper
-from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.retrieval import Mode, SearchResult
 
 if TYPE_CHECKING:  # the answering, LLM, citation and ingest modules load when first used:
@@ -140,16 +139,23 @@ class PaperRAG:
         with the closest titles otherwise."""
         limits.check_text(id_or_title, "paper id or title", self.settings)
         if not self.retriever.loaded and (paper := self._index.store.record(id_or_title.strip())):
-            return paper  # an exact id needs one row, not the whole index read in
-        return find_paper(self.retriever.papers, id_or_title)
+            return paper  # an exact id needs one row, not the search state loaded
+        paper_id = find_paper_id(self.retriever.catalog, id_or_title)
+        paper = self.retriever.paper(paper_id)
+        if paper is None:  # deleted since the catalog was read
+            raise NotFoundError(f"no paper with id or title {id_or_title.strip()!r}", [])
+        return paper
 
     def titles(self, title: str, limit: int = 5) -> list[TitleMatch]:
         """Papers whose titles best match `title` (typos and partial titles welcome)."""
         limits.check_text(title, "title", self.settings)
         limits.check_range(limit, "limit", 1, limits.TITLES_MAX)
+        matches = self.retriever.catalog.closest_titles(title, limit)
+        papers = self.retriever.papers([pid for pid, _ in matches])
         return [
-            TitleMatch(paper_id=p.paper_id, title=p.title, date=p.date, score=round(s, 1))
-            for p, s in title_candidates(self.retriever.papers, title, limit)
+            TitleMatch(paper_id=pid, title=p.title, date=p.date, score=round(score, 1))
+            for pid, score in matches
+            if (p := papers.get(pid)) is not None
         ]
 
     def cite(self, text: str, k: int = 5) -> CiteResult:
@@ -168,7 +174,7 @@ class PaperRAG:
         return bibtex([self.paper(one) for one in ids_or_titles])
 
     def paper_count(self) -> int:
-        return len(self.retriever.papers)
+        return len(self.retriever.catalog)
 
     # -- answers -----------------------------------------------------------------------
 
@@ -264,7 +270,7 @@ class PaperRAG:
     def stats(self) -> IndexStats:
         store, settings = self._index.store, self.settings
         papers, chunks = self.counts()
-        background = DenseBackground.measure(*store.sample_vectors(BACKGROUND_SAMPLE))
+        background = self.retriever.snapshot().background
         return IndexStats(
             papers=papers,
             chunks=chunks,

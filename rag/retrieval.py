@@ -13,22 +13,27 @@ import logging
 import re
 import threading
 import time
-from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from pathlib import Path
+from typing import Literal, TypeVar
 
 import numpy as np
+from cachetools import LRUCache
+from filelock import Timeout
 
+from rag.catalog import Catalog
 from rag.chunking import split_sentences
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
-from rag.keyword import KeywordIndex
 from rag.papers import DatePrecision, Paper
-from rag.relevance import BACKGROUND_SAMPLE, DenseBackground, relevance
-from rag.store import PaperStore, StoredChunk
+from rag.relevance import relevance
+from rag.search_state import SearchState, sync
+from rag.store import PaperStore
 
 log = logging.getLogger("rag.retrieval")
+T = TypeVar("T")
 Mode = Literal["hybrid", "dense", "keyword"]
 K_MIN, K_MAX = 1, 100
 """Papers per search: 100 is what recall@100 (`rag eval beir`) and a reranker need."""
@@ -59,6 +64,9 @@ rebuild's swap leaves the live collection names missing for milliseconds."""
 SNIPPET_CHARS = 320
 SENTENCE_CACHE_SIZE = 50_000
 """Abstract-sentence vectors kept for quoting (384 floats each: about 75 MB when full)."""
+PAPER_CACHE_SIZE = 5_000
+"""Papers (and their sentences and terms) kept per snapshot: the ones searches show
+again and again; about 15 MB, whatever the size of the corpus."""
 
 
 @dataclass(frozen=True)
@@ -139,46 +147,75 @@ def fuse(
 
 
 class _Snapshot:
-    """Everything derived from one version of the store: chunks, records, BM25."""
+    """One version of the index as searches see it: its search state (keyword index,
+    catalog, dense background) plus bounded caches of what searches read from the store.
+    Papers are read for the results only (`papers`), never all at once."""
 
-    def __init__(self, store: PaperStore, version: tuple[str, int]) -> None:
-        self.version = version
-        self.chunks: list[StoredChunk] = store.all_chunks()
-        self.position = {c.chunk_id: i for i, c in enumerate(self.chunks)}
-        self.papers: dict[str, Paper] = {pid: p for pid, (p, _) in store.load_records().items()}
-        self.keyword = KeywordIndex([c.text for c in self.chunks])
-        self.date_keys = np.asarray([c.date_key for c in self.chunks], dtype=np.int64)
-        terms: dict[str, set[int]] = {}
-        for chunk, chunk_terms in zip(self.chunks, self.keyword.text_terms, strict=True):
-            terms.setdefault(chunk.paper_id, set()).update(chunk_terms)
-        self.paper_terms = {pid: frozenset(t) for pid, t in terms.items()}
-        """Vocabulary ids of each paper's title and abstract (its chunks' embed texts)."""
-        self.background = DenseBackground.measure(*store.sample_vectors(BACKGROUND_SAMPLE))
-        self._regions: dict[str, list[str]] = {}
-        self._terms: dict[str, frozenset[int]] = {}
+    def __init__(self, state: SearchState, store: PaperStore) -> None:
+        self.state = state
+        self.version = state.version
+        self.keyword = state.keyword
+        self.catalog = state.catalog
+        self.background = state.background
+        self._store = store
+        self._papers: LRUCache[str, Paper] = LRUCache(PAPER_CACHE_SIZE)
+        self._paper_terms: LRUCache[str, frozenset[int]] = LRUCache(PAPER_CACHE_SIZE)
+        self._regions: LRUCache[str, list[str]] = LRUCache(PAPER_CACHE_SIZE)
+        self._terms: LRUCache[str, frozenset[int]] = LRUCache(SENTENCE_CACHE_SIZE)
+        self._lock = threading.Lock()
 
-    # Memoised per snapshot (bounded by the corpus): tokenising sentences again for every
-    # snippet and quote cost more than the rest of a search. Races only recompute.
+    # Memoised per snapshot: tokenising sentences again for every snippet and quote cost
+    # more than the rest of a search. Races only recompute.
+
+    def papers(self, paper_ids: list[str]) -> dict[str, Paper]:
+        """The stored papers among `paper_ids` (absent ones were deleted: never invented)."""
+        with self._lock:
+            found = {pid: self._papers[pid] for pid in paper_ids if pid in self._papers}
+        missing = [pid for pid in dict.fromkeys(paper_ids) if pid not in found]
+        if missing:
+            fresh = self._store.papers(missing)
+            with self._lock:
+                for pid, paper in fresh.items():
+                    self._papers[pid] = paper
+            found.update(fresh)
+        return found
+
+    def paper(self, paper_id: str) -> Paper | None:
+        return self.papers([paper_id]).get(paper_id)
+
+    def _memo(self, cache: LRUCache[str, T], key: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            value = cache.get(key)
+        if value is None:
+            value = compute()
+            with self._lock:
+                cache[key] = value
+        return value
+
+    def paper_terms(self, paper: Paper) -> frozenset[int]:
+        """Vocabulary ids of a paper's title and abstract (what its chunks index)."""
+        return self._memo(
+            self._paper_terms,
+            paper.paper_id,
+            lambda: frozenset(self.keyword.terms(f"{paper.title}\n{paper.abstract}")),
+        )
 
     def region_sentences(self, paper: Paper, chunk_id: str) -> list[str]:
         """The sentences of a chunk's span of the abstract (the whole abstract if unknown)."""
-        sentences = self._regions.get(chunk_id)
-        if sentences is None:
-            position = self.position.get(chunk_id)
+
+        def split() -> list[str]:
+            position = self.keyword.position.get(chunk_id)
             start, end = (0, len(paper.abstract))
             if position is not None:
-                start, end = self.chunks[position].start, self.chunks[position].end
+                start, end = self.keyword.span(position)
             region = paper.abstract[start:end]
-            sentences = [region[s.start : s.end] for s in split_sentences(region)] or [region]
-            self._regions[chunk_id] = sentences
-        return sentences
+            return [region[s.start : s.end] for s in split_sentences(region)] or [region]
+
+        return self._memo(self._regions, chunk_id, split)
 
     def sentence_terms(self, sentence: str) -> frozenset[int]:
         """Vocabulary ids of an abstract sentence."""
-        terms = self._terms.get(sentence)
-        if terms is None:
-            terms = self._terms[sentence] = frozenset(self.keyword.terms(sentence))
-        return terms
+        return self._memo(self._terms, sentence, lambda: frozenset(self.keyword.terms(sentence)))
 
 
 class Retriever:
@@ -188,10 +225,13 @@ class Retriever:
         self,
         store: PaperStore,
         embedder: Embedder,
+        state_dir: Path,
         refresh_seconds: float = 1.0,
         quote_embedder: Embedder | None = None,
     ):
         self.store = store
+        self.state_dir = state_dir
+        """Where the search state is kept (`rag.search_state`)."""
         self.embedder = embedder
         self.quote_embedder = quote_embedder or embedder
         """Embeds abstract sentences for quotes (see `LocalEmbedder.for_quotes`)."""
@@ -202,7 +242,7 @@ class Retriever:
         self._build_seconds = 0.0
         self._builder: threading.Thread | None = None
         self._cache_lock = threading.Lock()
-        self._sentence_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentence_cache: LRUCache[str, np.ndarray] = LRUCache(SENTENCE_CACHE_SIZE)
 
     def snapshot(self, force: bool = False) -> _Snapshot:
         """The current snapshot, rebuilt when the store's version moved (checked at most
@@ -225,30 +265,37 @@ class Retriever:
                     raise
                 log.warning("index changing (%s); serving the previous snapshot", exc)
                 return self._snapshot
-            if self._snapshot is None or version != self._snapshot.version:
-                if self._snapshot is None or force or self._build_seconds <= INLINE_BUILD_SECONDS:
-                    self._snapshot = self._build(version)
+            if self._snapshot is None:
+                self._snapshot = self._build()
+            elif version != self._snapshot.version:
+                if force or self._build_seconds <= INLINE_BUILD_SECONDS:
+                    try:
+                        self._snapshot = self._build(wait_seconds=0)
+                    except Timeout:  # another process is writing the state: not here
+                        self._build_in_background()
                 else:
-                    self._build_in_background(version)
+                    self._build_in_background()
             self._checked_at = now
             return self._snapshot
 
-    def _build(self, version: tuple[str, int]) -> _Snapshot:
+    def _build(self, wait_seconds: float = -1) -> _Snapshot:
         started = time.monotonic()
-        snap = _Snapshot(self.store, version)
+        previous = self._snapshot.state if self._snapshot is not None else None
+        state = sync(self.store, self.state_dir, previous, wait_seconds)
+        snap = _Snapshot(state, self.store)
         self._build_seconds = time.monotonic() - started
         return snap
 
-    def _build_in_background(self, version: tuple[str, int]) -> None:
-        """Start building the snapshot of `version` unless a build is already running
-        (the next check after it finishes picks up anything newer)."""
+    def _build_in_background(self) -> None:
+        """Start building the snapshot of the store's version unless a build is already
+        running (the next check after it finishes picks up anything newer)."""
         if self._builder is not None and self._builder.is_alive():
             return
         replacing = self._snapshot
 
         def build() -> None:
             try:
-                snap = self._build(version)
+                snap = self._build()
             except Exception as exc:  # the next check retries; searches keep the old one
                 log.warning("rebuilding the search snapshot failed (%s); will retry", exc)
                 return
@@ -265,9 +312,17 @@ class Retriever:
         """Whether a snapshot of the index has been read in (searches load one)."""
         return self._snapshot is not None
 
+    def papers(self, paper_ids: list[str]) -> dict[str, Paper]:
+        """The stored papers among `paper_ids`."""
+        return self.snapshot().papers(paper_ids)
+
+    def paper(self, paper_id: str) -> Paper | None:
+        return self.snapshot().paper(paper_id)
+
     @property
-    def papers(self) -> dict[str, Paper]:
-        return self.snapshot().papers
+    def catalog(self) -> Catalog:
+        """Titles and ids of every paper (`rag.catalog`)."""
+        return self.snapshot().catalog
 
     # -- per-retriever paper rankings --------------------------------------------------
 
@@ -309,11 +364,12 @@ class Retriever:
         """paper id -> (best BM25 score, chunk id) over the top `KEYWORD_DEPTH` chunks."""
         scores = snap.keyword.scores(terms)
         if since or until:
-            mask = snap.date_keys > 0
+            date_keys = snap.keyword.date_keys
+            mask = date_keys > 0
             if since:
-                mask &= snap.date_keys >= int(since.strftime("%Y%m%d"))
+                mask &= date_keys >= int(since.strftime("%Y%m%d"))
             if until:
-                mask &= snap.date_keys <= int(until.strftime("%Y%m%d"))
+                mask &= date_keys <= int(until.strftime("%Y%m%d"))
             scores = np.where(mask, scores, 0.0)
         depth = max(KEYWORD_DEPTH, 2 * k)
         if len(scores) > depth:  # select the top chunks, never sort the whole corpus
@@ -322,12 +378,14 @@ class Retriever:
         else:
             ranked = np.argsort(-scores, kind="stable")
         best: dict[str, tuple[float, str]] = {}
+        chunk_ids = snap.keyword.chunk_ids
         for index in ranked:
             if scores[index] <= 0:
                 break
-            chunk = snap.chunks[index]
-            if chunk.paper_id not in best:
-                best[chunk.paper_id] = (float(scores[index]), chunk.chunk_id)
+            chunk_id = chunk_ids[index]
+            paper_id = chunk_id.rsplit("::", 2)[0]
+            if paper_id not in best:
+                best[paper_id] = (float(scores[index]), chunk_id)
         return best
 
     # -- public ------------------------------------------------------------------------
@@ -345,7 +403,7 @@ class Retriever:
         caller has already embedded `query` (citation lookup needs it too)."""
         validate_query(query, k, since, until)
         snap = self.snapshot()
-        depth = min(max(DENSE_DEPTH, 2 * k), len(snap.chunks))
+        depth = min(max(DENSE_DEPTH, 2 * k), snap.keyword.size)
         topic = snap.keyword.query_terms(query)
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
@@ -356,13 +414,14 @@ class Retriever:
         fused = fuse(dense, keyword, weight)
         ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]
         terms = set(snap.keyword.terms(query))
+        papers = snap.papers([paper_id for paper_id, _ in ordered])
         results = []
         for paper_id, score in ordered:
-            paper = snap.papers.get(paper_id)
+            paper = papers.get(paper_id)
             if paper is None:  # a record deleted since the snapshot: skip, never invent
                 continue
             chunk_id = (dense.get(paper_id) or keyword[paper_id])[1]
-            coverage = snap.keyword.coverage(topic, snap.paper_terms.get(paper_id, frozenset()))
+            coverage = snap.keyword.coverage(topic, snap.paper_terms(paper))
             cosine = dense[paper_id][0] if paper_id in dense else None
             results.append(
                 SearchResult(
@@ -422,15 +481,11 @@ class Retriever:
         """
         with self._cache_lock:
             cached = {s: self._sentence_cache[s] for s in sentences if s in self._sentence_cache}
-            for sentence in cached:
-                self._sentence_cache.move_to_end(sentence)
         missing = [s for s in dict.fromkeys(sentences) if s not in cached]
         fresh = self.quote_embedder.embed(missing) if missing else []
         with self._cache_lock:
             for sentence, vector in zip(missing, fresh, strict=True):
                 self._sentence_cache[sentence] = vector
-            while len(self._sentence_cache) > SENTENCE_CACHE_SIZE:
-                self._sentence_cache.popitem(last=False)
         known = {**cached, **dict(zip(missing, fresh, strict=True))}
         return np.vstack([known[s] for s in sentences])
 

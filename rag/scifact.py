@@ -165,7 +165,7 @@ def evaluate_cite(
         str(row["doc_id"]): list(row["abstract"])  # type: ignore[call-overload]
         for row in _read_jsonl(folder / "corpus_sentences.jsonl")
     }
-    source_ids = {pid: p.source_id or "" for pid, p in retriever.papers.items()}
+    source_ids = {p.paper_id: p.source_id or "" for p in retriever.store.record_rows()}
     scores = CiteScores()
     for claim in split.claims:
         result = find_support(retriever, claim.text, k=1)

@@ -1,16 +1,18 @@
 """The Chroma-backed index: chunk vectors plus the full paper records.
 
-Two collections per index: `<name>-chunks` (one vector per chunk, cosine space) and
-`<name>-records` (one entry per paper: abstract as document, the record as JSON).
-Keeping records in Chroma too means a Chroma server holds the whole index, so
-several service replicas can share it.
+Three collections per index: `<name>-chunks` (one vector per chunk, cosine space),
+`<name>-records` (one entry per paper: abstract as document, the record as JSON) and
+`<name>-changes` (what each generation wrote: see `bump_generation`). Keeping records
+in Chroma too means a Chroma server holds the whole index, so several service replicas
+can share it.
 
 Consistency rules the ingest relies on:
 * a paper's record is written last, after its chunks; its `chunk_key` says which
   chunks are current, so chunks without a matching record are leftovers of an
   interrupted ingest and are swept;
 * every write bumps the `generation` in the chunk collection's metadata, which is how
-  readers (the BM25 index) notice the store changed.
+  readers (the BM25 index) notice the store changed, and first records which chunks and
+  records it touched, so readers update their search state instead of re-reading all.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
@@ -41,6 +43,7 @@ from rag.errors import (
     StoreBusyError,
     StoreDamagedError,
 )
+from rag.keyword import ChunkRow
 from rag.papers import Paper
 
 _DAMAGED = re.compile(r"not a database|malformed|code: (11|26)\b", re.IGNORECASE)
@@ -48,18 +51,60 @@ PAGE_ROWS = 5000
 """Rows per read of a whole collection (see `PaperStore._rows`)."""
 PAPERS_PER_LOOKUP = 1000
 """Paper ids per `$in` filter, for the same SQL-variable limit."""
-_PLACEHOLDER_VECTOR = [1.0]  # records are fetched by id, never by similarity
+_PLACEHOLDER_VECTOR = [1.0]  # records and changes are fetched by id, never by similarity
+CHANGES_KEPT = 1000
+"""Generations whose changes stay in the log; a reader further behind re-reads the index."""
+CHANGED_IDS_MAX = 50_000
+"""Ids one generation may list; a bigger commit is logged as "re-read everything" (it is
+about as cheap then, and the log row stays small)."""
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    chunk_id: str
-    paper_id: str
-    text: str
-    """The embed text (title + abstract slice)."""
-    start: int
-    end: int
-    date_key: int
+@dataclass
+class Changes:
+    """Ids written and deleted since the last generation bump."""
+
+    chunks_added: set[str] = field(default_factory=set)
+    chunks_deleted: set[str] = field(default_factory=set)
+    records_written: set[str] = field(default_factory=set)
+    records_deleted: set[str] = field(default_factory=set)
+    full: bool = False
+    """Too many to list: readers re-read the whole index."""
+
+    def __bool__(self) -> bool:
+        return self.full or any(
+            (self.chunks_added, self.chunks_deleted, self.records_written, self.records_deleted)
+        )
+
+    def add(self, added: set[str], deleted: set[str], kind: str) -> None:
+        """Record ids of `kind` ("chunks" or "records") written and deleted, in that order."""
+        written = self.chunks_added if kind == "chunks" else self.records_written
+        removed = self.chunks_deleted if kind == "chunks" else self.records_deleted
+        written.difference_update(deleted)
+        written.update(added)
+        removed.difference_update(added)
+        removed.update(deleted)
+
+    def as_json(self) -> str:
+        lists = {k: sorted(v) for k, v in vars(self).items() if k != "full"}
+        if self.full or sum(map(len, lists.values())) > CHANGED_IDS_MAX:
+            return json.dumps({"full": True})
+        return json.dumps(lists)
+
+    @classmethod
+    def from_json(cls, text: str) -> Changes:
+        data = json.loads(text)
+        if data.get("full"):
+            return cls(full=True)
+        return cls(**{k: set(v) for k, v in data.items()})
+
+    def then(self, later: Changes) -> Changes:
+        """These changes followed by `later`'s."""
+        if self.full or later.full:
+            return Changes(full=True)
+        merged = Changes(**{k: set(v) for k, v in vars(self).items() if k != "full"})
+        merged.add(later.chunks_added, later.chunks_deleted, "chunks")
+        merged.add(later.records_written, later.records_deleted, "records")
+        return merged
 
 
 def _stored_paper(document: str | None, metadata: Any) -> Paper:
@@ -114,6 +159,9 @@ class PaperStore:
         """Makes a fresh embedded client: see `refresh`. None for a Chroma server."""
         self._chunks: Collection | None = None
         self._records: Collection | None = None
+        self._changes: Collection | None = None
+        self.pending = Changes()
+        """Written since the last `bump_generation` (logged by it)."""
 
     # -- collections -------------------------------------------------------------------
 
@@ -124,6 +172,10 @@ class PaperStore:
     @property
     def records_name(self) -> str:
         return f"{self.name}-records"
+
+    @property
+    def changes_name(self) -> str:
+        return f"{self.name}-changes"
 
     def exists(self) -> bool:
         names = {c.name for c in self.client.list_collections()}
@@ -142,6 +194,9 @@ class PaperStore:
         self._records = self.client.get_or_create_collection(
             self.records_name, metadata={"kind": "paper-records"}, embedding_function=None
         )
+        self._changes = self.client.get_or_create_collection(
+            self.changes_name, metadata={"kind": "change-log"}, embedding_function=None
+        )
         stored = (self._chunks.metadata or {}).get("embedder")
         if stored != self.embedder_identity:
             raise EmbedderMismatchError(str(stored), self.embedder_identity)
@@ -159,11 +214,17 @@ class PaperStore:
             raise RuntimeError("PaperStore.open() first")
         return self._records
 
+    @property
+    def changes(self) -> Collection:
+        if self._changes is None:
+            raise RuntimeError("PaperStore.open() first")
+        return self._changes
+
     def drop(self) -> None:
-        for name in (self.chunks_name, self.records_name):
+        for name in (self.chunks_name, self.records_name, self.changes_name):
             if name in {c.name for c in self.client.list_collections()}:
                 self.client.delete_collection(name)
-        self._chunks = self._records = None
+        self._chunks = self._records = self._changes = None
 
     def replace(self, other: PaperStore) -> None:
         """Make `other`'s collections this store's (used to swap in a finished rebuild).
@@ -171,15 +232,19 @@ class PaperStore:
         are missing only between two renames; readers retry across that moment."""
         retired = PaperStore(self.client, f"{self.name}-retired", self.embedder_identity)
         retired.drop()
+        names = {c.name for c in self.client.list_collections()}
         if self.exists():
             for name, aside in (
                 (self.chunks_name, retired.chunks_name),
                 (self.records_name, retired.records_name),
+                (self.changes_name, retired.changes_name),
             ):
-                self.client.get_collection(name, embedding_function=None).modify(name=aside)
+                if name in names:
+                    self.client.get_collection(name, embedding_function=None).modify(name=aside)
         other.chunks.modify(name=self.chunks_name)
         other.records.modify(name=self.records_name)
-        self._chunks, self._records = other.chunks, other.records
+        other.changes.modify(name=self.changes_name)
+        self._chunks, self._records, self._changes = other.chunks, other.records, other.changes
         retired.drop()
 
     # -- first-start seeding -------------------------------------------------------------
@@ -217,13 +282,49 @@ class PaperStore:
         if self._reconnect is not None:
             SharedSystemClient.clear_system_cache()
             self.client = self._reconnect()
-        self._chunks = self._records = None
+        self._chunks = self._records = self._changes = None
         self.open()
 
     def bump_generation(self) -> None:
+        """Commit: log what was written since the last bump under the next generation,
+        then publish that generation. Logged first, so a reader that sees generation G
+        finds G's changes; a writer killed in between leaves a row that the next commit
+        extends rather than overwrites."""
         metadata = dict(self.client.get_collection(self.chunks_name).metadata or {})
-        metadata["generation"] = int(metadata.get("generation", 0)) + 1
+        generation = int(metadata.get("generation", 0)) + 1
+        row = self._change_id(generation)
+        earlier = self.changes.get(ids=[row], include=["documents"])
+        changes = self.pending
+        if earlier["ids"]:
+            changes = Changes.from_json((earlier["documents"] or [""])[0] or "{}").then(changes)
+        self.changes.upsert(
+            ids=[row],
+            embeddings=[_PLACEHOLDER_VECTOR],
+            documents=[changes.as_json()],
+            metadatas=[{"generation": generation}],
+        )
+        metadata["generation"] = generation
         self.chunks.modify(metadata=metadata)
+        self.pending = Changes()
+        self.changes.delete(where={"generation": {"$lt": generation - CHANGES_KEPT}})
+
+    def _change_id(self, generation: int) -> str:
+        return f"{self.chunks.id}:{generation:012d}"
+
+    def changes_between(self, after: int, upto: int) -> Changes | None:
+        """What generations `after`+1 .. `upto` changed, or None when the log cannot say
+        (too far behind, a row missing, or a commit too big to list)."""
+        if upto - after > CHANGES_KEPT:
+            return None
+        wanted = [self._change_id(g) for g in range(after + 1, upto + 1)]
+        got = self.changes.get(ids=wanted, include=["documents"])
+        rows = dict(zip(got["ids"], got["documents"] or [], strict=True))
+        if set(rows) != set(wanted):
+            return None
+        total = Changes()
+        for row in wanted:
+            total = total.then(Changes.from_json(rows[row] or "{}"))
+        return None if total.full else total
 
     # -- writes ------------------------------------------------------------------------
 
@@ -233,6 +334,7 @@ class PaperStore:
             yield slice(start, start + step)
 
     def upsert_chunks(self, chunks: list[Chunk], vectors: np.ndarray, dates: list[int]) -> None:
+        self.pending.add({c.chunk_id for c in chunks}, set(), "chunks")
         for part in self._batches(len(chunks)):
             batch = chunks[part]
             self.chunks.upsert(
@@ -252,6 +354,7 @@ class PaperStore:
             )
 
     def upsert_records(self, papers: list[Paper], chunk_keys: list[str]) -> None:
+        self.pending.add({p.paper_id for p in papers}, set(), "records")
         for part in self._batches(len(papers)):
             batch = papers[part]
             self.records.upsert(
@@ -265,10 +368,12 @@ class PaperStore:
             )
 
     def delete_chunks(self, ids: list[str]) -> None:
+        self.pending.add(set(), set(ids), "chunks")
         for part in self._batches(len(ids)):
             self.chunks.delete(ids=ids[part])
 
     def delete_records(self, paper_ids: list[str]) -> None:
+        self.pending.add(set(), set(paper_ids), "records")
         for part in self._batches(len(paper_ids)):
             self.records.delete(ids=paper_ids[part])
 
@@ -299,10 +404,7 @@ class PaperStore:
 
     def record(self, paper_id: str) -> Paper | None:
         """One stored paper by its exact id, or None."""
-        got = self.records.get(ids=[paper_id], include=["documents", "metadatas"])  # type: ignore[list-item]
-        if not got["ids"]:
-            return None
-        return _stored_paper((got["documents"] or [""])[0], (got["metadatas"] or [{}])[0])
+        return self.papers([paper_id]).get(paper_id)
 
     def paper_ids(self) -> set[str]:
         """Ids of every stored paper (no abstracts read)."""
@@ -319,29 +421,50 @@ class PaperStore:
             found += self.chunks.get(where=where, include=[])["ids"]  # type: ignore[arg-type]
         return found
 
-    def all_chunks(self) -> list[StoredChunk]:
-        return [
-            StoredChunk(
-                cid,
-                str(m["paper_id"]),
-                doc or "",
-                int(m["start"]),
-                int(m["end"]),
-                int(m["date_key"]),
-            )
-            for cid, doc, m in self._rows(self.chunks, ["documents", "metadatas"])
-        ]
+    def chunk_rows(self, ids: list[str] | None = None) -> Iterator[ChunkRow]:
+        """Text and span of the chunks named by `ids` (those still stored), or of all."""
+        include = ["documents", "metadatas"]
+        if ids is None:
+            rows = self._rows(self.chunks, include)
+        else:
+            rows = self._by_ids(self.chunks, ids, include)
+        for cid, doc, m in rows:
+            yield ChunkRow(cid, doc or "", int(m["start"]), int(m["end"]), int(m["date_key"]))
 
-    def sample_vectors(self, size: int) -> tuple[np.ndarray, list[str]]:
-        """Vectors and paper ids of up to `size` chunks spread evenly over the sorted chunk
-        ids: the same sample for every reader of the same index contents."""
-        ids = sorted(cid for cid, _, _ in self._rows(self.chunks, []))
-        chosen = ids[:: max(1, len(ids) // size)][:size] if ids else []
-        if not chosen:
+    def papers(self, ids: list[str]) -> dict[str, Paper]:
+        """The stored papers among `ids` (a few rows per search: records are not kept
+        in memory, so a 200k-paper index does not cost a service 1 GB)."""
+        rows = self._by_ids(self.records, ids, ["documents", "metadatas"])
+        return {pid: _stored_paper(doc, meta) for pid, doc, meta in rows}
+
+    def record_rows(self, ids: list[str] | None = None) -> Iterator[Paper]:
+        """Stored papers without their abstracts (all, or those among `ids`): what the
+        catalog of titles and ids needs, read without the abstracts' bulk."""
+        rows = (
+            self._rows(self.records, ["metadatas"])
+            if ids is None
+            else (self._by_ids(self.records, ids, ["metadatas"]))
+        )
+        for _, _, meta in rows:
+            yield _stored_paper(None, meta)
+
+    def vectors(self, chunk_ids: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Vectors and paper ids of these chunks (in the order stored)."""
+        if not chunk_ids:
             return np.zeros((0, 0), dtype=np.float32), []
-        got = self.chunks.get(ids=chosen, include=["embeddings", "metadatas"])
+        got = self.chunks.get(ids=chunk_ids, include=["embeddings", "metadatas"])
         vectors = np.asarray(got["embeddings"], dtype=np.float32)
         return vectors, [str(m["paper_id"]) for m in got["metadatas"] or []]
+
+    def _by_ids(
+        self, collection: Collection, ids: list[str], include: list[str]
+    ) -> Iterator[tuple[str, Any, Any]]:
+        for start in range(0, len(ids), PAPERS_PER_LOOKUP):
+            got = collection.get(ids=ids[start : start + PAPERS_PER_LOOKUP], include=include)  # type: ignore[arg-type]
+            found = got["ids"]
+            documents = got["documents"] or [None] * len(found)
+            metadatas = got["metadatas"] or [None] * len(found)
+            yield from zip(found, documents, metadatas, strict=True)
 
     def query(
         self, vector: np.ndarray, n: int, where: dict[str, Any] | None

@@ -131,7 +131,7 @@ async def test_search_rejects_bad_parameters(api) -> None:
 async def test_paper_by_id_and_title(api, sample_index) -> None:
     client = await api()
     _, rag = sample_index
-    record = next(iter(rag.retriever.papers.values()))
+    record = next(iter(rag.retriever.store.load_records().values()))[0]
     by_id = (await client.get(f"/v1/papers/{record.paper_id}")).json()
     assert by_id["title"] == record.title and by_id["abstract"] == record.abstract
     assert record.sources[0].startswith("/")  # stored with the server's path ...

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from rag.config import Settings
-from rag.index import Index, ingest_paths
+from rag.index import Index, ingest_paths, search_state_dir
 from tests.conftest import make_abstract
 from tests.fakes import HashEmbedder
 
@@ -123,3 +124,18 @@ def test_a_slow_rebuild_happens_beside_searches_not_inside_them(
     release.set()
     assert _eventually(lambda: _found(retriever, "gamma", "keyword"))
     assert _found(retriever, "gamma", "dense") and _found(retriever, "alpha", "dense")
+
+
+def test_a_search_never_waits_for_another_process_writing_the_search_state(
+    reader, tmp_path: Path
+) -> None:
+    settings, retriever = reader
+    _ingest_elsewhere(settings, _corpus(tmp_path / "b.jsonl", ["gamma"]))
+    writing = FileLock(str(search_state_dir(settings) / "sync.lock"))
+    with writing:  # as if another process were still writing the state
+        time.sleep(retriever.refresh_seconds)
+        started = time.monotonic()
+        assert _found(retriever, "alpha", "keyword")
+        assert not _found(retriever, "gamma", "keyword")  # the previous snapshot
+        assert time.monotonic() - started < 1.0
+    assert _eventually(lambda: _found(retriever, "gamma", "keyword"))

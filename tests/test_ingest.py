@@ -48,7 +48,7 @@ def test_changed_abstract_replaces_old_chunks(
     assert (report.updated, report.metadata_updated, report.unchanged) == (1, 1, 2)
     assert report.chunks_embedded == 1
     index = Index.open(settings, embedder=embedder)
-    chunks = index.store.all_chunks()
+    chunks = list(index.store.chunk_rows())
     assert len(chunks) == 4  # old chunk replaced, no orphan
     assert any("MemDoc" in c.text for c in chunks)
     assert not any("LongSparse" in c.text for c in chunks)
@@ -128,7 +128,7 @@ def test_rebuild_starts_fresh(
     store = Index.open(settings, embedder=embedder).store
     assert [p.title for p, _ in store.load_records().values()] == ["Only Paper"]
     names = {c.name for c in store.client.list_collections()}
-    assert names == {"test-chunks", "test-records"}
+    assert names == {"test-chunks", "test-records", "test-changes"}
 
 
 def test_embedder_mismatch_is_a_clear_error(
@@ -167,7 +167,13 @@ def test_whole_collection_reads_go_page_by_page(
 
     _, rag = sample_index
     store = rag.retriever.store
-    whole = (store.load_records(), store.chunk_index(), store.all_chunks(), store.paper_ids())
+    whole = (
+        store.load_records(),
+        store.chunk_index(),
+        list(store.chunk_rows()),
+        store.paper_ids(),
+        list(store.record_rows()),
+    )
     real_get = Collection.get
 
     def limited_get(self, ids=None, where=None, limit=None, offset=None, **kw):  # type: ignore[no-untyped-def]
@@ -179,10 +185,17 @@ def test_whole_collection_reads_go_page_by_page(
     monkeypatch.setattr(Collection, "get", limited_get)
     monkeypatch.setattr(store_module, "PAGE_ROWS", 100)
     monkeypatch.setattr(store_module, "PAPERS_PER_LOOKUP", 30)
-    paged = (store.load_records(), store.chunk_index(), store.all_chunks(), store.paper_ids())
+    paged = (
+        store.load_records(),
+        store.chunk_index(),
+        list(store.chunk_rows()),
+        store.paper_ids(),
+        list(store.record_rows()),
+    )
     assert paged == whole and len(whole[0]) == 497 and len(whole[2]) > 497
     assert sorted(store.chunk_ids_of(set(whole[3]))) == sorted(whole[1])
-    assert len(store.sample_vectors(50)[1]) == 50
+    assert len(store.papers(sorted(whole[3]))) == 497
+    assert len(list(store.chunk_rows(sorted(whole[1])))) == len(whole[2])
 
 
 @pytest.mark.slow

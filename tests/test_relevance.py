@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from rag.answering import NOT_COVERED
-from rag.keyword import KeywordIndex
+from rag.keyword import ChunkRow, KeywordIndex
 from rag.paper_rag import PaperRAG
 from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, DenseBackground, relevance
 from tests.fakes import FakeLLM, HashEmbedder, fake_index
@@ -156,12 +156,16 @@ async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture
 
 
 def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -> None:
-    index = KeywordIndex(["graph neural networks for molecules", "sparse attention"])
+    texts = ["graph neural networks for molecules", "sparse attention"]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    first = frozenset(index.terms(texts[0]))
     asked = index.query_terms("Which papers study graph networks?")
-    assert index.coverage(asked, index.text_terms[0]) == pytest.approx(1.0)
+    assert index.coverage(asked, first) == pytest.approx(1.0)
     with_unknown = index.query_terms("graph sourdough")
     assert with_unknown.unknown == {"sourdough"}
-    assert 0.0 < index.coverage(with_unknown, index.text_terms[0]) < 0.5
+    assert 0.0 < index.coverage(with_unknown, first) < 0.5
 
 
 def test_dense_background_is_measured_between_different_papers() -> None:

@@ -36,7 +36,7 @@ def test_finds_the_right_paper_in_each_mode(retriever: Retriever) -> None:
 
 def test_snippet_is_a_passage_of_the_abstract(retriever: Retriever) -> None:
     top = retriever.search("GraspRL robust to noise", k=1)[0]
-    abstract = retriever.papers[top.paper_id].abstract
+    abstract = retriever.papers([top.paper_id])[top.paper_id].abstract
     assert top.snippet in abstract
     assert "GraspRL" in top.snippet
 

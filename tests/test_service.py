@@ -113,7 +113,7 @@ async def test_an_interrupted_first_start_resumes_and_is_ready_only_when_complet
     service.start()
     try:
         await service.wait_ready(60)
-        assert len(service.ready().retriever.papers) == 3
+        assert len(service.ready().retriever.catalog) == 3
         assert store.seeding() == "done"
     finally:
         service.stop()
@@ -139,7 +139,7 @@ async def test_a_first_start_that_loses_the_lock_waits_for_its_turn(tmp_path, mo
         assert service.status == "starting" and "waiting" in (service.error or "")
     try:
         await service.wait_ready(60)
-        assert len(service.ready().retriever.papers) == 3
+        assert len(service.ready().retriever.catalog) == 3
     finally:
         service.stop()
 

@@ -341,7 +341,7 @@ async def test_ask_can_be_ephemeral_per_workspace(slack, fake) -> None:
 async def test_paper_command_shows_a_card(slack, fake, sample_index) -> None:
     client = await slack()
     _, rag = sample_index
-    record = next(iter(rag.retriever.papers.values()))
+    record = next(iter(rag.retriever.store.load_records().values()))[0]
     card = (await send_form(client, command(fake, "/paper", record.paper_id))).json()
     assert record.title.split()[0] in texts(card["blocks"])
     missing = await send_form(client, command(fake, "/paper", "Graph Nural Netwrks for Mollecules"))

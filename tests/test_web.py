@@ -65,7 +65,7 @@ def test_ask_stream_cite_follow_up_and_screenshots(served, sample_index, page) -
     mark = page.locator("#panel mark")
     mark.wait_for()
     title = page.locator("#panel h2").inner_text()
-    paper = next(p for p in rag.retriever.papers.values() if p.title == title)
+    paper = rag.paper(title)
     assert mark.inner_text() in paper.abstract and mark.is_visible()  # scrolled into view
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "ask-1280x800.png"))

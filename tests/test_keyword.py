@@ -1,0 +1,194 @@
+"""The keyword index: bm25s's scores exactly, kept up to date by segments, persisted with
+the data and moved forward by the store's change log (fake embedder, embedded Chroma)."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import pytest
+
+from rag.config import Settings
+from rag.index import Index, ingest_paths, search_state_dir
+from rag.keyword import MAX_SEGMENTS, ChunkRow, KeywordIndex, new_tokenizer
+from rag.store import PaperStore
+from tests.conftest import make_abstract, write_jsonl
+from tests.fakes import HashEmbedder
+
+WORDS = [
+    "graph",
+    "neural",
+    "network",
+    "molecule",
+    "attention",
+    "sparse",
+    "transformer",
+    "diffusion",
+    "image",
+    "video",
+    "protein",
+    "folding",
+    "retrieval",
+    "dense",
+    "sparse",
+    "index",
+    "quantization",
+    "kernel",
+    "memory",
+    "robot",
+    "grasp",
+]
+
+
+def _rows(count: int, seed: int, prefix: str = "p") -> list[ChunkRow]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(count):
+        text = " ".join(rng.choices(WORDS, k=rng.randint(3, 30)))
+        rows.append(ChunkRow(f"{prefix}{i}::key::0", text, 0, len(text), 20240000 + i))
+    return rows
+
+
+def _bm25s_scores(rows: list[ChunkRow], query: str) -> np.ndarray:
+    """bm25s's own BM25 over `rows`, the reference."""
+    tokenizer = new_tokenizer()
+    ids = tokenizer.tokenize([r.text for r in rows], return_as="ids", show_progress=False)
+    model = bm25s.BM25()
+    model.index(ids, show_progress=False)
+    terms = tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
+    return np.asarray(model.get_scores(sorted(set(terms[0]) - {0})))
+
+
+def _live_scores(index: KeywordIndex, query: str) -> dict[str, float]:
+    scores = index.scores(frozenset(index.query_terms(query).known))
+    return {index.chunk_ids[i]: float(scores[i]) for i in index.position.values()}
+
+
+QUERIES = ["sparse attention transformer", "protein folding", "robot grasp memory kernel"]
+
+
+def test_scores_equal_bm25s_after_any_sequence_of_changes() -> None:
+    first, second = _rows(300, 1), _rows(120, 2, prefix="q")
+    index = KeywordIndex.build(first)
+    removed = {r.chunk_id for r in first[::7]}
+    index = index.with_changes(second, removed)
+    assert len(index.segments) == 2 and index.size == 300 - len(removed) + 120
+    live = [r for r in first if r.chunk_id not in removed] + second
+    for query in QUERIES:
+        expected = dict(zip([r.chunk_id for r in live], _bm25s_scores(live, query), strict=True))
+        for variant in (index, index.compacted(), index._merged(0)):
+            got = _live_scores(variant, query)
+            assert got.keys() == expected.keys()
+            assert np.allclose([got[c] for c in expected], list(expected.values()), rtol=1e-5)
+    assert all(removed.isdisjoint(np.asarray(index.chunk_ids)[index.live]) for _ in [0])
+
+
+def test_segments_are_merged_when_they_pile_up_and_spans_follow() -> None:
+    index = KeywordIndex.build(_rows(200, 3))
+    for batch in range(MAX_SEGMENTS + 1):
+        index = index.with_changes(_rows(5, 10 + batch, prefix=f"b{batch}-"), ()).compacted()
+    assert len(index.segments) <= MAX_SEGMENTS
+    assert index.size == 200 + 5 * (MAX_SEGMENTS + 1)
+    position = index.position["b3-2::key::0"]
+    row = _rows(5, 13, prefix="b3-")[2]
+    assert index.span(position) == (row.start, row.end)
+    assert index.date_keys[position] == row.date_key
+
+
+def test_an_added_chunk_that_is_already_indexed_is_not_counted_twice() -> None:
+    rows = _rows(50, 4)
+    index = KeywordIndex.build(rows).with_changes(rows[:10], ())
+    assert index.size == 50 and len(index.segments) == 1
+
+
+# -- persisted with the data -----------------------------------------------------------
+
+
+def _corpus(path: Path, names: list[str]) -> Path:
+    rows = [
+        {"title": f"The {name} method", "abstract": make_abstract(f"{name} topics", name)}
+        for name in names
+    ]
+    return write_jsonl(path, rows)
+
+
+@pytest.fixture
+def indexed(tmp_path: Path) -> Settings:
+    settings = Settings(data_dir=tmp_path / "data", collection="kw", llm="none")
+    ingest_paths(
+        settings,
+        [_corpus(tmp_path / "a.jsonl", ["Alpha", "Beta", "Gamma"])],
+        embedder=HashEmbedder(),
+    )
+    return settings
+
+
+def test_the_ingest_leaves_a_search_state_a_new_process_only_loads(
+    indexed: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = search_state_dir(indexed)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    index = Index.open(indexed, embedder=HashEmbedder())
+    assert manifest["version"] == list(index.store.version())
+
+    def no_full_read(self, ids=None):  # type: ignore[no-untyped-def]
+        raise AssertionError(f"the store was read again (ids={ids})")
+
+    monkeypatch.setattr(PaperStore, "chunk_rows", no_full_read)
+    monkeypatch.setattr(PaperStore, "record_rows", no_full_read)
+    retriever = index.retriever()
+    hits = retriever.search("Beta", k=1, mode="keyword")
+    assert hits[0].title == "The Beta method" and hits[0].coverage == pytest.approx(1.0)
+    assert len(retriever.catalog) == 3
+
+
+def test_a_reader_moves_forward_by_the_change_log_reading_only_new_chunks(
+    indexed: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = Index.open(indexed, embedder=HashEmbedder()).retriever()
+    reader.refresh_seconds = 0
+    assert reader.search("Alpha", k=1, mode="keyword")[0].title == "The Alpha method"
+    # another process ingests and does *not* update the saved state (say, a replica
+    # on a Chroma server with its own data dir): the reader reads only what changed
+    monkeypatch.setattr("rag.index.sync", lambda *a, **k: None)
+    more = _corpus(tmp_path / "b.jsonl", ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"])
+    ingest_paths(indexed, [more], embedder=HashEmbedder())
+    read: list[list[str] | None] = []
+    real = PaperStore.chunk_rows
+
+    def counting(self, ids=None):  # type: ignore[no-untyped-def]
+        read.append(ids)
+        return real(self, ids)
+
+    monkeypatch.setattr(PaperStore, "chunk_rows", counting)
+    hits = reader.search("Delta", k=1, mode="keyword")
+    assert hits[0].title == "The Delta method"
+    assert len(read) == 1 and read[0] is not None and len(read[0]) == 2  # Delta, Epsilon
+    assert len(reader.catalog) == 5
+    saved = json.loads((search_state_dir(indexed) / "manifest.json").read_text())
+    assert saved["version"] == list(reader.store.version())  # and saved for the next start
+
+
+def test_a_state_that_cannot_be_used_is_rebuilt_from_the_store(
+    indexed: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = search_state_dir(indexed)
+    (folder / "manifest.json").write_text("{not json", encoding="utf-8")
+    retriever = Index.open(indexed, embedder=HashEmbedder()).retriever()
+    assert retriever.search("Gamma", k=1, mode="keyword")[0].title == "The Gamma method"
+    assert "unreadable" in caplog.text
+    assert json.loads((folder / "manifest.json").read_text())["format"] == 1
+
+
+def test_a_rebuild_swaps_in_a_new_state(indexed: Settings, tmp_path: Path) -> None:
+    reader = Index.open(indexed, embedder=HashEmbedder()).retriever()
+    reader.refresh_seconds = 0
+    assert reader.search("Alpha", k=1, mode="keyword")[0].title == "The Alpha method"
+    other = _corpus(tmp_path / "c.jsonl", ["Zeta"])
+    ingest_paths(indexed, [other], embedder=HashEmbedder(), rebuild=True)
+    hits = reader.search("Alpha Zeta", k=5, mode="keyword")
+    assert [h.title for h in hits] == ["The Zeta method"]
+    assert len(reader.catalog) == 1
