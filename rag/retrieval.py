@@ -52,11 +52,12 @@ KEYWORD_DEPTH = 300
 """BM25 chunks considered per query, selected with `argpartition` instead of sorting
 every scored chunk: the fused top 10 only ever draws on the best few hundred, and a
 full sort plus merge cost ~160 ms per query at 112k chunks (6 ms selected)."""
-INLINE_BUILD_SECONDS = 1.0
-"""A snapshot that last took at most this long to build is rebuilt inside the search that
-notices the change (a new paper is searchable at once: 0.4 s for the bundled 497
-papers); a slower one is built in the background while searches use the previous
-one (at 112k papers a rebuild took 40 s, and every search waited for it)."""
+INLINE_MAX_CHUNKS = 5_000
+"""A change to an index of at most this many chunks is taken in inside the search that
+notices it (a new paper is searchable at once; the bundled 497 papers: ~0.1 s). A
+bigger index is refreshed and its new snapshot built in the background while searches
+use the previous one: at 10k chunks doing it inline made one search take 0.5 s, at
+112k papers rebuilding inline blocked every search for 40 s."""
 SWAP_RETRIES = 4
 SWAP_WAIT_SECONDS = 0.25
 """A dense query that fails while the index changes is retried after 0, 0.25, 0.5 s: a
@@ -155,6 +156,8 @@ class _Snapshot:
         self.state = state
         self.version = state.version
         self.keyword = state.keyword
+        for _ in (state.keyword.position, state.keyword.chunk_ids, state.keyword.date_keys):
+            pass  # built here (maybe in the background), not inside the next search
         self.catalog = state.catalog
         self.background = state.background
         self._store = store
@@ -239,7 +242,8 @@ class Retriever:
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._checked_at = 0.0
-        self._build_seconds = 0.0
+        self.build_seconds = 0.0
+        """How long the last snapshot took (refresh, search state, caches)."""
         self._builder: threading.Thread | None = None
         self._cache_lock = threading.Lock()
         self._sentence_cache: LRUCache[str, np.ndarray] = LRUCache(SENTENCE_CACHE_SIZE)
@@ -248,7 +252,7 @@ class Retriever:
         """The current snapshot, rebuilt when the store's version moved (checked at most
         every `refresh_seconds`, or now with `force`). When the store cannot say (a
         rebuild is swapping collections), the previous snapshot is served meanwhile.
-        A rebuild slower than `INLINE_BUILD_SECONDS` runs in the background and is
+        Above `INLINE_MAX_CHUNKS` the new snapshot is built in the background and
         swapped in when done; searches keep the previous snapshot until then."""
         now = time.monotonic()
         with self._lock:
@@ -257,9 +261,6 @@ class Retriever:
                 return self._snapshot
             try:
                 version = self.store.version()
-                if self._snapshot is not None and version != self._snapshot.version:
-                    self.store.refresh()  # see vectors written by other processes
-                    version = self.store.version()
             except Exception as exc:
                 if self._snapshot is None:
                     raise
@@ -268,7 +269,7 @@ class Retriever:
             if self._snapshot is None:
                 self._snapshot = self._build()
             elif version != self._snapshot.version:
-                if force or self._build_seconds <= INLINE_BUILD_SECONDS:
+                if force or self._snapshot.keyword.size <= INLINE_MAX_CHUNKS:
                     try:
                         self._snapshot = self._build(wait_seconds=0)
                     except Timeout:  # another process is writing the state: not here
@@ -279,11 +280,15 @@ class Retriever:
             return self._snapshot
 
     def _build(self, wait_seconds: float = -1) -> _Snapshot:
+        """The snapshot of the store as it is now. After the first, the store is
+        refreshed first (see vectors written by other processes)."""
         started = time.monotonic()
         previous = self._snapshot.state if self._snapshot is not None else None
+        if previous is not None:
+            self.store.refresh()
         state = sync(self.store, self.state_dir, previous, wait_seconds)
         snap = _Snapshot(state, self.store)
-        self._build_seconds = time.monotonic() - started
+        self.build_seconds = time.monotonic() - started
         return snap
 
     def _build_in_background(self) -> None:
@@ -302,7 +307,7 @@ class Retriever:
             with self._lock:
                 if self._snapshot is replacing:  # not already replaced by a forced rebuild
                     self._snapshot = snap
-            log.info("search snapshot swapped in (%.1f s to build)", self._build_seconds)
+            log.info("search snapshot swapped in (%.1f s to build)", self.build_seconds)
 
         self._builder = threading.Thread(target=build, name="snapshot-build", daemon=True)
         self._builder.start()

@@ -74,19 +74,32 @@ def sync(
         version = store.version()
         if current is not None and current.version == version:
             return current
+        if current is not None and current.version[0] == version[0]:
+            # moving our own state forward reads only what changed; loading the saved
+            # one would parse its whole catalog and vocabulary (~0.5 s at 200k papers)
+            state = _forward(store, current, version)
+            if state is not None:
+                if _saved_version(folder) != version:
+                    _save(folder, state)
+                return state
         saved = _load(folder, current)
         if saved is not None and saved.version == version:
             return saved
-        base = max(
-            (s for s in (saved, current) if s is not None and s.version[0] == version[0]),
-            key=lambda s: s.version[1],
-            default=None,
-        )
-        state = _forward(store, base, version) if base is not None else None
+        state = None
+        if saved is not None and saved.version[0] == version[0]:
+            state = _forward(store, saved, version)
         if state is None:
             state = _read_all(store, version)
         _save(folder, state)
         return state
+
+
+def _saved_version(folder: Path) -> Version | None:
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return (str(manifest["version"][0]), int(manifest["version"][1]))
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
 
 
 def _forward(store: PaperStore, base: SearchState, version: Version) -> SearchState | None:

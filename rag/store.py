@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,11 +28,14 @@ from urllib.parse import urlparse
 
 import chromadb
 import numpy as np
-from chromadb.api import ClientAPI
+from chromadb.api import ClientAPI, ServerAPI
+from chromadb.api.client import Client
 from chromadb.api.models.Collection import Collection
-from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.api.rust import RustBindingsAPI
 from chromadb.config import Settings as ChromaSettings
+from chromadb.config import System
 from chromadb.errors import ChromaError
+from chromadb.telemetry.product import ProductTelemetryClient
 from filelock import FileLock, Timeout
 
 from rag.chunking import Chunk
@@ -51,6 +55,8 @@ PAGE_ROWS = 5000
 """Rows per read of a whole collection (see `PaperStore._rows`)."""
 PAPERS_PER_LOOKUP = 1000
 """Paper ids per `$in` filter, for the same SQL-variable limit."""
+RETIRE_SECONDS = 10.0
+"""How long a replaced embedded client stays usable for searches that started on it."""
 _PLACEHOLDER_VECTOR = [1.0]  # records and changes are fetched by id, never by similarity
 CHANGES_KEPT = 1000
 """Generations whose changes stay in the log; a reader further behind re-reads the index."""
@@ -117,8 +123,22 @@ def date_key(paper: Paper) -> int:
     return int(paper.date.strftime("%Y%m%d")) if paper.date else 0
 
 
+def close_client(client: ClientAPI) -> None:
+    """Stop an embedded client's own `System` (its SQLite handles and vector indexes'
+    memory); nothing for an HTTP client."""
+    server = getattr(client, "_server", None)
+    system = getattr(server, "_system", None)
+    if isinstance(server, RustBindingsAPI) and system is not None:
+        system.stop()
+
+
 def make_client(settings: Settings) -> ClientAPI:
-    """Embedded persistent client, or an HTTP client when `RAG_CHROMA_URL` is set."""
+    """Embedded persistent client, or an HTTP client when `RAG_CHROMA_URL` is set.
+
+    Every embedded client gets a Chroma `System` of its own, like a client in another
+    process: Chroma would otherwise hand all clients of one path a single cached
+    `System`, whose vector indexes never reload (see `PaperStore.refresh`), and which
+    stopping one client would stop for all. `close_client` releases it."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
@@ -133,13 +153,18 @@ def make_client(settings: Settings) -> ClientAPI:
             settings=chroma_settings,
         )
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    chroma_settings.is_persistent = True
+    chroma_settings.persist_directory = str(settings.chroma_dir)
+    system = System(chroma_settings)
     try:
-        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+        system.instance(ProductTelemetryClient)
+        system.instance(ServerAPI)
+        system.start()
     except ChromaError as exc:
-        SharedSystemClient.clear_system_cache()  # drop the half-started system it cached
         if _DAMAGED.search(str(exc)):  # SQLite's "not a database" (26), "malformed" (11)
             raise StoreDamagedError(settings.chroma_dir / "chroma.sqlite3", str(exc)) from None
         raise
+    return Client.from_system(system)
 
 
 class PaperStore:
@@ -177,30 +202,36 @@ class PaperStore:
     def changes_name(self) -> str:
         return f"{self.name}-changes"
 
-    def exists(self) -> bool:
-        names = {c.name for c in self.client.list_collections()}
+    def exists(self, client: ClientAPI | None = None) -> bool:
+        names = {c.name for c in (client or self.client).list_collections()}
         return self.chunks_name in names and self.records_name in names
 
     def open(self, create: bool = False) -> PaperStore:
         """Open (or create) the collections and check the embedder matches."""
-        if not create and not self.exists():
+        self._chunks, self._records, self._changes = self._collections(self.client, create)
+        return self
+
+    def _collections(
+        self, client: ClientAPI, create: bool
+    ) -> tuple[Collection, Collection, Collection]:
+        if not create and not self.exists(client):
             raise IndexMissingError("the index is empty: run `rag ingest` first")
-        self._chunks = self.client.get_or_create_collection(
+        chunks = client.get_or_create_collection(
             self.chunks_name,
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedder": self.embedder_identity, "generation": 0},
             embedding_function=None,
         )
-        self._records = self.client.get_or_create_collection(
+        records = client.get_or_create_collection(
             self.records_name, metadata={"kind": "paper-records"}, embedding_function=None
         )
-        self._changes = self.client.get_or_create_collection(
+        changes = client.get_or_create_collection(
             self.changes_name, metadata={"kind": "change-log"}, embedding_function=None
         )
-        stored = (self._chunks.metadata or {}).get("embedder")
+        stored = (chunks.metadata or {}).get("embedder")
         if stored != self.embedder_identity:
             raise EmbedderMismatchError(str(stored), self.embedder_identity)
-        return self
+        return chunks, records, changes
 
     @property
     def chunks(self) -> Collection:
@@ -276,14 +307,24 @@ class PaperStore:
         """See what other processes wrote. An embedded client keeps each collection's
         vector index in memory and never reloads it, so vectors another process added
         stay invisible (0 of 50 new papers found by dense search) and deleted ones break
-        queries ("Error finding id"). Chroma caches one `System` per path, so a fresh
-        client needs that cache cleared first; it then loads the index as stored.
+        queries ("Error finding id"). So a client with a Chroma `System` of its own is
+        opened beside the current one, its vector index loaded by one query, and then
+        swapped in; searches meanwhile use the old client, stopped `RETIRE_SECONDS` later.
+        (Clearing Chroma's system cache instead stopped the client under running
+        searches, and the next search loaded the index: 1.6 s at 50k papers.)
         A Chroma server needs no reconnect: only the collection handles are renewed."""
-        if self._reconnect is not None:
-            SharedSystemClient.clear_system_cache()
-            self.client = self._reconnect()
-        self._chunks = self._records = self._changes = None
-        self.open()
+        client = self._reconnect() if self._reconnect is not None else self.client
+        chunks, records, changes = self._collections(client, create=False)
+        if client is not self.client:
+            sample = chunks.get(limit=1, include=["embeddings"])["embeddings"]
+            if sample is not None and len(sample):
+                chunks.query(query_embeddings=[sample[0]], n_results=1, include=[])
+        retired = self.client
+        self.client, self._chunks, self._records, self._changes = client, chunks, records, changes
+        if retired is not client:
+            timer = threading.Timer(RETIRE_SECONDS, close_client, args=(retired,))
+            timer.daemon = True
+            timer.start()
 
     def bump_generation(self) -> None:
         """Commit: log what was written since the last bump under the next generation,

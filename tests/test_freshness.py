@@ -108,7 +108,7 @@ def test_a_slow_rebuild_happens_beside_searches_not_inside_them(
     from rag import retrieval
 
     settings, retriever = reader
-    retriever._build_seconds = 60.0  # as if the last build had taken a minute
+    monkeypatch.setattr(retrieval, "INLINE_MAX_CHUNKS", 0)  # as if the index were big
     release = threading.Event()
     real = retrieval._Snapshot
 
