@@ -76,3 +76,20 @@ def test_abbreviations_never_end_a_sentence(text: str) -> None:
 def test_etc_still_ends_a_sentence_before_a_capital() -> None:
     text = "We cover images, text, etc. We then train on all of them."
     assert len(split_sentences(text)) == 2
+
+
+@pytest.mark.parametrize("window", [128, 256])
+def test_chunks_fit_the_real_tokenizer_counted_whole(window: int) -> None:
+    """Groups are costed as the sum of their sentences' word pieces; counted on the
+    whole chunk text, as the model sees it, they still fit, and no chunk could have
+    taken its next sentence too."""
+    from rag.corpus import bundled_corpus, load_corpus
+
+    count = LocalEmbedder().count_tokens  # the tokenizer only: no model is loaded
+    for paper in load_corpus(bundled_corpus(), year=2025).papers[:120]:
+        chunks = chunk_paper(paper, window, count, key="k" * 16)
+        for chunk, following in zip(chunks, [*chunks[1:], None], strict=True):
+            assert count(chunk.embed_text) + SPECIAL_TOKENS <= window
+            if following is not None and following.end > chunk.end:
+                grown = f"{paper.title}\n{paper.abstract[chunk.start : following.end]}"
+                assert count(grown) + SPECIAL_TOKENS > window
