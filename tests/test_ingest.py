@@ -268,3 +268,30 @@ def test_a_new_record_with_a_known_title_but_another_id_is_another_paper(
     records = Index.open(settings, embedder=embedder).store.load_records()
     assert {pid: p.abstract[:30] for pid, (p, _) in records.items()}.keys() == {"1", "2"}
     assert "kidney" in records["1"][0].abstract and "heart" in records["2"][0].abstract
+
+
+def test_texts_are_metadata_and_an_index_with_texts_as_documents_still_reads(
+    settings: Settings, small_corpus: Path, embedder
+) -> None:
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    store = Index.open(settings, embedder=embedder).store
+    raw = store.records.get(include=["documents", "metadatas"])
+    assert raw["documents"] == [None] * len(raw["ids"])  # no full-text index to feed
+    papers = store.papers(raw["ids"])
+    assert all(p.abstract for p in papers.values())
+    # written as an older version did: the abstract and the chunk text as documents
+    pid = raw["ids"][0]
+    meta = {k: v for k, v in raw["metadatas"][0].items() if k != "abstract"}
+    store.records.delete(ids=[pid])  # (an upsert would merge the old metadata in)
+    store.records.add(ids=[pid], embeddings=[[1.0]], documents=["Old abstract."], metadatas=[meta])
+    chunk = store.chunks.get(limit=1, include=["metadatas", "embeddings"])
+    old_chunk = {k: v for k, v in chunk["metadatas"][0].items() if k != "text"}
+    store.chunks.delete(ids=chunk["ids"])
+    store.chunks.add(
+        ids=chunk["ids"],
+        embeddings=chunk["embeddings"],
+        documents=["Old text"],
+        metadatas=[old_chunk],
+    )
+    assert store.record(pid).abstract == "Old abstract."
+    assert [r.text for r in store.chunk_rows(chunk["ids"])] == ["Old text"]
