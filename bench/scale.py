@@ -136,11 +136,14 @@ def measure(size: int, pool: list[str]) -> dict[str, float]:
         queries=queries,
         ingest=INGEST.format(root=str(ROOT), data=str(settings.data_dir), extra=str(extra)),
     )
-    served = json.loads(
-        subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-        .stdout.strip()
-        .splitlines()[-1]
-    )
+    command = [sys.executable, "-X", "faulthandler", "-c", script]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(
+            f"the service process failed at {size} papers (exit {done.returncode}):\n"
+            f"{done.stdout[-1000:]}\n{done.stderr[-3000:]}"
+        )
+    served = json.loads(done.stdout.strip().splitlines()[-1])
     disk = sum(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file())
     return {
         "papers": size,

@@ -16,7 +16,7 @@ from rag.config import Settings
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.retrieval import Retriever
 from rag.search_state import state_dir, sync
-from rag.store import PaperStore, close_client, make_client, writer_lock
+from rag.store import PaperStore, make_client, writer_lock
 
 if TYPE_CHECKING:
     from rag.corpus import Corpus
@@ -78,22 +78,17 @@ def ingest_paths(
         on_parsed(corpus)
     embedder = embedder or make_embedder(settings)
     client = make_client(settings)
-    try:
-        with writer_lock(settings):
-            live = PaperStore(client, settings.collection, embedder.identity)
-            if not rebuild:
-                report = ingest(corpus, live.open(create=True), embedder, progress)
-            else:
-                staging = PaperStore(
-                    client, settings.collection + STAGING_SUFFIX, embedder.identity
-                )
-                staging.drop()  # leftovers of an interrupted rebuild
-                report = ingest(corpus, staging.open(create=True), embedder, progress)
-                live.replace(staging)
-        try:  # services then load the search state rather than build it
-            sync(live, search_state_dir(settings))
-        except Exception as exc:  # the papers are stored; a reader brings the state forward
-            log.warning("could not update the search state (%s); searches will", exc)
-        return report
-    finally:
-        close_client(client)
+    with writer_lock(settings):
+        live = PaperStore(client, settings.collection, embedder.identity)
+        if not rebuild:
+            report = ingest(corpus, live.open(create=True), embedder, progress)
+        else:
+            staging = PaperStore(client, settings.collection + STAGING_SUFFIX, embedder.identity)
+            staging.drop()  # leftovers of an interrupted rebuild
+            report = ingest(corpus, staging.open(create=True), embedder, progress)
+            live.replace(staging)
+    try:  # services then load the search state rather than build it
+        sync(live, search_state_dir(settings))
+    except Exception as exc:  # the papers are stored; a reader brings the state forward
+        log.warning("could not update the search state (%s); searches will", exc)
+    return report
