@@ -167,13 +167,17 @@ def test_whole_collection_reads_go_page_by_page(
 
     _, rag = sample_index
     store = rag.retriever.store
-    whole = (
-        store.load_records(),
-        store.chunk_index(),
-        list(store.chunk_rows()),
-        store.paper_ids(),
-        list(store.record_rows()),
-    )
+
+    def read_all():  # type: ignore[no-untyped-def]
+        return (
+            store.load_records(),
+            store.chunk_index(),
+            list(store.chunk_rows()),
+            store.paper_ids(),
+            list(store.record_rows()),
+        )
+
+    whole = read_all()
     real_get = Collection.get
 
     def limited_get(self, ids=None, where=None, limit=None, offset=None, **kw):  # type: ignore[no-untyped-def]
@@ -185,13 +189,7 @@ def test_whole_collection_reads_go_page_by_page(
     monkeypatch.setattr(Collection, "get", limited_get)
     monkeypatch.setattr(store_module, "PAGE_ROWS", 100)
     monkeypatch.setattr(store_module, "PAPERS_PER_LOOKUP", 30)
-    paged = (
-        store.load_records(),
-        store.chunk_index(),
-        list(store.chunk_rows()),
-        store.paper_ids(),
-        list(store.record_rows()),
-    )
+    paged = read_all()
     assert paged == whole and len(whole[0]) == 497 and len(whole[2]) > 497
     assert sorted(store.chunk_ids_of(set(whole[3]))) == sorted(whole[1])
     assert len(store.papers(sorted(whole[3]))) == 497
