@@ -7,7 +7,8 @@ Per size: ingest papers/s and chunks/s, a no-op re-ingest, a fresh process's col
 start to a searching snapshot, its RSS after 200 searches (Chroma's vector index
 loaded; `ru_maxrss` would count the benchmark's own peak, inherited across fork+exec),
 search p50/p95, and how long after another process's ingest of 100 papers commits
-(bumps the store's generation) they are searchable, with the slowest search meanwhile. The last columns extrapolate the growth per paper to 1M papers.
+(bumps the store's generation) they are searchable, with the slowest search meanwhile.
+The last columns extrapolate the growth per paper to 1M papers.
 
 Run: `python bench/scale.py [--sizes 10000 50000 200000]` (10k and 50k: about 4 minutes
 on 2 cores, 200k another 11; each size in its own temporary data dir).
