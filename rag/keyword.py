@@ -176,7 +176,9 @@ class Segment:
     @classmethod
     def load(cls, folder: Path, name: str) -> Segment:
         source = folder / name
-        arrays = {key: np.load(source / f"{key}.npy", mmap_mode="r") for key in cls.ARRAYS}
+        arrays = {  # mapped, not read; plain ndarray views: slicing a memmap costs more
+            key: np.asarray(np.load(source / f"{key}.npy", mmap_mode="r")) for key in cls.ARRAYS
+        }
         chunk_ids = json.loads((source / "chunks.json").read_text(encoding="utf-8"))
         return cls(name, arrays, chunk_ids)
 
@@ -384,14 +386,14 @@ class KeywordIndex:
             scores[docs] += self.idf(term) * tfs / (tfs + norm)
         return scores
 
-    def overlap(self, query_terms: set[int], text_terms: AbstractSet[int]) -> float:
-        """IDF-weighted share of the query's terms found among a text's terms (`terms()`),
-        for snippets and quotes."""
-        if not query_terms:
-            return 0.0
-        total = sum(self.idf(t) for t in query_terms)
-        found = sum(self.idf(t) for t in query_terms & text_terms)
-        return float(found / total) if total else 0.0
+    def overlaps(self, query_terms: set[int], texts_terms: list[AbstractSet[int]]) -> list[float]:
+        """IDF-weighted share of the query's terms found among each text's terms
+        (`terms()`), for snippets and quotes (the query's IDFs looked up once)."""
+        weights = {t: self.idf(t) for t in query_terms}
+        total = sum(weights.values())
+        if not total:
+            return [0.0] * len(texts_terms)
+        return [sum(weights[t] for t in query_terms & terms) / total for terms in texts_terms]
 
     def coverage(self, query: QueryTerms, text_terms: AbstractSet[int]) -> float:
         """IDF-weighted share of the query's topic terms found in a text, unknown stems

@@ -461,7 +461,7 @@ class Retriever:
         snap = self.snapshot()
         terms = set(snap.keyword.terms(claim))
         overlap = np.asarray(
-            [snap.keyword.overlap(terms, snap.sentence_terms(s)) for s in sentences]
+            snap.keyword.overlaps(terms, [snap.sentence_terms(s) for s in sentences])
         )
         wanted = set(_NUMBER.findall(claim))
         numbers = np.asarray(
@@ -499,7 +499,7 @@ class Retriever:
         """The sentence of the best chunk that shares most query terms (plus the next one
         while it fits), so the snippet shows why the paper matched."""
         sentences = snap.region_sentences(paper, chunk_id)
-        scores = [snap.keyword.overlap(terms, snap.sentence_terms(s)) for s in sentences]
+        scores = snap.keyword.overlaps(terms, [snap.sentence_terms(s) for s in sentences])
         best = int(np.argmax(scores))
         snippet = sentences[best]
         for following in sentences[best + 1 :]:
