@@ -48,6 +48,10 @@ class SearchState:
     keyword: KeywordIndex
     catalog: Catalog
     background: DenseBackground
+    moved_from: Version | None = None
+    """The version this state was moved forward from by the change log (None: read or
+    loaded whole), with the records written or deleted since (`changed_records`)."""
+    changed_records: frozenset[str] = frozenset()
 
 
 def state_dir(data_dir: Path, store_name: str, target: str) -> Path:
@@ -119,7 +123,9 @@ def _forward(store: PaperStore, base: SearchState, version: Version) -> SearchSt
         len(written),
         len(changes.records_deleted),
     )
-    return SearchState(version, keyword, catalog, _background(store, keyword))
+    changed = frozenset(changes.records_written | changes.records_deleted)
+    background = _background(store, keyword)
+    return SearchState(version, keyword, catalog, background, base.version, changed)
 
 
 def _read_all(store: PaperStore, version: Version) -> SearchState:

@@ -192,3 +192,29 @@ def test_a_rebuild_swaps_in_a_new_state(indexed: Settings, tmp_path: Path) -> No
     hits = reader.search("Alpha Zeta", k=5, mode="keyword")
     assert [h.title for h in hits] == ["The Zeta method"]
     assert len(reader.catalog) == 1
+
+
+def test_papers_changed_by_an_ingest_are_read_again_the_rest_stay_cached(
+    indexed: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reader = Index.open(indexed, embedder=HashEmbedder()).retriever()
+    reader.refresh_seconds = 0
+    ids = {h.title: h.paper_id for h in reader.search("Alpha Beta Gamma", k=3, mode="keyword")}
+    assert reader.paper(ids["The Beta method"]).upvotes is None
+    rows = [
+        {"title": f"The {n} method", "abstract": make_abstract(f"{n} topics", n)}
+        for n in ["Alpha", "Beta", "Gamma"]
+    ]
+    rows[1]["upvotes"] = 7  # metadata only: no chunk changes
+    ingest_paths(indexed, [write_jsonl(tmp_path / "a.jsonl", rows)], embedder=HashEmbedder())
+    read: list[list[str]] = []
+    real = PaperStore.papers
+
+    def counting(self, ids):  # type: ignore[no-untyped-def]
+        read.append(list(ids))
+        return real(self, ids)
+
+    monkeypatch.setattr(PaperStore, "papers", counting)
+    assert reader.paper(ids["The Beta method"]).upvotes == 7
+    assert reader.paper(ids["The Alpha method"]).title == "The Alpha method"
+    assert read == [[ids["The Beta method"]]]  # only the changed one was read again
