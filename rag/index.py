@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rag.config import Settings
 from rag.embeddings import Embedder, LocalEmbedder, make_embedder
 from rag.retrieval import Retriever
-from rag.search_state import state_dir, sync
+from rag.search_state import save_current, state_dir
 from rag.store import PaperStore, make_client, writer_lock
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def ingest_paths(
             report = ingest(corpus, staging.open(create=True), embedder, progress)
             live.replace(staging)
     try:  # services then load the search state rather than build it
-        sync(live, search_state_dir(settings))
+        save_current(live, search_state_dir(settings))
     except Exception as exc:  # the papers are stored; a reader brings the state forward
         log.warning("could not update the search state (%s); searches will", exc)
     return report

