@@ -145,6 +145,19 @@ def test_the_ingest_leaves_a_search_state_a_new_process_only_loads(
     assert len(retriever.catalog) == 3
 
 
+def _record_calls(monkeypatch: pytest.MonkeyPatch, method: str) -> list[list[str] | None]:
+    """The `ids` each call of `PaperStore.<method>` asked for (None: all), in order."""
+    calls: list[list[str] | None] = []
+    real = getattr(PaperStore, method)
+
+    def recording(self, ids=None):  # type: ignore[no-untyped-def]
+        calls.append(None if ids is None else list(ids))
+        return real(self, ids)
+
+    monkeypatch.setattr(PaperStore, method, recording)
+    return calls
+
+
 def test_a_reader_moves_forward_by_the_change_log_reading_only_new_chunks(
     indexed: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,14 +169,7 @@ def test_a_reader_moves_forward_by_the_change_log_reading_only_new_chunks(
     monkeypatch.setattr("rag.index.save_current", lambda *a, **k: None)
     more = _corpus(tmp_path / "b.jsonl", ["Alpha", "Beta", "Gamma", "Delta", "Epsilon"])
     ingest_paths(indexed, [more], embedder=HashEmbedder())
-    read: list[list[str] | None] = []
-    real = PaperStore.chunk_rows
-
-    def counting(self, ids=None):  # type: ignore[no-untyped-def]
-        read.append(ids)
-        return real(self, ids)
-
-    monkeypatch.setattr(PaperStore, "chunk_rows", counting)
+    read = _record_calls(monkeypatch, "chunk_rows")
     hits = reader.search("Delta", k=1, mode="keyword")
     assert hits[0].title == "The Delta method"
     assert len(read) == 1 and read[0] is not None and len(read[0]) == 2  # Delta, Epsilon
@@ -207,14 +213,7 @@ def test_papers_changed_by_an_ingest_are_read_again_the_rest_stay_cached(
     ]
     rows[1]["upvotes"] = 7  # metadata only: no chunk changes
     ingest_paths(indexed, [write_jsonl(tmp_path / "a.jsonl", rows)], embedder=HashEmbedder())
-    read: list[list[str]] = []
-    real = PaperStore.papers
-
-    def counting(self, ids):  # type: ignore[no-untyped-def]
-        read.append(list(ids))
-        return real(self, ids)
-
-    monkeypatch.setattr(PaperStore, "papers", counting)
+    read = _record_calls(monkeypatch, "papers")
     assert reader.paper(ids["The Beta method"]).upvotes == 7
     assert reader.paper(ids["The Alpha method"]).title == "The Alpha method"
     assert read == [[ids["The Beta method"]]]  # only the changed one was read again
