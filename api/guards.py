@@ -23,7 +23,11 @@ def settings(request: Request) -> Settings:
     return service(request).settings
 
 
-def ready(request: Request) -> PaperRAG:
+# The guards are `async def` although they never await: FastAPI runs a plain `def`
+# dependency in a worker thread, a hop per request that only adds latency under load.
+
+
+async def ready(request: Request) -> PaperRAG:
     return service(request).ready()
 
 
@@ -35,7 +39,7 @@ def key_matches(given: str, keys: list[str]) -> bool:
     return matched
 
 
-def require_key(
+async def require_key(
     request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
 ) -> None:
     keys = settings(request).api_keys

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.chunking import split_sentences
+from rag.chunking import Sentence, split_sentences
 
 _NUMBER = r"\s*\d+(?:\s*[-–—]\s*\d+)?\s*"
 MARKER = re.compile(rf"(\s*)\[({_NUMBER}(?:,{_NUMBER})*)\]")
@@ -114,9 +114,9 @@ class Quote:
     """The scorer's support for the claim (comparable only between calls of one scorer)."""
 
 
-def best_quote(abstract: str, claim: str, score: SentenceScorer) -> Quote:
-    """The abstract sentence that best supports `claim`, verbatim with its offsets."""
-    spans = split_sentences(abstract) or []
+def best_quote(abstract: str, spans: list[Sentence], claim: str, score: SentenceScorer) -> Quote:
+    """The sentence of `abstract` (split into `spans`) that best supports `claim`,
+    verbatim with its offsets."""
     if not spans:
         return Quote(abstract, 0, len(abstract), float(score(claim, [abstract])[0]))
     sentences = [abstract[s.start : s.end] for s in spans]

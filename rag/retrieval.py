@@ -24,7 +24,7 @@ from cachetools import LRUCache
 from filelock import Timeout
 
 from rag.catalog import Catalog
-from rag.chunking import split_sentences
+from rag.chunking import Sentence, split_sentences
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.papers import DatePrecision, Paper
@@ -170,6 +170,7 @@ class _Snapshot:
         self._papers: LRUCache[str, Paper] = LRUCache(PAPER_CACHE_SIZE)
         self._paper_terms: LRUCache[str, frozenset[int]] = LRUCache(PAPER_CACHE_SIZE)
         self._regions: LRUCache[str, list[str]] = LRUCache(PAPER_CACHE_SIZE)
+        self._sentences: LRUCache[str, list[Sentence]] = LRUCache(PAPER_CACHE_SIZE)
         self._terms: LRUCache[str, frozenset[int]] = LRUCache(SENTENCE_CACHE_SIZE)
         self._lock = threading.Lock()
         if previous is not None and previous.version == state.moved_from:
@@ -216,6 +217,11 @@ class _Snapshot:
             paper.paper_id,
             lambda: frozenset(self.keyword.terms(f"{paper.title}\n{paper.abstract}")),
         )
+
+    def abstract_sentences(self, paper: Paper) -> list[Sentence]:
+        """The sentence spans of a paper's abstract (punkt: ~1.5 ms of a chat's CPU when
+        split again for every quote)."""
+        return self._memo(self._sentences, paper.paper_id, lambda: split_sentences(paper.abstract))
 
     def region_sentences(self, paper: Paper, chunk_id: str) -> list[str]:
         """The sentences of a chunk's span of the abstract (the whole abstract if unknown)."""
@@ -465,8 +471,8 @@ class Retriever:
         """How strongly each sentence supports `claim`: cosine similarity plus the
         IDF-weighted share of the claim's terms it contains, plus half the share of the
         claim's numbers it states (0..2.5). Used to pick the verbatim quote behind a
-        citation and for citation lookup. Pass `claim_vector` when the caller embedded
-        several claims in one batch.
+        citation and for citation lookup. Pass `claim_vector` when the caller already
+        has it (`claim_vectors` embeds several claims in one batch).
 
         The numbers term prefers the sentence carrying the claim's specifics ("... 40%
         ...", "... 2.5-fold ..."): on SciFact's supported training claims, given the gold
@@ -487,10 +493,20 @@ class Retriever:
         lexical = overlap + NUMBER_WEIGHT * numbers
         chosen = np.argsort(-lexical, kind="stable")[:QUOTE_CANDIDATES]
         if claim_vector is None:
-            claim_vector = self.embedder.embed([claim])[0]
+            claim_vector = self.claim_vectors([claim])[0]
         cosine = np.zeros(len(sentences))
         cosine[chosen] = self._sentence_vectors([sentences[i] for i in chosen]) @ claim_vector
         return np.asarray(cosine + lexical, dtype=np.float64)
+
+    def claim_vectors(self, claims: list[str]) -> np.ndarray:
+        """Vectors of claims to find quotes for, from the quote embedder: a claim is
+        only compared with abstract sentences embedded by it, and with ONNX int8 a
+        claim takes 1.6 ms where fp32 took 4.8 ms (one of a chat's two model calls)."""
+        return self.quote_embedder.embed(claims)
+
+    def abstract_sentences(self, paper: Paper) -> list[Sentence]:
+        """The sentence spans of `paper`'s abstract (cached with the snapshot)."""
+        return self.snapshot().abstract_sentences(paper)
 
     def _sentence_vectors(self, sentences: list[str]) -> np.ndarray:
         """Vectors of abstract sentences, through an LRU cache.

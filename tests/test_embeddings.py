@@ -160,3 +160,41 @@ def test_quotes_use_the_int8_sibling_of_onnx_fp32(tmp_path) -> None:
     assert (quotes.threads, quotes.lock_slice) == (1, 4)  # served like the main model
     torch_backed = LocalEmbedder(backend="torch")
     assert torch_backed.for_quotes() is torch_backed  # GPUs: one model for everything
+
+
+def test_serving_runs_as_many_embedding_calls_at_once_as_fit_the_cores(monkeypatch) -> None:
+    import threading
+    import time
+
+    from rag.embeddings import LocalEmbedder
+
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    running, peak, guard = 0, 0, threading.Lock()
+
+    class SlowModel:  # a sentence-transformers-like model that records overlapping calls
+        def encode(self, texts, **_):  # type: ignore[no-untyped-def]
+            nonlocal running, peak
+            with guard:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.05)
+            with guard:
+                running -= 1
+            return np.ones((len(texts), 384), dtype=np.float32)
+
+    def peak_of(embedder: LocalEmbedder) -> int:
+        nonlocal peak
+        peak = 0
+        embedder.__dict__["model"] = SlowModel()  # the loaded model (a cached property)
+        calls = [threading.Thread(target=embedder.embed, args=(["q"],)) for _ in range(8)]
+        for call in calls:
+            call.start()
+        for call in calls:
+            call.join()
+        return peak
+
+    ingest = LocalEmbedder(backend="torch", device="cpu")
+    assert peak_of(ingest) == 1  # a call may use every core: one at a time
+    served = LocalEmbedder(backend="torch", device="cpu")
+    served.serve(2)
+    assert peak_of(served) == 2  # 4 cores, 2 threads per call
