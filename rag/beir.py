@@ -105,13 +105,20 @@ def read_queries(path: Path, wanted: set[str]) -> dict[str, str]:
 
 def doc_ids(retriever: Retriever, corpus: Path) -> dict[str, list[str]]:
     """paper id -> the corpus `_id`s it came from, through each paper's `file:line`
-    sources (exact even where an `_id` became an arXiv id or a DOI, or duplicates merged)."""
+    sources (exact even where an `_id` became an arXiv id or a DOI, or duplicates merged).
+    Sources match by file name and line: the dataset's folder may have moved since it was
+    ingested (an unchanged file is not read again, so its papers keep the old path)."""
     by_line: dict[str, str] = {}
     for number, line in enumerate(corpus.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
-            by_line[f"{corpus}:{number}"] = str(json.loads(line).get("_id"))
+            by_line[f"{corpus.name}:{number}"] = str(json.loads(line).get("_id"))
+
+    def named(source: str) -> str:
+        path, _, line = source.rpartition(":")
+        return f"{Path(path).name}:{line}"
+
     return {
-        paper.paper_id: [by_line[s] for s in paper.sources if s in by_line]
+        paper.paper_id: [by_line[named(s)] for s in paper.sources if named(s) in by_line]
         for paper in retriever.store.record_rows()
     }
 

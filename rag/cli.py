@@ -143,6 +143,7 @@ def _summary(report: IngestReport) -> Table:
     papers = report.new + report.updated + report.renamed
     columns = {
         "files": report.files,
+        "unchanged files (not read)": report.files_unchanged,
         "entries": report.entries,
         "new": report.new,
         "updated": report.updated,

@@ -6,9 +6,12 @@ an ingest with nothing stored changed.
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.chunking import CHUNKER_VERSION
 from rag.errors import CorpusError
 from rag.formats import Format, Skipped, parse_file
 from rag.papers import Entry, Paper, merge_entries, normalize_title
@@ -28,6 +31,26 @@ class Corpus:
     files: list[Path]
     entries: int
     skipped: list[Skipped] = field(default_factory=list)
+    clean_files: dict[Path, int] = field(default_factory=dict)
+    """Files with no entry skipped, with how many papers each holds: what an ingest
+    records as done (a file with skipped entries is read again next time, and its
+    warnings shown again)."""
+
+
+def file_key(path: Path, fmt: Format | None, year: int | None, window: int) -> str | None:
+    """Names a file's content as an ingest sees it (its bytes, the parse options, the
+    chunker and the model window); None when it cannot be read (parsing says why)."""
+    digest = hashlib.sha1()
+    try:
+        if not path.is_file():
+            return None
+        with path.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return None
+    digest.update(f"|{fmt}|{year}|{CHUNKER_VERSION}|{window}".encode())
+    return digest.hexdigest()[:24]
 
 
 def expand_paths(paths: list[Path]) -> list[Path]:
@@ -81,9 +104,13 @@ def load_corpus(paths: list[Path], fmt: Format | None = None, year: int | None =
         raise CorpusError(".", "no corpus files given")
     entries: list[Entry] = []
     skipped: list[Skipped] = []
+    clean: list[Path] = []
     for path in files:
         result = parse_file(path, fmt, year)
         entries.extend(result.entries)
         skipped.extend(result.skipped)
+        if not result.skipped:
+            clean.append(path)
     papers = [merge_entries(group) for group in _group(entries)]
-    return Corpus(papers=papers, files=files, entries=len(entries), skipped=skipped)
+    held = Counter(file for p in papers for file in {s.rpartition(":")[0] for s in p.sources})
+    return Corpus(papers, files, len(entries), skipped, {f: held[str(f)] for f in clean})

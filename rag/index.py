@@ -7,6 +7,7 @@ locking and the rebuild procedure.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,28 +68,47 @@ def ingest_paths(
     """Parse `paths` (default: the bundled corpus) and bring the index up to date.
 
     Parsing happens before the lock is taken and before anything is written, so bad
-    input never touches the store. `rebuild` builds a fresh index in staging
-    collections and swaps it in only once complete.
+    input never touches the store. Files this index already holds in full, byte for
+    byte (`PaperStore.ingested_files`), are not read again: a no-op re-ingest of 200k
+    papers had spent 36 s parsing and comparing them. `rebuild` builds a fresh index
+    in staging collections from every file and swaps it in only once complete.
     """
-    from rag.corpus import bundled_corpus, load_corpus
-    from rag.ingest import ingest
+    from rag.corpus import bundled_corpus, expand_paths, file_key, load_corpus
+    from rag.ingest import IngestReport, ingest
 
-    corpus: Corpus = load_corpus(paths or bundled_corpus(), fmt=fmt, year=year)
-    if on_parsed:
-        on_parsed(corpus)
+    started = time.perf_counter()
+    files = expand_paths(paths or bundled_corpus())
     embedder = embedder or make_embedder(settings)
     client = make_client(settings)
+    live = PaperStore(client, settings.collection, embedder.identity)
+    keys = {path: key for path in files if (key := file_key(path, fmt, year, embedder.window))}
+    done = {} if rebuild or not live.exists() else live.open().ingested_files()
+    unchanged = [path for path in files if keys.get(path) in done]
+    to_read = [path for path in files if path not in unchanged]
+    if not to_read:
+        report = IngestReport(len(files), files_unchanged=len(files))
+        report.unchanged = sum(done[keys[path]] for path in files)
+        report.seconds = time.perf_counter() - started
+        return report
+    corpus: Corpus = load_corpus(to_read, fmt=fmt, year=year)
+    if on_parsed:
+        on_parsed(corpus)
     with writer_lock(settings):
-        live = PaperStore(client, settings.collection, embedder.identity)
         if not rebuild:
-            report = ingest(corpus, live.open(create=True), embedder, progress)
+            target = live.open(create=True)
         else:
-            staging = PaperStore(client, settings.collection + STAGING_SUFFIX, embedder.identity)
-            staging.drop()  # leftovers of an interrupted rebuild
-            report = ingest(corpus, staging.open(create=True), embedder, progress)
-            live.replace(staging)
+            target = PaperStore(client, settings.collection + STAGING_SUFFIX, embedder.identity)
+            target.drop()  # leftovers of an interrupted rebuild
+            target.open(create=True)
+        report = ingest(corpus, target, embedder, progress)
+        target.mark_ingested({keys[p]: n for p, n in corpus.clean_files.items() if p in keys})
+        if rebuild:
+            live.replace(target)
+    report.files, report.files_unchanged = len(files), len(unchanged)
+    report.unchanged += sum(done[keys[path]] for path in unchanged)
     try:  # services then load the search state rather than build it
         save_current(live, search_state_dir(settings))
     except Exception as exc:  # the papers are stored; a reader brings the state forward
         log.warning("could not update the search state (%s); searches will", exc)
+    report.seconds = time.perf_counter() - started
     return report

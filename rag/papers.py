@@ -96,6 +96,12 @@ class Paper(PaperFields):
         """Hash of what gets embedded: a change here means re-chunking and re-embedding."""
         return hashlib.sha1(f"{self.title}\n{self.abstract}".encode()).hexdigest()[:16]
 
+    def same_but_provenance(self, other: Paper) -> bool:
+        """Equal in everything but `sources` (where the paper was seen)."""
+        mine, theirs = dict(self.__dict__), dict(other.__dict__)
+        mine.pop("sources"), theirs.pop("sources")
+        return mine == theirs
+
 
 def normalize_title(title: str) -> str:
     """Casefolded, accent- and punctuation-free title used to match duplicates and lookups."""

@@ -28,6 +28,7 @@ import gc
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ RETIRE_SECONDS = 2.0
 """How long after a refresh the replaced embedded client is garbage-collected (searches
 still running on it keep it alive until they end)."""
 _PLACEHOLDER_VECTOR = [1.0]  # records and changes are fetched by id, never by similarity
+FILE_PREFIX = "file:"
+"""Records-collection metadata keys naming ingested corpus files (`mark_ingested`)."""
+FILES_KEPT = 2000
 CHANGES_KEPT = 1000
 """Generations whose changes stay in the log; a reader further behind re-reads the index."""
 CHANGED_IDS_MAX = 50_000
@@ -302,6 +306,31 @@ class PaperStore:
     def mark_seeding(self, state: str) -> None:
         fresh = self.client.get_collection(self.records_name, embedding_function=None)
         fresh.modify(metadata={**(fresh.metadata or {}), "seeding": state})
+
+    # -- files already ingested ------------------------------------------------------
+
+    def ingested_files(self) -> dict[str, int]:
+        """Keys of the corpus files (`rag.corpus.file_key`) whose every paper this index
+        holds, with their paper counts: an ingest does not read them again."""
+        meta = self.client.get_collection(self.records_name, embedding_function=None).metadata
+        return {
+            key.removeprefix(FILE_PREFIX): int(str(value).split()[1])
+            for key, value in (meta or {}).items()
+            if key.startswith(FILE_PREFIX)
+        }
+
+    def mark_ingested(self, files: dict[str, int]) -> None:
+        """Record files as ingested (key -> papers). Kept with the records collection,
+        so a rebuild's swap and a Chroma server carry them along; the newest
+        `FILES_KEPT` are kept (a file appended to daily gets a new key each day)."""
+        fresh = self.client.get_collection(self.records_name, embedding_function=None)
+        meta = dict(fresh.metadata or {})
+        now = time.time_ns()
+        meta.update({f"{FILE_PREFIX}{key}": f"{now} {papers}" for key, papers in files.items()})
+        known = sorted((k for k in meta if k.startswith(FILE_PREFIX)), key=lambda k: meta[k])
+        for key in known[: max(0, len(known) - FILES_KEPT)]:
+            del meta[key]
+        fresh.modify(metadata=meta)
 
     # -- generation --------------------------------------------------------------------
 

@@ -94,9 +94,54 @@ def test_orphan_chunks_are_swept(settings: Settings, embedder, small_corpus: Pat
         documents=["ghost"],
         metadatas=[{"paper_id": "ghost", "index": 0, "start": 0, "end": 5, "date_key": 0}],
     )
+    small_corpus.write_text(small_corpus.read_text() + "\n")  # read again, not skipped
     report = ingest_paths(settings, [small_corpus], embedder=embedder)
     assert report.orphans_removed == 1
     assert "ghost::000000000000::0" not in _chunk_ids(settings, embedder)
+
+
+def test_files_already_ingested_are_not_read_again(
+    settings: Settings, embedder, small_corpus: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from rag import corpus
+
+    read: list[str] = []
+    parse = corpus.parse_file
+    monkeypatch.setattr(
+        corpus, "parse_file", lambda path, *a: read.append(path.name) or parse(path, *a)
+    )
+    first = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert (first.new, read) == (4, [small_corpus.name])
+
+    again = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert (again.files_unchanged, again.unchanged, again.new, again.entries) == (1, 4, 0, 0)
+    moved = tmp_path / "elsewhere" / "renamed.jsonl"  # same bytes: the same file to us
+    moved.parent.mkdir()
+    moved.write_bytes(small_corpus.read_bytes())
+    assert ingest_paths(settings, [moved], embedder=embedder).files_unchanged == 1
+    assert read == [small_corpus.name]
+    records = Index.open(settings, embedder=embedder).store.load_records()
+    assert all(p.sources[0].startswith(str(small_corpus)) for p, _ in records.values())
+
+    rows = [json.loads(line) for line in small_corpus.read_text().splitlines()]
+    rows[0]["upvotes"] = 7
+    write_jsonl(small_corpus, rows)  # changed: read again
+    extra = write_jsonl(tmp_path / "extra.jsonl", [{"title": "T", "abstract": "no"}, {}])
+    with pytest.raises(CorpusError):
+        ingest_paths(settings, [extra], embedder=embedder)  # nothing usable: an error
+    extra = write_jsonl(
+        tmp_path / "extra.jsonl",
+        [{"title": "Extra Paper", "abstract": make_abstract("extra things", "Xtra")}, {}],
+    )
+    report = ingest_paths(settings, [small_corpus, moved, extra], embedder=embedder)
+    assert (report.files_unchanged, report.metadata_updated, report.new) == (1, 1, 1)
+    assert len(report.skipped) == 1  # the empty entry of extra.jsonl
+    again = ingest_paths(settings, [small_corpus, extra], embedder=embedder)
+    assert again.files_unchanged == 1 and len(again.skipped) == 1  # warned every time
+    read.clear()
+    rebuilt = ingest_paths(settings, [small_corpus], rebuild=True, embedder=embedder)
+    assert (read, rebuilt.new) == ([small_corpus.name], 4)  # a rebuild reads everything
+    assert ingest_paths(settings, [small_corpus], embedder=embedder).files_unchanged == 1
 
 
 def test_bad_file_leaves_store_untouched(
