@@ -10,6 +10,10 @@ search p50/p95, and how long after another process's ingest of 100 papers commit
 (bumps the store's generation) they are searchable, with the slowest search meanwhile.
 The last columns extrapolate the growth per paper to 1M papers.
 
+Then the same for two service replicas sharing one `chroma run` server and data dir
+(`--replicas-size`, default 50k; 0 skips it): the worse replica's figures and the
+server's RSS.
+
 Run: `python bench/scale.py [--sizes 10000 50000 200000]` (10k and 50k: about 4 minutes
 on 2 cores, 200k another 11; each size in its own temporary data dir).
 """
@@ -19,12 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import httpx
+import psutil
 from rich.console import Console
 from rich.table import Table
 
@@ -48,7 +58,7 @@ from rag.config import Settings
 from rag.paper_rag import PaperRAG
 from tests.fakes import HashEmbedder
 started = time.perf_counter()
-settings = Settings(data_dir=Path({data!r}), collection="scale", llm="none")
+settings = Settings(data_dir=Path({data!r}), collection="scale", llm="none", chroma_url={url!r})
 rag = PaperRAG.open(settings, embedder=HashEmbedder())
 rag.retriever.snapshot()
 ready = time.perf_counter() - started
@@ -58,15 +68,19 @@ for query in queries:
     t = time.perf_counter(); rag.search(query, k=10); times.append(time.perf_counter() - t)
 rss = psutil.Process().memory_info().rss / 2**20  # serving: Chroma's vector index loaded too
 before = rag.retriever.store.version()
-ingest = subprocess.Popen([sys.executable, "-c", {ingest!r}])
+if {replica!r}:  # the benchmark starts the ingest once every replica is this far
+    print("searched", flush=True)
+    sys.stdin.readline()
+else:
+    ingest = subprocess.Popen([sys.executable, "-c", {ingest!r}])
 commit = found_at = None
 slowest, deadline = 0.0, time.perf_counter() + 600
 while found_at is None and time.perf_counter() < deadline:
+    if commit is None and rag.retriever.store.version() != before:
+        commit = time.perf_counter()  # the other process's generation bump, seen first
     t = time.perf_counter()
     hits = rag.search("zyxwvut quasar marmalade", k=3)
     slowest = max(slowest, time.perf_counter() - t)
-    if commit is None and rag.retriever.store.version() != before:
-        commit = time.perf_counter()  # the other process's generation bump
     if commit is not None and any(h.title.startswith("Extra") for h in hits):
         found_at = time.perf_counter() - commit
     time.sleep(0.05)
@@ -82,7 +96,7 @@ from pathlib import Path
 from rag.config import Settings
 from rag.index import ingest_paths
 from tests.fakes import HashEmbedder
-settings = Settings(data_dir=Path({data!r}), collection="scale", llm="none")
+settings = Settings(data_dir=Path({data!r}), collection="scale", llm="none", chroma_url={url!r})
 ingest_paths(settings, [Path({extra!r})], embedder=HashEmbedder())
 """
 
@@ -103,7 +117,8 @@ def corpus(path: Path, count: int, pool: list[str], rng: random.Random, prefix: 
     return path
 
 
-def measure(size: int, pool: list[str]) -> dict[str, float]:
+def corpora(size: int, pool: list[str]) -> tuple[Path, Path, Path, random.Random]:
+    """(folder, corpus of `size` papers, 100 extra papers to ingest while serving, rng)."""
     rng = random.Random(size)
     folder = Path(tempfile.mkdtemp(prefix=f"rag-scale-{size}-"))
     source = corpus(folder / "corpus.jsonl", size, pool, rng, "Paper")
@@ -122,6 +137,35 @@ def measure(size: int, pool: list[str]) -> dict[str, float]:
         + "\n",
         encoding="utf-8",
     )
+    return folder, source, extra, rng
+
+
+def serve_script(settings: Settings, queries: list[str], extra: Path, replica: bool) -> str:
+    """The service process's script: ready, 200 searches, then the extra ingest (its own,
+    or, as a `replica`, the one the benchmark starts)."""
+    data, url = str(settings.data_dir), settings.chroma_url
+    ingest = INGEST.format(root=str(ROOT), data=data, extra=str(extra), url=url)
+    return SERVE.format(
+        root=str(ROOT), data=data, queries=queries, ingest=ingest, url=url, replica=replica
+    )
+
+
+def served_row(size: int, ingest_s: float, chunks: int, served: dict[str, Any]) -> dict[str, float]:
+    return {
+        "papers": size,
+        "papers_s": size / ingest_s,
+        "chunks_s": chunks / ingest_s,
+        "ready_s": served["ready"],
+        "rss_mb": served["rss"],
+        "p50_ms": served["p50"] * 1e3,
+        "p95_ms": served["p95"] * 1e3,
+        "fresh_s": served["fresh"] if served["fresh"] is not None else float("nan"),
+        "slowest_ms": served["slowest"] * 1e3,
+    }
+
+
+def measure(size: int, pool: list[str]) -> dict[str, float]:
+    folder, source, extra, rng = corpora(size, pool)
     settings = Settings(data_dir=folder / "data", collection="scale", llm="none")
     rag = PaperRAG.open(settings, embedder=HashEmbedder(), create=True)
     started = time.perf_counter()
@@ -131,12 +175,7 @@ def measure(size: int, pool: list[str]) -> dict[str, float]:
     rag.ingest([source])
     noop_s = time.perf_counter() - started
     queries = [" ".join(rng.sample(rng.choice(pool).split(), 5)) for _ in range(SEARCHES)]
-    script = SERVE.format(
-        root=str(ROOT),
-        data=str(settings.data_dir),
-        queries=queries,
-        ingest=INGEST.format(root=str(ROOT), data=str(settings.data_dir), extra=str(extra)),
-    )
+    script = serve_script(settings, queries, extra, replica=False)
     command = [sys.executable, "-X", "faulthandler", "-c", script]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
@@ -146,30 +185,101 @@ def measure(size: int, pool: list[str]) -> dict[str, float]:
         )
     served = json.loads(done.stdout.strip().splitlines()[-1])
     disk = sum(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file())
-    return {
-        "papers": size,
-        "papers_s": size / ingest_s,
-        "chunks_s": report.chunks_embedded / ingest_s,
-        "noop_s": noop_s,
-        "ready_s": served["ready"],
-        "rss_mb": served["rss"],
-        "p50_ms": served["p50"] * 1e3,
-        "p95_ms": served["p95"] * 1e3,
-        "fresh_s": served["fresh"] if served["fresh"] is not None else float("nan"),
-        "slowest_ms": served["slowest"] * 1e3,
-        "disk_mb": disk / 1e6,
+    row = served_row(size, ingest_s, report.chunks_embedded, served)
+    return {**row, "noop_s": noop_s, "disk_mb": disk / 1e6}
+
+
+@contextmanager
+def chroma_server(path: Path) -> Iterator[tuple[str, psutil.Process]]:
+    """A `chroma run` on loopback: (its URL, its process)."""
+    executable = Path(sys.executable).with_name("chroma")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [str(executable), "run", "--path", str(path), "--host", "127.0.0.1"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit("chroma run did not start") from None
+                time.sleep(0.2)
+        yield url, psutil.Process(server.pid)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def measure_replicas(size: int, pool: list[str], replicas: int = 2) -> dict[str, float]:
+    """`replicas` service processes on one `chroma run`: each starts from the search
+    state the ingest saved beside the data, searches, and waits for one extra ingest."""
+    folder, source, extra, rng = corpora(size, pool)
+    with chroma_server(folder / "server") as (url, server):
+        settings = Settings(
+            data_dir=folder / "data", collection="scale", llm="none", chroma_url=url
+        )
+        rag = PaperRAG.open(settings, embedder=HashEmbedder(), create=True)
+        started = time.perf_counter()
+        report = rag.ingest([source])
+        ingest_s = time.perf_counter() - started
+        queries = [" ".join(rng.sample(rng.choice(pool).split(), 5)) for _ in range(SEARCHES)]
+        script = serve_script(settings, queries, extra, replica=True)
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", script],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(replicas)
+        ]
+        for process in processes:
+            if process.stdout is None or process.stdout.readline().strip() != "searched":
+                raise SystemExit(f"a replica failed at {size} papers (exit {process.wait()})")
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                INGEST.format(
+                    root=str(ROOT), data=str(settings.data_dir), extra=str(extra), url=url
+                ),
+            ],
+            check=True,
+        )
+        served = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
+        server_rss = server.memory_info().rss / 2**20
+    worst = {
+        k: max(s[k] for s in served) for k in ("ready", "rss", "p50", "p95", "fresh", "slowest")
     }
+    return {**served_row(size, ingest_s, report.chunks_embedded, worst), "server_mb": server_rss}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 50_000])
-    sizes = parser.parse_args().sizes
+    parser.add_argument(
+        "--replicas-size", type=int, default=50_000, help="Papers for two replicas (0: skip)."
+    )
+    args = parser.parse_args()
     pool = sentences()
     rows = []
-    for size in sizes:
+    for size in args.sizes:
         rows.append(measure(size, pool))
         print(json.dumps(rows[-1]), flush=True)  # kept even if a later size fails
+    if args.replicas_size:
+        replicas = measure_replicas(args.replicas_size, pool)
+        print(json.dumps(replicas), flush=True)
     table = Table(title=f"Scale with the fake embedder ({len(pool)} real sentences sampled)")
     columns = {
         "papers": "{:,.0f}",
@@ -216,7 +326,29 @@ def main() -> None:
             *([""] * 4),  # latencies do not grow linearly with the corpus
             columns["disk_mb"].format(grow["disk_mb"]),
         )
-    Console(width=200).print(table)
+    console = Console(width=200)
+    console.print(table)
+    if args.replicas_size:
+        console.print(replica_table(replicas))
+
+
+def replica_table(row: dict[str, float]) -> Table:
+    table = Table(title="Two service replicas on one `chroma run` (the worse of the two)")
+    columns = {
+        "papers": ("papers", "{:,.0f}"),
+        "papers_s": ("ingest papers/s", "{:.0f}"),
+        "ready_s": ("cold start", "{:.1f} s"),
+        "rss_mb": ("RSS per replica", "{:.0f} MB"),
+        "server_mb": ("chroma server RSS", "{:.0f} MB"),
+        "p50_ms": ("search p50", "{:.1f} ms"),
+        "p95_ms": ("search p95", "{:.1f} ms"),
+        "fresh_s": ("+100 searchable after", "{:.1f} s"),
+        "slowest_ms": ("slowest search then", "{:.0f} ms"),
+    }
+    for header, _ in columns.values():
+        table.add_column(header, justify="right")
+    table.add_row(*(fmt.format(row[key]) for key, (_, fmt) in columns.items()))
+    return table
 
 
 if __name__ == "__main__":

@@ -185,8 +185,8 @@ class ServiceSettings(BaseModel):
     """Largest request body."""
 
     serve_torch_threads: int = Field(default=1, ge=1, le=256)
-    """Torch threads per embedding call while serving (the first-start ingest uses all
-    cores)."""
+    """Threads per embedding call while serving (ONNX Runtime or torch); as many calls
+    run at once as fit the cores (the first-start ingest gives one call every core)."""
 
     log_format: Literal["json", "text"] = "json"
     """`json` lines or `text`."""

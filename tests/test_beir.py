@@ -70,6 +70,10 @@ def test_runs_map_papers_back_to_corpus_ids(tmp_path: Path) -> None:
     corpus = tmp_path / "tiny.jsonl"  # where fake_index wrote the rows
     mapping = beir.doc_ids(rag.retriever, corpus)
     assert mapping == {"d1": ["d1"], "d2": ["d2"], "d3": ["d3"], "d4": ["d4"]}  # same title: 2
+    moved = tmp_path / "moved" / corpus.name  # the dataset's folder moved since its ingest
+    moved.parent.mkdir()
+    moved.write_bytes(corpus.read_bytes())
+    assert beir.doc_ids(rag.retriever, moved) == mapping
     qrels = beir.read_qrels(folder / "qrels" / "test.tsv")
     texts = beir.read_queries(folder / "queries.jsonl", set(qrels))
     ranked = beir.run(rag.retriever, texts, mapping, "keyword")
