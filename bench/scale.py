@@ -23,17 +23,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psutil
 from rich.console import Console
 from rich.table import Table
@@ -45,6 +41,7 @@ from rag.chunking import split_sentences  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import bundled_corpus, load_corpus  # noqa: E402
 from rag.paper_rag import PaperRAG  # noqa: E402
+from tests.chroma_server import chroma_server  # noqa: E402
 from tests.fakes import HashEmbedder  # noqa: E402
 
 SEARCHES = 200
@@ -189,39 +186,11 @@ def measure(size: int, pool: list[str]) -> dict[str, float]:
     return {**row, "noop_s": noop_s, "disk_mb": disk / 1e6}
 
 
-@contextmanager
-def chroma_server(path: Path) -> Iterator[tuple[str, psutil.Process]]:
-    """A `chroma run` on loopback: (its URL, its process)."""
-    executable = Path(sys.executable).with_name("chroma")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    command = [str(executable), "run", "--path", str(path), "--host", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("chroma run did not start") from None
-                time.sleep(0.2)
-        yield url, psutil.Process(server.pid)
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
 def measure_replicas(size: int, pool: list[str], replicas: int = 2) -> dict[str, float]:
     """`replicas` service processes on one `chroma run`: each starts from the search
     state the ingest saved beside the data, searches, and waits for one extra ingest."""
     folder, source, extra, rng = corpora(size, pool)
-    with chroma_server(folder / "server") as (url, server):
+    with chroma_server(folder / "server") as (url, pid):
         settings = Settings(
             data_dir=folder / "data", collection="scale", llm="none", chroma_url=url
         )
@@ -258,7 +227,7 @@ def measure_replicas(size: int, pool: list[str], replicas: int = 2) -> dict[str,
             check=True,
         )
         served = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
-        server_rss = server.memory_info().rss / 2**20
+        server_rss = psutil.Process(pid).memory_info().rss / 2**20
     worst = {
         k: max(s[k] for s in served) for k in ("ready", "rss", "p50", "p95", "fresh", "slowest")
     }

@@ -2,57 +2,20 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from rag.config import Settings
 from rag.index import Index, ingest_paths
-from tests.conftest import free_port
+from tests.chroma_server import chroma_server
 
 
 @pytest.fixture
 def chroma_url(tmp_path: Path) -> Iterator[str]:
-    beside_python = Path(sys.executable).parent / "chroma"  # the venv may not be on PATH
-    executable = str(beside_python) if beside_python.exists() else shutil.which("chroma")
-    assert executable, "chromadb's `chroma` CLI must be installed"
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            executable,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "chroma server did not start"
-            assert process.poll() is None, "chroma server exited"
-            time.sleep(0.2)
+    with chroma_server(tmp_path / "server", start_seconds=30) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_ingest_and_search_through_a_chroma_server(
