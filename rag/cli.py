@@ -149,7 +149,7 @@ def _summary(report: IngestReport) -> Table:
         "updated": report.updated,
         "metadata only": report.metadata_updated,
         "new id": report.renamed,
-        "unchanged": report.unchanged,
+        "unchanged papers": report.unchanged,
         "chunks embedded": report.chunks_embedded,
         "skipped": len(report.skipped),
         "seconds": f"{report.seconds:.1f}",

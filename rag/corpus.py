@@ -7,7 +7,6 @@ an ingest with nothing stored changed.
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +30,9 @@ class Corpus:
     files: list[Path]
     entries: int
     skipped: list[Skipped] = field(default_factory=list)
-    clean_files: dict[Path, int] = field(default_factory=dict)
-    """Files with no entry skipped, with how many papers each holds: what an ingest
-    records as done (a file with skipped entries is read again next time, and its
-    warnings shown again)."""
+    clean_files: list[Path] = field(default_factory=list)
+    """Files with no entry skipped: what an ingest records as done (a file with skipped
+    entries is read again next time, and its warnings shown again)."""
 
 
 def file_key(path: Path, fmt: Format | None, year: int | None, window: int) -> str | None:
@@ -112,5 +110,4 @@ def load_corpus(paths: list[Path], fmt: Format | None = None, year: int | None =
         if not result.skipped:
             clean.append(path)
     papers = [merge_entries(group) for group in _group(entries)]
-    held = Counter(file for p in papers for file in {s.rpartition(":")[0] for s in p.sources})
-    return Corpus(papers, files, len(entries), skipped, {f: held[str(f)] for f in clean})
+    return Corpus(papers, files, len(entries), skipped, clean)

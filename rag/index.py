@@ -86,10 +86,8 @@ def ingest_paths(
     unchanged = [path for path in files if keys.get(path) in done]
     to_read = [path for path in files if path not in unchanged]
     if not to_read:
-        report = IngestReport(len(files), files_unchanged=len(files))
-        report.unchanged = sum(done[keys[path]] for path in files)
-        report.seconds = time.perf_counter() - started
-        return report
+        seconds = time.perf_counter() - started
+        return IngestReport(len(files), files_unchanged=len(files), seconds=seconds)
     corpus: Corpus = load_corpus(to_read, fmt=fmt, year=year)
     if on_parsed:
         on_parsed(corpus)
@@ -101,11 +99,10 @@ def ingest_paths(
             target.drop()  # leftovers of an interrupted rebuild
             target.open(create=True)
         report = ingest(corpus, target, embedder, progress)
-        target.mark_ingested({keys[p]: n for p, n in corpus.clean_files.items() if p in keys})
+        target.mark_ingested([keys[path] for path in corpus.clean_files if path in keys])
         if rebuild:
             live.replace(target)
     report.files, report.files_unchanged = len(files), len(unchanged)
-    report.unchanged += sum(done[keys[path]] for path in unchanged)
     try:  # services then load the search state rather than build it
         save_current(live, search_state_dir(settings))
     except Exception as exc:  # the papers are stored; a reader brings the state forward

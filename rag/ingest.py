@@ -35,7 +35,7 @@ class IngestReport:
     entries: int = 0
     files_unchanged: int = 0
     """Files the index already held in full, byte for byte: not read again (their
-    papers count as `unchanged`)."""
+    papers are not counted below)."""
     new: int = 0
     updated: int = 0
     metadata_updated: int = 0

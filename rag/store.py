@@ -309,24 +309,19 @@ class PaperStore:
 
     # -- files already ingested ------------------------------------------------------
 
-    def ingested_files(self) -> dict[str, int]:
+    def ingested_files(self) -> set[str]:
         """Keys of the corpus files (`rag.corpus.file_key`) whose every paper this index
-        holds, with their paper counts: an ingest does not read them again."""
+        holds: an ingest does not read them again."""
         meta = self.client.get_collection(self.records_name, embedding_function=None).metadata
-        return {
-            key.removeprefix(FILE_PREFIX): int(str(value).split()[1])
-            for key, value in (meta or {}).items()
-            if key.startswith(FILE_PREFIX)
-        }
+        return {k.removeprefix(FILE_PREFIX) for k in meta or {} if k.startswith(FILE_PREFIX)}
 
-    def mark_ingested(self, files: dict[str, int]) -> None:
-        """Record files as ingested (key -> papers). Kept with the records collection,
-        so a rebuild's swap and a Chroma server carry them along; the newest
-        `FILES_KEPT` are kept (a file appended to daily gets a new key each day)."""
+    def mark_ingested(self, keys: list[str]) -> None:
+        """Record files as ingested, with the time (the newest `FILES_KEPT` are kept: a
+        file appended to daily gets a new key each day). Kept in the records
+        collection's metadata, so a rebuild's swap and a Chroma server carry them."""
         fresh = self.client.get_collection(self.records_name, embedding_function=None)
         meta = dict(fresh.metadata or {})
-        now = time.time_ns()
-        meta.update({f"{FILE_PREFIX}{key}": f"{now} {papers}" for key, papers in files.items()})
+        meta.update({f"{FILE_PREFIX}{key}": time.time_ns() for key in keys})
         known = sorted((k for k in meta if k.startswith(FILE_PREFIX)), key=lambda k: meta[k])
         for key in known[: max(0, len(known) - FILES_KEPT)]:
             del meta[key]

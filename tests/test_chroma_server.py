@@ -26,6 +26,6 @@ def test_ingest_and_search_through_a_chroma_server(
     assert report.new == 4
     assert not (tmp_path / "local" / "chroma").exists()  # nothing stored locally
     again = ingest_paths(settings, [small_corpus], embedder=embedder)
-    assert again.unchanged == 4 and again.chunks_embedded == 0
+    assert again.files_unchanged == 1 and again.chunks_embedded == 0
     results = Index.open(settings, embedder=embedder).retriever().search("molecules graph", k=2)
     assert results[0].title == "Graph Neural Networks for Molecules"

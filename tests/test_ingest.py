@@ -27,7 +27,7 @@ def test_ingest_is_idempotent(settings: Settings, embedder, small_corpus: Path) 
     assert first.chunks_embedded == 4
     ids = _chunk_ids(settings, embedder)
     again = ingest_paths(settings, [small_corpus], embedder=embedder)
-    assert (again.new, again.updated, again.unchanged, again.chunks_embedded) == (0, 0, 4, 0)
+    assert (again.new, again.updated, again.files_unchanged, again.chunks_embedded) == (0, 0, 1, 0)
     assert _chunk_ids(settings, embedder) == ids
     index = Index.open(settings, embedder=embedder)
     records = index.store.load_records()
@@ -114,7 +114,7 @@ def test_files_already_ingested_are_not_read_again(
     assert (first.new, read) == (4, [small_corpus.name])
 
     again = ingest_paths(settings, [small_corpus], embedder=embedder)
-    assert (again.files_unchanged, again.unchanged, again.new, again.entries) == (1, 4, 0, 0)
+    assert (again.files_unchanged, again.unchanged, again.new, again.entries) == (1, 0, 0, 0)
     moved = tmp_path / "elsewhere" / "renamed.jsonl"  # same bytes: the same file to us
     moved.parent.mkdir()
     moved.write_bytes(small_corpus.read_bytes())
@@ -271,7 +271,10 @@ def test_an_index_past_chromas_row_limit_loads_and_searches(tmp_path: Path) -> N
     rag = PaperRAG.open(settings, embedder=HashEmbedder(), create=True)
     assert rag.ingest([corpus]).new == 40_000
     assert rag.paper_count() == 40_000 and rag.search("protein attention", k=3)
-    assert rag.ingest([corpus]).unchanged == 40_000
+    assert rag.ingest([corpus]).files_unchanged == 1  # not read again
+    rows.append({"id": "p-extra", "title": "One More", "abstract": rows[0]["abstract"]})
+    report = rag.ingest([write_jsonl(corpus, rows)])  # read again: every record compared
+    assert (report.new, report.unchanged) == (1, 40_000)
 
 
 def test_stored_title_ids_move_to_the_sources_own_ids(
@@ -295,7 +298,7 @@ def test_stored_title_ids_move_to_the_sources_own_ids(
     assert set(index.store.chunk_index().values()) == {"S0", "S1"}  # no chunk under a slug
     assert index.retriever().search("ocean warming Beta", k=1)[0].paper_id == "S1"
     again = ingest_paths(settings, [tmp_path / "new.jsonl"], embedder=embedder)
-    assert (again.renamed, again.unchanged) == (0, 2)
+    assert (again.renamed, again.files_unchanged) == (0, 1)
 
 
 def test_a_new_record_with_a_known_title_but_another_id_is_another_paper(
