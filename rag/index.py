@@ -82,9 +82,8 @@ def ingest_paths(
     client = make_client(settings)
     live = PaperStore(client, settings.collection, embedder.identity)
     keys = {path: key for path in files if (key := file_key(path, fmt, year, embedder.window))}
-    done = {} if rebuild or not live.exists() else live.open().ingested_files()
-    unchanged = [path for path in files if keys.get(path) in done]
-    to_read = [path for path in files if path not in unchanged]
+    done = set() if rebuild or not live.exists() else live.open().ingested_files()
+    to_read = [path for path in files if keys.get(path) not in done]
     if not to_read:
         seconds = time.perf_counter() - started
         return IngestReport(len(files), files_unchanged=len(files), seconds=seconds)
@@ -102,7 +101,7 @@ def ingest_paths(
         target.mark_ingested([keys[path] for path in corpus.clean_files if path in keys])
         if rebuild:
             live.replace(target)
-    report.files, report.files_unchanged = len(files), len(unchanged)
+    report.files, report.files_unchanged = len(files), len(files) - len(to_read)
     try:  # services then load the search state rather than build it
         save_current(live, search_state_dir(settings))
     except Exception as exc:  # the papers are stored; a reader brings the state forward

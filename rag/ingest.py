@@ -118,8 +118,8 @@ def _plan(
             continue
         old, old_key = stored[pid]
         paper = paper.model_copy(update={"paper_id": pid})
-        if paper.same_but_provenance(old):  # the common re-ingest: nothing to merge
-            report.unchanged += 1
+        if paper.same_but_provenance(old) and paper_id_for(old) == pid:
+            report.unchanged += 1  # the common re-ingest: nothing to merge or move
             continue
         paper = merge_papers(old, paper)
         better = paper_id_for(paper)
