@@ -1,7 +1,7 @@
 """Benchmark the local embedding backends; prints one table.
 
-For each backend and device available here: texts/s at batch 64 (chunk-sized texts
-from the bundled corpus, every thread), query latency at batch 1 (p50, one thread, as
+For each backend and device available here: texts/s (chunk-sized texts from the bundled
+corpus, every core, each backend's default batch), query latency at batch 1 (p50, one thread, as
 a serving process runs it) and cosine agreement with torch fp32 on the same texts.
 Retrieval quality per backend is measured with `rag eval beir` (see the README).
 
@@ -69,7 +69,7 @@ def main() -> None:
     except ImportError:
         pass
     table = Table(title=f"Local embedding backends ({os.cpu_count()} cores, {len(texts)} chunks)")
-    for column in ("backend", "batch 64 texts/s", "vs torch", "query p50", "cosine to torch fp32"):
+    for column in ("backend", "chunks/s", "vs torch", "query p50", "cosine to torch fp32"):
         table.add_column(column, justify="left" if column == "backend" else "right")
     reference, base_rate = None, 0.0
     for label, embedder in runs:

@@ -70,7 +70,7 @@ def embedder() -> HashEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder() -> LocalEmbedder:
     """The real all-MiniLM-L6-v2 from the gt package, for slow tests (loaded once)."""
-    return LocalEmbedder(batch_size=64)
+    return LocalEmbedder()
 
 
 @pytest.fixture

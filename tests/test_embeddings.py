@@ -53,6 +53,17 @@ def test_batches_requests_and_normalises_vectors() -> None:
     np.testing.assert_allclose(vectors, [[0.6, 0.8]] * 3, rtol=1e-6)
 
 
+def test_batch_size_follows_the_device_unless_set() -> None:
+    from rag.embeddings import CPU_BATCH, ENDPOINT_BATCH, LocalEmbedder
+
+    assert LocalEmbedder().batch_size == CPU_BATCH == 8  # measured best on a CPU
+    assert LocalEmbedder(batch_size=32).batch_size == 32
+    endpoint = Settings(embedder="openai", openai_api_key="sk-test", openai_base_url=BASE)
+    assert OpenAIEmbedder(endpoint).batch_size == ENDPOINT_BATCH
+    chosen = endpoint.model_copy(update={"embed_batch_size": 100})
+    assert OpenAIEmbedder(chosen).batch_size == 100
+
+
 def test_openai_embedder_without_key_or_url_is_a_clear_error() -> None:
     with pytest.raises(RagError, match="OPENAI_API_KEY"):
         make_embedder(Settings(embedder="openai", openai_api_key=None, openai_base_url=None))
@@ -147,6 +158,17 @@ def test_onnx_backends_agree_with_torch_and_build_once(tmp_path) -> None:
     built = graphs[1].stat().st_mtime_ns
     LocalEmbedder(backend="onnx", model_cache=tmp_path).embed(texts[:1])
     assert graphs[1].stat().st_mtime_ns == built  # reused, not rebuilt
+
+    # an ingest-sized call: batches of 8 run side by side, one thread each, and every
+    # vector lands back on its own text
+    many = [f"{text} Variant {i}." for i in range(7) for text in texts]
+    parallel = LocalEmbedder(backend="onnx", model_cache=tmp_path)
+    parallel.use_threads(2)
+    alone = LocalEmbedder(backend="onnx", model_cache=tmp_path)
+    alone.use_threads(1)
+    assert parallel.batch_size == 8 and len(many) > 2 * parallel.batch_size
+    assert np.allclose(parallel.embed(many), alone.embed(many), atol=1e-5)
+    assert np.allclose(parallel.embed(many[:1]), alone.embed(many[:1]), atol=1e-5)
 
 
 def test_quotes_use_the_int8_sibling_of_onnx_fp32(tmp_path) -> None:
