@@ -8,14 +8,18 @@ start to a searching snapshot, its RSS after 200 searches (Chroma's vector index
 loaded; `ru_maxrss` would count the benchmark's own peak, inherited across fork+exec),
 search p50/p95, and how long after another process's ingest of 100 papers commits
 (bumps the store's generation) they are searchable, with the slowest search meanwhile.
-The last columns extrapolate the growth per paper to 1M papers.
+The last row extrapolates the growth per paper to 1M papers. One more size
+(`--model-size`, default 10k; 0 skips it) runs the real all-MiniLM-L6-v2 on the default
+backend throughout: ingest, the service (its cold start includes loading the model)
+and the extra ingest.
 
 Then the same for two service replicas sharing one `chroma run` server and data dir
 (`--replicas-size`, default 50k; 0 skips it): the worse replica's figures and the
 server's RSS.
 
 Run: `python bench/scale.py [--sizes 10000 50000 200000]` (10k and 50k: about 4 minutes
-on 2 cores, 200k another 11; each size in its own temporary data dir).
+on 2 cores, 200k another 11, the real model at 10k about 6; each size in its own
+temporary data dir).
 """
 
 from __future__ import annotations
@@ -40,11 +44,15 @@ sys.path.insert(0, str(ROOT))
 from rag.chunking import split_sentences  # noqa: E402
 from rag.config import Settings  # noqa: E402
 from rag.corpus import bundled_corpus, load_corpus  # noqa: E402
+from rag.embeddings import LocalEmbedder  # noqa: E402
 from rag.paper_rag import PaperRAG  # noqa: E402
 from tests.chroma_server import chroma_server  # noqa: E402
 from tests.fakes import HashEmbedder  # noqa: E402
 
 SEARCHES = 200
+FAKE = ("tests.fakes", "HashEmbedder")
+MODEL = ("rag.embeddings", "LocalEmbedder")
+"""The real all-MiniLM-L6-v2 on the default backend (`--model-size`)."""
 
 SERVE = """
 import json, statistics, sys, time, subprocess
@@ -53,10 +61,11 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from rag.config import Settings
 from rag.paper_rag import PaperRAG
-from tests.fakes import HashEmbedder
+from {module} import {embedder} as Embedder
 started = time.perf_counter()
 settings = Settings(data_dir=Path({data!r}), collection="scale", llm="none", chroma_url={url!r})
-rag = PaperRAG.open(settings, embedder=HashEmbedder())
+rag = PaperRAG.open(settings, embedder=Embedder())
+rag.warm_up() if {real!r} else None  # the model loads before the service says ready
 rag.retriever.snapshot()
 ready = time.perf_counter() - started
 queries = {queries!r}
@@ -92,9 +101,9 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 from rag.config import Settings
 from rag.index import ingest_paths
-from tests.fakes import HashEmbedder
+from {module} import {embedder} as Embedder
 settings = Settings(data_dir=Path({data!r}), collection="scale", llm="none", chroma_url={url!r})
-ingest_paths(settings, [Path({extra!r})], embedder=HashEmbedder())
+ingest_paths(settings, [Path({extra!r})], embedder=Embedder())
 """
 
 
@@ -137,13 +146,35 @@ def corpora(size: int, pool: list[str]) -> tuple[Path, Path, Path, random.Random
     return folder, source, extra, rng
 
 
-def serve_script(settings: Settings, queries: list[str], extra: Path, replica: bool) -> str:
+def ingest_script(settings: Settings, extra: Path, embedder: tuple[str, str]) -> str:
+    """Another process's ingest of the 100 extra papers."""
+    module, name = embedder
+    data, url = str(settings.data_dir), settings.chroma_url
+    return INGEST.format(
+        root=str(ROOT), data=data, extra=str(extra), url=url, module=module, embedder=name
+    )
+
+
+def serve_script(
+    settings: Settings,
+    queries: list[str],
+    extra: Path,
+    replica: bool,
+    embedder: tuple[str, str] = FAKE,
+) -> str:
     """The service process's script: ready, 200 searches, then the extra ingest (its own,
     or, as a `replica`, the one the benchmark starts)."""
-    data, url = str(settings.data_dir), settings.chroma_url
-    ingest = INGEST.format(root=str(ROOT), data=data, extra=str(extra), url=url)
+    module, name = embedder
     return SERVE.format(
-        root=str(ROOT), data=data, queries=queries, ingest=ingest, url=url, replica=replica
+        root=str(ROOT),
+        data=str(settings.data_dir),
+        queries=queries,
+        ingest=ingest_script(settings, extra, embedder),
+        url=settings.chroma_url,
+        replica=replica,
+        module=module,
+        embedder=name,
+        real=embedder != FAKE,
     )
 
 
@@ -161,10 +192,11 @@ def served_row(size: int, ingest_s: float, chunks: int, served: dict[str, Any]) 
     }
 
 
-def measure(size: int, pool: list[str]) -> dict[str, float]:
+def measure(size: int, pool: list[str], embedder: tuple[str, str] = FAKE) -> dict[str, float]:
     folder, source, extra, rng = corpora(size, pool)
     settings = Settings(data_dir=folder / "data", collection="scale", llm="none")
-    rag = PaperRAG.open(settings, embedder=HashEmbedder(), create=True)
+    model = HashEmbedder() if embedder == FAKE else LocalEmbedder()
+    rag = PaperRAG.open(settings, embedder=model, create=True)
     started = time.perf_counter()
     report = rag.ingest([source])
     ingest_s = time.perf_counter() - started
@@ -172,7 +204,7 @@ def measure(size: int, pool: list[str]) -> dict[str, float]:
     rag.ingest([source])
     noop_s = time.perf_counter() - started
     queries = [" ".join(rng.sample(rng.choice(pool).split(), 5)) for _ in range(SEARCHES)]
-    script = serve_script(settings, queries, extra, replica=False)
+    script = serve_script(settings, queries, extra, replica=False, embedder=embedder)
     command = [sys.executable, "-X", "faulthandler", "-c", script]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
@@ -216,16 +248,7 @@ def measure_replicas(size: int, pool: list[str], replicas: int = 2) -> dict[str,
             assert process.stdin is not None
             process.stdin.write("go\n")
             process.stdin.flush()
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                INGEST.format(
-                    root=str(ROOT), data=str(settings.data_dir), extra=str(extra), url=url
-                ),
-            ],
-            check=True,
-        )
+        subprocess.run([sys.executable, "-c", ingest_script(settings, extra, FAKE)], check=True)
         served = [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in processes]
         server_rss = psutil.Process(pid).memory_info().rss / 2**20
     worst = {
@@ -240,12 +263,18 @@ def main() -> None:
     parser.add_argument(
         "--replicas-size", type=int, default=50_000, help="Papers for two replicas (0: skip)."
     )
+    parser.add_argument(
+        "--model-size", type=int, default=10_000, help="Papers with the real model (0: skip)."
+    )
     args = parser.parse_args()
     pool = sentences()
     rows = []
     for size in args.sizes:
         rows.append(measure(size, pool))
         print(json.dumps(rows[-1]), flush=True)  # kept even if a later size fails
+    model_row = measure(args.model_size, pool, MODEL) if args.model_size else None
+    if model_row:
+        print(json.dumps(model_row), flush=True)
     if args.replicas_size:
         replicas = measure_replicas(args.replicas_size, pool)
         print(json.dumps(replicas), flush=True)
@@ -280,6 +309,9 @@ def main() -> None:
         table.add_column(headers[key], justify="right")
     for row in rows:
         table.add_row(*(fmt.format(row[key]) for key, fmt in columns.items()))
+    if model_row:
+        label = columns["papers"].format(model_row["papers"]) + " (real model)"
+        table.add_row(label, *(fmt.format(model_row[k]) for k, fmt in list(columns.items())[1:]))
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         span = last["papers"] - first["papers"]
