@@ -1,16 +1,19 @@
 """Benchmark the local embedding backends; prints one table.
 
-For each backend and device available here: texts/s (chunk-sized texts from the bundled
-corpus, every core, each backend's default batch), query latency at batch 1 (p50, one thread, as
-a serving process runs it) and cosine agreement with torch fp32 on the same texts.
-Retrieval quality per backend is measured with `rag eval beir` (see the README).
+For each backend and device available here: chunks/s (chunk-sized texts from the
+bundled corpus, every core) at the default batch and at 64, query latency at batch 1
+(p50, one thread, as a serving process runs it) and cosine agreement with torch fp32 on
+the same texts. With `--scifact DIR` (a BEIR folder with a train split) also each
+backend's nDCG@10 on SciFact's training claims, dense alone and hybrid: the corpus is
+ingested once per backend into a temporary data dir (about 10 minutes on 2 cores).
 
-Run: `python bench/embed.py` (about a minute; builds the ONNX graphs in a temporary
-model cache first).
+Run: `python bench/embed.py [--scifact ../shared/external/scifact]` (about a minute
+without; builds the ONNX graphs in a temporary model cache first).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import tempfile
@@ -21,21 +24,33 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from rag import beir
 from rag.chunking import chunk_paper
+from rag.config import Settings
 from rag.corpus import bundled_corpus, load_corpus
 from rag.embeddings import CPU_BACKEND, LocalEmbedder
 from rag.ingest import chunk_key
+from rag.paper_rag import PaperRAG
 
 TEXTS = 256
 QUERIES = 100
 
 
+def _rate(embedder: LocalEmbedder, texts: list[str], batch: int) -> tuple[np.ndarray, float]:
+    default, embedder.batch_size = embedder.batch_size, batch
+    try:
+        started = time.perf_counter()
+        vectors = embedder.embed(texts)
+        return vectors, len(texts) / (time.perf_counter() - started)
+    finally:
+        embedder.batch_size = default
+
+
 def _measure(embedder: LocalEmbedder, texts: list[str], queries: list[str]) -> tuple:  # type: ignore[type-arg]
     embedder.use_threads(os.cpu_count() or 1)
     embedder.embed(texts[:8])  # load and warm up
-    started = time.perf_counter()
-    vectors = embedder.embed(texts)
-    rate = len(texts) / (time.perf_counter() - started)
+    vectors, rate = _rate(embedder, texts, embedder.batch_size)
+    _, rate64 = _rate(embedder, texts, 64)
     embedder.use_threads(1)
     embedder.embed(queries[:5])
     latency = []
@@ -43,10 +58,28 @@ def _measure(embedder: LocalEmbedder, texts: list[str], queries: list[str]) -> t
         started = time.perf_counter()
         embedder.embed([query])
         latency.append(time.perf_counter() - started)
-    return vectors, rate, statistics.median(latency) * 1e3
+    return vectors, rate, rate64, statistics.median(latency) * 1e3
+
+
+def _scifact(embedder: LocalEmbedder, folder: Path) -> dict[str, float]:
+    """nDCG@10 on SciFact's training claims, dense alone and hybrid, with `embedder`."""
+    data = beir.BeirFolder.at(folder, "train")
+    qrels = beir.read_qrels(data.qrels)
+    queries = beir.read_queries(data.queries, set(qrels))
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="rag-embed-")), llm="none")
+    rag = PaperRAG.open(settings, embedder=embedder, create=True)
+    rag.ingest([data.corpus], fmt="jsonl")
+    mapping = beir.doc_ids(rag.retriever, data.corpus)
+    return {
+        mode: beir.score(qrels, beir.run(rag.retriever, queries, mapping, mode))["nDCG@10"]
+        for mode in ("dense", "hybrid")
+    }
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scifact", type=Path, help="A BEIR SciFact folder (train split).")
+    args = parser.parse_args()
     corpus = load_corpus(bundled_corpus(), year=2025)
     probe = LocalEmbedder()
     texts = [
@@ -69,22 +102,31 @@ def main() -> None:
     except ImportError:
         pass
     table = Table(title=f"Local embedding backends ({os.cpu_count()} cores, {len(texts)} chunks)")
-    for column in ("backend", "chunks/s", "vs torch", "query p50", "cosine to torch fp32"):
+    columns = ["backend", "chunks/s", "vs torch", "at batch 64", "query p50", "cosine to fp32"]
+    if args.scifact:
+        columns += ["SciFact nDCG@10 dense", "hybrid"]
+    for column in columns:
         table.add_column(column, justify="left" if column == "backend" else "right")
     reference, base_rate = None, 0.0
     for label, embedder in runs:
-        vectors, rate, p50 = _measure(embedder, texts, queries)
+        vectors, rate, rate64, p50 = _measure(embedder, texts, queries)
         if reference is None:
             reference, base_rate = vectors, rate
         cosine = (vectors * reference).sum(axis=1)
-        table.add_row(
+        row = [
             label,
-            f"{rate:.0f}",
+            f"{rate:.0f} (batch {embedder.batch_size})",
             f"{rate / base_rate:.2f}x",
+            f"{rate64:.0f}",
             f"{p50:.1f} ms",
             f"{np.mean(cosine):.4f} (min {np.min(cosine):.4f})",
-        )
-    Console().print(table)
+        ]
+        if args.scifact:
+            embedder.use_threads(os.cpu_count() or 1)
+            quality = _scifact(embedder, args.scifact)
+            row += [f"{quality['dense']:.3f}", f"{quality['hybrid']:.3f}"]
+        table.add_row(*row)
+    Console(width=160).print(table)
     print(f"default on this machine: {probe.resolved_backend()} (CPU default {CPU_BACKEND})")
 
 
