@@ -46,12 +46,18 @@ CORPUS = write_jsonl(
         )
     ],
 )
-# Module level: schemathesis reads the schema at collection time. The service ingests
-# the small corpus on its first start (in a thread; the ASGI calls skip the lifespan).
+# Module level: schemathesis reads the schema and draws its coverage cases at collection
+# time. The schema comes from the app object, not through `from_asgi`: that ran the app's
+# lifespan, whose start-up thread then ingested (numpy parses .npy headers with
+# `ast.parse`) while hypothesis parsed sources in the main thread, and CPython before
+# 3.11.8 shares one AST counter between threads ("AST constructor recursion depth
+# mismatch", gh-106905; failed a CI run). The service starts once, in the fixture below,
+# and ingests the small corpus; the ASGI calls skip the lifespan.
 app = create_app(
     Settings(data_dir=Path(WORKDIR.name) / "data", collection="fuzz", llm="none", corpus=[CORPUS])
 )
-schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+schema = schemathesis.openapi.from_dict(app.openapi())
+schema.app = app  # calls go to the app in-process, as `from_asgi` sets up
 
 
 @pytest.fixture(scope="module", autouse=True)
