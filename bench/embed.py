@@ -14,7 +14,6 @@ without; builds the ONNX graphs in a temporary model cache first).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -30,6 +29,7 @@ from rag.config import Settings
 from rag.corpus import bundled_corpus, load_corpus
 from rag.embeddings import CPU_BACKEND, LocalEmbedder
 from rag.ingest import chunk_key
+from rag.onnx_model import usable_cores
 from rag.paper_rag import PaperRAG
 
 TEXTS = 256
@@ -47,7 +47,7 @@ def _rate(embedder: LocalEmbedder, texts: list[str], batch: int) -> tuple[np.nda
 
 
 def _measure(embedder: LocalEmbedder, texts: list[str], queries: list[str]) -> tuple:  # type: ignore[type-arg]
-    embedder.use_threads(os.cpu_count() or 1)
+    embedder.use_threads(usable_cores())
     embedder.embed(texts[:8])  # load and warm up
     vectors, rate = _rate(embedder, texts, embedder.batch_size)
     _, rate64 = _rate(embedder, texts, 64)
@@ -101,7 +101,7 @@ def main() -> None:
             runs.append(("torch fp32, cuda", LocalEmbedder(backend="torch", device="cuda")))
     except ImportError:
         pass
-    table = Table(title=f"Local embedding backends ({os.cpu_count()} cores, {len(texts)} chunks)")
+    table = Table(title=f"Local embedding backends ({usable_cores()} cores, {len(texts)} chunks)")
     columns = ["backend", "chunks/s", "vs torch", "at batch 64", "query p50", "cosine to fp32"]
     if args.scifact:
         columns += ["SciFact nDCG@10 dense", "hybrid"]
@@ -122,7 +122,7 @@ def main() -> None:
             f"{np.mean(cosine):.4f} (min {np.min(cosine):.4f})",
         ]
         if args.scifact:
-            embedder.use_threads(os.cpu_count() or 1)
+            embedder.use_threads(usable_cores())
             quality = _scifact(embedder, args.scifact)
             row += [f"{quality['dense']:.3f}", f"{quality['hybrid']:.3f}"]
         table.add_row(*row)
