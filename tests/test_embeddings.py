@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import httpx
 import numpy as np
 import pytest
@@ -141,10 +145,65 @@ def test_an_onnx_build_that_cannot_run_says_what_to_do(monkeypatch, tmp_path) ->
     def no_onnx(weights, target):  # type: ignore[no-untyped-def]
         raise ModuleNotFoundError("No module named 'onnx'", name="onnx")
 
-    monkeypatch.setattr(onnx_model, "_export", no_onnx)
+    monkeypatch.setattr(onnx_model, "build_bert_graph", no_onnx)
     with pytest.raises(RagError, match=r"needs onnx .*RAG_EMBED_BACKEND=torch"):
         onnx_model.model_file(tmp_path, "fp32")
     assert not list(tmp_path.rglob("*.onnx"))  # nothing half-built left to be trusted
+
+
+WITHOUT_TORCH = """
+import sys
+class NoTorch:  # as if torch, transformers and sentence-transformers were not installed
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("torch", "transformers", "sentence_transformers"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, NoTorch())
+"""
+
+
+def test_the_cpu_path_ingests_and_searches_without_torch(tmp_path, small_corpus) -> None:
+    """With torch unimportable, a fresh model cache gets its ONNX graph written from the
+    shipped weights, and an ingest and a search run on it: the CPU path (every ingest and
+    service without a GPU) never needs torch."""
+    script = (
+        WITHOUT_TORCH
+        + f"""
+from rag.cli import app
+app(["ingest", {str(small_corpus)!r}], standalone_mode=False)
+app(["search", "robots that learn to grasp", "--json", "-k", "1"], standalone_mode=False)
+"""
+    )
+    env = {
+        **os.environ,
+        "RAG_DATA_DIR": str(tmp_path / "data"),
+        "RAG_MODEL_CACHE": str(tmp_path / "models"),
+        "RAG_EMBED_DEVICE": "auto",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"title": "Reinforcement Learning for Robot Grasping"' in done.stdout
+    assert [g.name for g in (tmp_path / "models").rglob("*.onnx")] == ["model.onnx"]
+    assert "torch" not in done.stderr
+
+
+def test_without_torch_a_gpu_request_says_what_to_install(monkeypatch, tmp_path) -> None:
+    from rag import embeddings
+    from rag.embeddings import LocalEmbedder, pick_device
+    from rag.onnx_model import OnnxEncoder
+
+    monkeypatch.setitem(sys.modules, "torch", None)  # `import torch` raises ImportError
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    assert pick_device("auto") == pick_device("cpu") == "cpu"
+    with pytest.raises(RagError, match=r"RAG_EMBED_DEVICE=cuda needs torch .*paper-rag\[torch\]"):
+        pick_device("cuda")
+    with pytest.raises(RagError, match=r"RAG_EMBED_BACKEND=torch needs torch"):
+        _ = LocalEmbedder(backend="torch", device="cpu").model
+    # a machine with an NVIDIA driver but no torch: `auto` runs on the CPU, as without one
+    monkeypatch.setattr(embeddings, "_gpu_likely", lambda: True)
+    automatic = LocalEmbedder(model_cache=tmp_path)
+    assert isinstance(automatic.model, OnnxEncoder) and automatic.backend == "onnx"
 
 
 @pytest.mark.slow
