@@ -304,7 +304,17 @@ class Answerer:
         each of the next two when it supports the question nearly as well
         (`SENTENCE_SHARE`). Only papers relevant enough to cite (`is_citable`) are used,
         so nothing off-topic pads the answer. (Filtering the best paper's own sentences by
-        the same share dropped the answer to 0.72 of the dev `answer_facts`, from 0.89.)"""
+        the same share dropped the answer to 0.72 of the dev `answer_facts`, from 0.89.)
+
+        A sentence's support counts the question's terms in its paper's title too (the
+        same for each of the paper's sentences, so it only weighs papers against each
+        other): a paper titled for the question's topic is about it, one that mentions the
+        topic in a sentence may not be ("Wasserstein GAN?" no longer also quotes a
+        MobileStyleGAN sentence; "neural architecture search surveys" now cites a second
+        survey whose sentences say "NAS"). Of the papers cited, the share with a gold
+        title rose from 0.671 to 0.789 on the short questions and from 0.930 to 0.942 on
+        the dev questions, the gold titles cited from 0.924 to 0.934 and from 0.910 to
+        0.914, `answer_facts` unchanged."""
         picks: list[tuple[int, int, str]] = []  # (source number, sentence start, sentence)
         top_score: float | None = None
         question_vector = self.retriever.claim_vectors([question])[0]
@@ -315,6 +325,7 @@ class Answerer:
             abstract, spans = paper.abstract, self.retriever.abstract_sentences(paper)
             sentences = [abstract[s.start : s.end] for s in spans]
             scores = self.retriever.sentence_support(question, sentences, question_vector)
+            scores = scores + self.retriever.title_support(question, paper)
             if QUANTITY_QUESTION.search(question):
                 scores = scores + QUANTITY_BONUS * np.asarray(
                     [any(ch.isdigit() for ch in sentence) for sentence in sentences]

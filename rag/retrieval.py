@@ -498,6 +498,13 @@ class Retriever:
         cosine[chosen] = self._sentence_vectors([sentences[i] for i in chosen]) @ claim_vector
         return np.asarray(cosine + lexical, dtype=np.float64)
 
+    def title_support(self, question: str, paper: Paper) -> float:
+        """IDF-weighted share of the question's terms in the paper's title (0..1): a
+        title names what the abstract's "we propose" is about."""
+        snap = self.snapshot()
+        terms = set(snap.keyword.terms(question))
+        return snap.keyword.overlaps(terms, [snap.sentence_terms(paper.title)])[0]
+
     def claim_vectors(self, claims: list[str]) -> np.ndarray:
         """Vectors of claims to find quotes for, from the quote embedder: a claim is
         only compared with abstract sentences embedded by it, and with ONNX int8 a
