@@ -81,10 +81,11 @@ class SearchHit(BaseModel):
     date: dt.date | None = Field(
         description="First day of the period the source gave; see `date_precision`."
     )
-    date_precision: DatePrecision = Field(
+    date_precision: DatePrecision | None = Field(
         "day",
         description="How much of `date` the source gave: `year` (a BibTeX `year = 2020` "
-        "is stored as 2020-01-01 and means only 2020), `month` or `day`.",
+        "is stored as 2020-01-01 and means only 2020), `month` or `day`; null when there "
+        "is no date.",
     )
     snippet: str
 

@@ -23,7 +23,7 @@ from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse
 from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
-from rag.papers import DatePrecision, shown_date
+from rag.papers import Dated, DatePrecision, shown_date
 from rag.prompts import Prompts, load_prompts
 from rag.relevance import is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
@@ -56,7 +56,7 @@ _FOLLOW_UP = re.compile(
 )
 
 
-class Citation(BaseModel):
+class Citation(Dated):
     n: int
     paper_id: str
     title: str

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from rag.citations import best_quote
 from rag.errors import InvalidQueryError
-from rag.papers import DatePrecision
+from rag.papers import Dated, DatePrecision
 from rag.relevance import is_citable
 from rag.retrieval import Retriever
 
@@ -25,7 +25,7 @@ CANDIDATES = 10
 NO_SUPPORT = "No indexed paper supports this text."
 
 
-class Support(BaseModel):
+class Support(Dated):
     paper_id: str
     title: str
     date: date | None

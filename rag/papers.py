@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_serializer, field_validator, model_validator
 
 _ARXIV_NEW = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 _ARXIV_OLD = re.compile(r"^([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -32,7 +32,27 @@ def shown_date(day: dt.date | None, precision: DatePrecision = "day") -> str:
     )
 
 
-class PaperFields(BaseModel):
+def stated_precision(day: dt.date | None, precision: DatePrecision) -> DatePrecision | None:
+    """`precision` as shown to users: none without a date (an undated paper's JSON said
+    `"date": null, "date_precision": "day"`)."""
+    return precision if day is not None else None
+
+
+class Dated(BaseModel):
+    """For models with a `date` and its `date_precision`: the precision reads as null
+    without a date, and null reads back as the default."""
+
+    @field_serializer("date_precision", check_fields=False)
+    def _stated_precision(self, precision: DatePrecision) -> DatePrecision | None:
+        return stated_precision(getattr(self, "date", None), precision)
+
+    @field_validator("date_precision", mode="before", check_fields=False)
+    @classmethod
+    def _default_precision(cls, precision: object) -> object:
+        return "day" if precision is None else precision
+
+
+class PaperFields(Dated):
     """What a listing can say about a paper; shared by sightings and stored records."""
 
     title: str

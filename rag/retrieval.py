@@ -27,7 +27,7 @@ from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
-from rag.papers import DatePrecision, Paper
+from rag.papers import DatePrecision, Paper, stated_precision
 from rag.relevance import relevance
 from rag.search_state import SearchState, sync
 from rag.store import PaperStore
@@ -104,7 +104,7 @@ class SearchResult:
             "score": round(self.score, 4),
             "relevance": round(self.relevance, 4),
             "date": self.date.isoformat() if self.date else None,
-            "date_precision": self.date_precision,
+            "date_precision": stated_precision(self.date, self.date_precision),
             "snippet": self.snippet,
         }
 

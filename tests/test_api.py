@@ -175,6 +175,11 @@ async def test_papers_are_found_by_the_ids_their_source_gave(api, tmp_path) -> N
     assert {h["paper_id"] for h in hits["results"]} >= {"4983", "5836"}
     dated = next(h for h in hits["results"] if h["paper_id"] == "4983")
     assert (dated["date"], dated["date_precision"]) == ("2020-01-01", "year")
+    # an undated paper has no precision either, wherever it shows
+    undated = next(h for h in hits["results"] if h["paper_id"] == "5836")
+    assert (undated["date"], undated["date_precision"]) == (None, None)
+    record = (await client.get("/v1/papers/5836")).json()
+    assert (record["date"], record["date_precision"]) == (None, None)
 
 
 async def test_cite_finds_the_supporting_sentence(api, sample_index) -> None:
@@ -188,6 +193,7 @@ async def test_cite_finds_the_supporting_sentence(api, sample_index) -> None:
     abstract = rag.paper(best["paper_id"]).abstract
     assert abstract[best["start"] : best["end"]] == best["sentence"]
     assert all(m["score"] >= 0.5 for m in body["matches"])  # relevance, as in search
+    assert (best["date"], best["date_precision"]) == (None, None)  # the pages give no dates
     nothing = (await client.post("/v1/cite", json={"text": OFF_TOPIC})).json()
     assert nothing["matches"] == [] and nothing["message"]
 
