@@ -22,6 +22,18 @@ from rag.retrieval import Retriever
 
 CANDIDATES = 10
 """Papers retrieved and checked for support before the best `k` are kept."""
+FINDINGS_WEIGHT = 0.4
+"""Support added to an abstract's sentences in proportion to their position (0 for the
+first, this for the last) when quoting it for a claim. Abstracts give background first
+and findings last, and a claim states a finding: SciFact's annotated rationale sentences
+sit at a median 69% of the way through their abstracts. Given the gold abstract of
+SciFact's 370 supported training claim/abstract pairs, the quote is a rationale sentence
+58.6% of the time without it and 62.2 / 64.6 / 65.7 / 63.8 / 64.1% at 0.2 / 0.3 / 0.4 /
+0.5 / 0.7. On the 18 claims of the bundled dev questions it changed 4 quotes: 2 to a
+sentence stating the claimed result where the old one only described the method, 1 to
+the claim's second half instead of its first, 1 from one unsupportive sentence to another.
+Questions answered extractively are left alone: a "What is ...?" is answered by the
+opening sentences."""
 NO_SUPPORT = "No indexed paper supports this text."
 
 
@@ -54,7 +66,10 @@ def find_support(retriever: Retriever, text: str, k: int = 5) -> CiteResult:
     claim_vector = retriever.embedder.embed([text])[0]  # once: for search and every quote
 
     def support(claim: str, sentences: list[str]) -> np.ndarray:
-        return retriever.sentence_support(claim, sentences, claim_vector)
+        position = np.arange(len(sentences)) / max(len(sentences) - 1, 1)
+        return retriever.sentence_support(claim, sentences, claim_vector) + (
+            FINDINGS_WEIGHT * position
+        )
 
     for result in retriever.search(text, k=max(k, CANDIDATES), vector=claim_vector):
         if len(matches) == k:

@@ -157,6 +157,23 @@ def test_citation_lookup_matches_supported_claims_only(fixture_index) -> None:
     assert unsupported.matches == [] and unsupported.message
 
 
+def test_a_claim_is_quoted_from_the_findings_not_the_background(tmp_path) -> None:
+    """The background sentence repeats the claim almost word for word; the finding that
+    supports it comes last. Citation lookup quotes the finding (`FINDINGS_WEIGHT`)."""
+    abstract = (
+        "Whether metformin slows tumour growth in mice has been debated for years. "
+        "We treated four hundred mice with metformin or placebo for twelve weeks. "
+        "Tumour volume was measured weekly by two blinded observers. "
+        "Metformin slowed tumour growth in treated mice by forty percent against placebo."
+    )
+    rows = [{"title": "Metformin in murine tumour models", "abstract": abstract}]
+    rows += [{"title": t, "abstract": a} for t, a in PAPERS]
+    _, rag = fake_index(tmp_path, rows, "findings")
+    match = rag.cite("Metformin slows tumour growth in mice.").matches[0]
+    assert match.title == "Metformin in murine tumour models"
+    assert match.sentence.startswith("Metformin slowed tumour growth in treated mice")
+
+
 async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture_index) -> None:
     settings, _ = fixture_index
     llm = FakeLLM("INSUFFICIENT_EVIDENCE")
