@@ -73,8 +73,8 @@ class IndexSettings(BaseModel):
 
     embed_backend: Backend = "auto"
     """How the `local` embedder runs the model: `onnx` (ONNX Runtime fp32: the same
-    vectors as torch, 1.74x its throughput, 4.1 ms queries against 9.4 ms on 2 cores),
-    `onnx-int8` (dynamic int8: 2.8x, 1.2 ms, cosine 0.994 to fp32), `torch`
+    vectors as torch, 1.94x its throughput, 4.2 ms queries against 9.5 ms on 2 cores),
+    `onnx-int8` (dynamic int8: 2.95x, 1.3 ms, cosine 0.994 to fp32), `torch`
     (sentence-transformers; needed for a GPU); `auto`: torch where a GPU is asked for or
     present, else `onnx`."""
 

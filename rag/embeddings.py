@@ -103,7 +103,7 @@ def pick_device(wanted: Device) -> str:
 
 CPU_BACKEND: Backend = "onnx"
 """What `auto` runs on a CPU: ONNX Runtime fp32, the same vectors as torch (cosine
-1.0000), 1.74x torch's throughput on abstract chunks, queries in 4.1 ms against 9.4 ms
+1.0000), 1.94x torch's throughput on abstract chunks, queries in 4.2 ms against 9.5 ms
 on 2 cores, and no torch import (`rag/onnx_model.py`, `bench/embed.py`). int8 is
 faster still but not the default: it cost the bundled dev questions one recall@5 hit
 (0.989 -> 0.985) and SciFact's dense retriever 0.003 nDCG@10."""
