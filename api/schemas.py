@@ -136,7 +136,11 @@ class Readiness(BaseModel):
     llm_status: str | None = Field(
         default=None, description='"ok", "unused", or "failing: N calls in a row (kind)"'
     )
-    progress: dict[str, int] | None = None
+    progress: dict[str, int | None] | None = Field(
+        default=None,
+        description="While the first start ingests: papers done, total, chunks, and "
+        "seconds_left (estimated from the rate so far; null before the first batch).",
+    )
     error: str | None = None
 
 

@@ -16,6 +16,7 @@ import openai
 import pytest
 
 from api.app import create_app
+from api.service import IngestProgress
 from rag.config import Settings
 from rag.index import ingest_paths
 from tests.conftest import free_port, make_abstract, write_jsonl
@@ -48,6 +49,15 @@ def corpus(path: Path) -> Path:
 def client_for(app) -> httpx.AsyncClient:  # type: ignore[no-untyped-def]
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     return httpx.AsyncClient(transport=transport, base_url="http://rag.test")
+
+
+def test_ingest_progress_gives_rate_and_time_left() -> None:
+    progress = IngestProgress(total=150, started=time.monotonic() - 10)
+    assert str(progress) == "0/150 papers, 0 chunks"  # no rate before the first batch
+    assert progress.as_json() == {"papers": 0, "total": 150, "chunks": 0, "seconds_left": None}
+    progress.papers, progress.chunks = 50, 80
+    assert str(progress).startswith("50/150 papers, 80 chunks, 5.0 papers/s, about 20 s left")
+    assert progress.as_json()["seconds_left"] == 20
 
 
 async def test_first_start_ingests_then_serves(tmp_path, embedder) -> None:
@@ -223,6 +233,10 @@ def test_rag_serve_end_to_end(tmp_path) -> None:
     assert any(line["route"] == "/v1/chat" and line["status"] == 200 for line in access)
     assert all(line["request_id"] != "-" for line in access)
     assert any("ingesting" in line["message"] for line in lines)
+    assert any(  # the first-start ingest says how fast it goes and how long is left
+        line["message"].startswith("ingest: 3/3 papers") and "papers/s, about" in line["message"]
+        for line in lines
+    )
 
 
 @pytest.mark.slow

@@ -33,7 +33,7 @@ async def readyz(service: Service = Depends(guards.service)) -> JSONResponse:
     settings = service.settings
     status = Readiness(ready=False, status=service.status, error=service.error)
     if service.progress and service.status == "ingesting":
-        status.progress = {"papers": service.progress[0], "total": service.progress[1]}
+        status.progress = service.progress.as_json()
     try:
         rag = service.ready()
     except Exception:
