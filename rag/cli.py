@@ -29,6 +29,7 @@ from rag.errors import IndexMissingError, InvalidQueryError, RagError, explain
 from rag.formats import FORMATS
 from rag.paper_rag import PaperRAG
 from rag.papers import shown_date
+from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, is_on_topic
 
 if TYPE_CHECKING:
     from rag.corpus import Corpus
@@ -266,16 +267,21 @@ def search(
     if not results:
         console.print("no matching papers")
         return
-    table = Table(show_lines=True)
-    for column in ("#", "score", "paper", "date", "snippet"):
+    table = Table(
+        show_lines=True,
+        caption=f"relevance >= {ANSWER_MIN}: good enough to answer from and cite; "
+        f"< {ON_TOPIC_MIN}: most likely off-topic",
+    )
+    for column in ("#", "relevance", "paper", "date", "snippet"):
         table.add_column(column)
-    for r in results:
+    for r in results:  # the calibrated relevance: the rank-relative score reads as certainty
         table.add_row(
             str(r.rank),
-            f"{r.score:.3f}",
+            f"{r.relevance:.2f}",
             f"[bold]{r.title}[/]\n[dim]{r.paper_id}[/]",
-            r.date.isoformat() if r.date else "",
+            shown_date(r.date, r.date_precision) if r.date else "",
             r.snippet,
+            style=None if is_on_topic(r.relevance) else "dim",
         )
     console.print(table)
 

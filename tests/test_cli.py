@@ -35,6 +35,11 @@ def test_ingest_search_paper_stats(cli: CliRunner, small_corpus: Path) -> None:
     assert set(top) == SEARCH_HIT_FIELDS  # the same record as GET /v1/search
     assert top["title"] == "Diffusion Models for Audio Synthesis" and top["date"] == "2024-01-20"
 
+    result = cli.invoke(app, ["search", "audio diffusion", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "relevance" in result.output and "score" not in result.output  # calibrated only
+    assert f"{top['relevance']:.2f}" in result.output and "2024-01-20" in result.output
+
     result = cli.invoke(app, ["paper", top["paper_id"], "--json"])
     assert result.exit_code == 0
     assert "WaveDiff" in json.loads(result.stdout)["abstract"]
@@ -125,3 +130,19 @@ def test_limits_are_the_librarys_on_the_command_line_too(
     result = cli.invoke(app, ["ask", question])
     assert result.exit_code == 1
     assert explain(caught.value) in " ".join(result.output.split())
+
+
+def test_search_shows_dates_as_precisely_as_the_source_gave_them(
+    cli: CliRunner, tmp_path: Path
+) -> None:
+    from tests.conftest import make_abstract, write_jsonl
+
+    rows = [
+        {"title": "Year Only Paper", "date": "2020", "abstract": make_abstract("tides", "Y")},
+        {"title": "Month Paper", "date": "2021-05", "abstract": make_abstract("tides", "M")},
+    ]
+    assert cli.invoke(app, ["ingest", str(write_jsonl(tmp_path / "d.jsonl", rows))]).exit_code == 0
+    result = cli.invoke(app, ["search", "tides", "-k", "2"])
+    assert result.exit_code == 0, result.output
+    assert "2021-05" in result.output and "2020" in result.output
+    assert "2020-01-01" not in result.output and "2021-05-01" not in result.output
