@@ -157,6 +157,25 @@ def test_citation_lookup_matches_supported_claims_only(fixture_index) -> None:
     assert unsupported.matches == [] and unsupported.message
 
 
+def test_how_a_question_is_asked_does_not_pick_its_quote(tmp_path) -> None:
+    """ "What" is rare in abstracts, so its IDF is high; it must not count as a topic
+    term when a sentence is chosen to answer "What is HNSW?" (it carried 46% of the
+    question's weight in a BibTeX library's index)."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows.append(
+        {
+            "title": "Schedules for Training",
+            "abstract": "What matters most in training is the schedule of the learning rate. "
+            "We compare cosine, linear and step schedules on image classification benchmarks.",
+        }
+    )
+    _, rag = fake_index(tmp_path, rows, "filler")
+    asked = "What is HNSW?"
+    sentences = ["What matters most in training is the schedule.", "HNSW is a graph index."]
+    lexical_only = rag.retriever.sentence_support(asked, sentences, np.zeros(HashEmbedder.dims))
+    assert lexical_only.tolist() == [0.0, 1.0]
+
+
 def test_a_claim_is_quoted_from_the_findings_not_the_background(tmp_path) -> None:
     """The background sentence repeats the claim almost word for word; the finding that
     supports it comes last. Citation lookup quotes the finding (`FINDINGS_WEIGHT`)."""
