@@ -67,6 +67,8 @@ def build_bert_graph(weights: Path, target: Path) -> None:
         scale, bias = weight(f"{prefix}.weight"), weight(f"{prefix}.bias")
         return node("LayerNormalization", [x, scale, bias], out, axis=-1, epsilon=eps)
 
+    split = const("split_heads", np.array([0, 0, heads, head_width], np.int64))
+
     def per_head(x: str, prefix: str, out: str, perm: list[int]) -> str:
         """A projection split into heads: (batch, heads, tokens, width) by `perm`."""
         split_up = node("Reshape", [dense(x, prefix, out), split], f"{out}/split")
@@ -91,7 +93,6 @@ def build_bert_graph(weights: Path, target: Path) -> None:
     bias = node("Mul", [inverted, lowest], "mask/bias")
     bias = node("Unsqueeze", [bias, const("axes_1_2", np.array([1, 2], np.int64))], "mask/4d")
 
-    split = const("split_heads", np.array([0, 0, heads, head_width], np.int64))
     merge = const("merge_heads", np.array([0, 0, width], np.int64))
     scale = const("scale", np.array(1.0 / np.sqrt(head_width), np.float32))
     root2 = const("sqrt2", np.array(np.sqrt(2.0), np.float32))
