@@ -31,16 +31,21 @@ def build_bert_graph(weights: Path, target: Path) -> None:
     (batch x tokens, int64) in, the last hidden state (batch x tokens x width) out."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
+    from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    config = json.loads((weights / "config.json").read_text())
+    try:
+        config = json.loads((weights / "config.json").read_text())
+        stored = load_file(str(weights / "model.safetensors"))
+        width, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
+        head_width, eps = width // heads, float(config["layer_norm_eps"])
+    except (OSError, ValueError, KeyError, SafetensorError) as exc:
+        raise ValueError(f"cannot read the model files in {weights}: {exc}") from exc
     if config.get("model_type") != "bert" or config.get("hidden_act") != "gelu":
         raise ValueError(f"{weights} is not a BERT encoder with GELU: cannot build its graph")
-    width, heads = int(config["hidden_size"]), int(config["num_attention_heads"])
-    head_width, eps = width // heads, float(config["layer_norm_eps"])
     tensors = {
         name.removeprefix("bert."): array.astype(np.float32)
-        for name, array in load_file(str(weights / "model.safetensors")).items()
+        for name, array in stored.items()
         if array.dtype.kind == "f"
     }
     nodes: list[onnx.NodeProto] = []
@@ -51,6 +56,8 @@ def build_bert_graph(weights: Path, target: Path) -> None:
         return name
 
     def weight(name: str, transpose: bool = False) -> str:
+        if name not in tensors:
+            raise ValueError(f"{weights} has no tensor {name}: not the BERT layout expected")
         array = tensors[name]
         return const(name, np.ascontiguousarray(array.T) if transpose else array)
 

