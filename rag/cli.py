@@ -26,7 +26,7 @@ from rich.table import Table
 
 from rag.config import Settings, get_settings
 from rag.errors import IndexMissingError, InvalidQueryError, RagError, explain
-from rag.formats import FORMATS
+from rag.formats import FORMATS, Skipped
 from rag.paper_rag import PaperRAG
 from rag.papers import shown_date
 from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, is_on_topic
@@ -140,6 +140,37 @@ def _ingest_bar(
         yield parsed, progress
 
 
+SKIPPED_SHOWN = 20
+"""Skipped entries listed after an ingest unless `--show-skipped`: a Zotero library
+exported with notes and books (`../shared/external/bibtex`) skips 241 of 680 entries,
+and a table that long buries the summary above it."""
+
+
+def _print_skipped(skipped: list[Skipped], everything: bool) -> None:
+    """Where (file:line, folded rather than cut so the line number always shows) and why."""
+    shown = skipped if everything else skipped[:SKIPPED_SHOWN]
+    table = Table(title=f"Skipped entries ({len(skipped)}, not indexed)", show_header=True)
+    table.add_column("where", overflow="fold")
+    table.add_column("reason", overflow="fold")
+    for item in shown:
+        table.add_row(_shorter_path(item.source), item.reason)
+    console.print(table)
+    if len(shown) < len(skipped):
+        console.print(
+            f"... and {len(skipped) - len(shown)} more; `rag ingest` with the same files and "
+            "--show-skipped lists them all (a file with skipped entries is read again on "
+            "every ingest, so its warnings are never lost)."
+        )
+
+
+def _shorter_path(source: str) -> str:
+    """`file:line` relative to the working directory when the file is under it."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
+
+
 def _summary(report: IngestReport) -> Table:
     papers = report.new + report.updated + report.renamed
     columns = {
@@ -193,6 +224,12 @@ def ingest(
     yes: Annotated[
         bool, typer.Option("--yes", help="With --rebuild: drop papers not in PATHS.")
     ] = False,
+    show_skipped: Annotated[
+        bool,
+        typer.Option(
+            "--show-skipped", help=f"List every skipped entry (default: the first {SKIPPED_SHOWN})."
+        ),
+    ] = False,
 ) -> None:
     """Parse corpus files and add their papers to the index (incremental, idempotent)."""
     if fmt is not None and fmt not in FORMATS:
@@ -226,12 +263,7 @@ def ingest(
             "papers that were indexed before are gone."
         )
     if report.skipped:
-        skipped = Table(title="Skipped entries", show_header=True)
-        skipped.add_column("where")
-        skipped.add_column("reason")
-        for item in report.skipped:
-            skipped.add_row(item.source, item.reason)
-        console.print(skipped)
+        _print_skipped(report.skipped, everything=show_skipped)
 
 
 def _dropped_by_rebuild(corpus: Corpus) -> list[str]:

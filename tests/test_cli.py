@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from rag import cli as cli_module
 from rag.cli import app
 from rag.config import get_settings
 from tests.conftest import SEARCH_HIT_FIELDS
@@ -82,12 +83,29 @@ def test_errors_are_clear_and_exit_nonzero(
     assert result.exit_code == 1 and "unknown --format" in result.output
 
 
-def test_skipped_entries_are_listed(cli: CliRunner, tmp_path: Path, small_corpus: Path) -> None:
-    extra = tmp_path / "extra.jsonl"
-    extra.write_text(small_corpus.read_text() + '{"title": "Stub", "abstract": "Too short."}\n')
+def test_skipped_entries_are_listed(
+    cli: CliRunner, tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = tmp_path / "a-long-folder-name-for-a-library-export" / "zotero-library-export.jsonl"
+    extra.parent.mkdir()
+    stubs = "".join(f'{{"title": "Stub {i}", "abstract": "Too short."}}\n' for i in range(25))
+    extra.write_text(small_corpus.read_text() + stubs)
+    lines = len(small_corpus.read_text().splitlines())
     result = cli.invoke(app, ["ingest", str(extra)])
     assert result.exit_code == 0
-    assert "Skipped entries" in result.output and "abstract too short" in result.output
+    assert "Skipped entries (25, not indexed)" in result.output
+    assert "abstract too short" in result.output
+    assert "\u2026" not in result.output  # a long path is folded over lines, never cut short
+    assert "... and 5 more" in result.output and "--show-skipped" in result.output
+
+    monkeypatch.setattr(cli_module.console, "width", 300)
+    result = cli.invoke(app, ["ingest", str(extra)])
+    assert f"{extra}:{lines + 20} " in result.output  # where: file and line
+    assert f"{extra}:{lines + 21} " not in result.output  # only the first 20
+
+    result = cli.invoke(app, ["ingest", str(extra), "--show-skipped"])
+    assert result.exit_code == 0
+    assert f"{extra}:{lines + 25} " in result.output and "more;" not in result.output
 
 
 def test_rebuild_from_fewer_files_asks_before_dropping_papers(
