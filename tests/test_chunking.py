@@ -78,6 +78,29 @@ def test_etc_still_ends_a_sentence_before_a_capital() -> None:
     assert len(split_sentences(text)) == 2
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # a real Zotero abstract: punkt cut it into "...sciences,.", "." and ".)."
+            "It relates mathematics and reality (physics, biology, engineering sciences,. . .).",
+            ["It relates mathematics and reality (physics, biology, engineering sciences,. . .)."],
+        ),
+        (  # SciFact's funding notes end in ")."
+            "We found X. (Funded by the Medical Research Council.). Y holds.",
+            ["We found X.", "(Funded by the Medical Research Council.).", "Y holds."],
+        ),
+        (
+            ". . . A table of contents. Toxicity ..... .",
+            [". . . A table of contents.", "Toxicity ..... ."],
+        ),
+        ("...", ["..."]),
+    ],
+)
+def test_a_piece_without_a_word_is_no_sentence(text: str, expected: list[str]) -> None:
+    spans = split_sentences(text)
+    assert [text[s.start : s.end] for s in spans] == expected
+
+
 @pytest.mark.parametrize("window", [128, 256])
 def test_chunks_fit_the_real_tokenizer_counted_whole(window: int) -> None:
     """Groups are costed as the sum of their sentences' word pieces; counted on the
