@@ -443,7 +443,7 @@ def cite(
         console.print(result.message)
     for match in result.matches:
         console.print(
-            f"[bold]{match.title}[/] [dim]{match.paper_id}  score {match.score:.2f}[/]",
+            f"[bold]{match.title}[/] [dim]{match.paper_id}  relevance {match.score:.2f}[/]",
             highlight=False,
             soft_wrap=True,
         )

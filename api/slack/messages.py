@@ -191,7 +191,7 @@ def cite_message(result: CiteResult) -> tuple[str, list[Block]]:
                     "type": "mrkdwn",
                     "text": f"*{escape(match.title)}* "
                     f"({shown_date(match.date, match.date_precision)}) · "
-                    f"score {match.score:.2f}\n> {escape(match.sentence)}"[:SECTION_CHARS],
+                    f"relevance {match.score:.2f}\n> {escape(match.sentence)}"[:SECTION_CHARS],
                 },
                 "accessory": abstract_button(match.paper_id, match.sentence, ""),
             }
