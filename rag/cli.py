@@ -84,8 +84,7 @@ def _print_skipped(skipped: list[Skipped], everything: bool) -> None:
     if len(shown) < len(skipped):
         console.print(
             f"... and {len(skipped) - len(shown)} more; `rag ingest` with the same files and "
-            "--show-skipped lists them all (a file with skipped entries is read again on "
-            "every ingest, so its warnings are never lost)."
+            "--show-skipped lists them all."
         )
 
 
@@ -109,7 +108,7 @@ def _summary(report: IngestReport) -> Table:
         "new id": report.renamed,
         "unchanged papers": report.unchanged,
         "chunks embedded": report.chunks_embedded,
-        "skipped": len(report.skipped),
+        "skipped": len(report.skipped) + report.skipped_unread,
         "seconds": f"{report.seconds:.1f}",
         "papers/s": f"{papers / report.seconds:.1f}" if report.seconds and papers else "-",
     }
@@ -153,7 +152,9 @@ def ingest(
     show_skipped: Annotated[
         bool,
         typer.Option(
-            "--show-skipped", help=f"List every skipped entry (default: the first {SKIPPED_SHOWN})."
+            "--show-skipped",
+            help=f"List every skipped entry (default: the first {SKIPPED_SHOWN}), reading "
+            "unchanged files with skipped entries again to do so.",
         ),
     ] = False,
 ) -> None:
@@ -181,6 +182,7 @@ def ingest(
             rebuild=rebuild,
             progress=progress,
             on_parsed=parsed,
+            reread_skipped=show_skipped,
         )
     console.print(_summary(report))
     if rebuild:
@@ -190,6 +192,12 @@ def ingest(
         )
     if report.skipped:
         _print_skipped(report.skipped, everything=show_skipped)
+    if report.skipped_unread:
+        console.print(
+            f"{report.skipped_unread} entries were skipped in files that have not changed "
+            "since they were ingested (not read again); --show-skipped reads them and lists "
+            "every one."
+        )
 
 
 def _dropped_by_rebuild(corpus: Corpus) -> list[str]:

@@ -30,9 +30,9 @@ class Corpus:
     files: list[Path]
     entries: int
     skipped: list[Skipped] = field(default_factory=list)
-    clean_files: list[Path] = field(default_factory=list)
-    """Files with no entry skipped: what an ingest records as done (a file with skipped
-    entries is read again next time, and its warnings shown again)."""
+    skips: dict[Path, int] = field(default_factory=dict)
+    """How many entries of each file were skipped (recorded with the file as ingested,
+    so a later ingest can say so without reading it again)."""
 
 
 def file_key(path: Path, fmt: Format | None, year: int | None, window: int) -> str | None:
@@ -102,12 +102,11 @@ def load_corpus(paths: list[Path], fmt: Format | None = None, year: int | None =
         raise CorpusError(".", "no corpus files given")
     entries: list[Entry] = []
     skipped: list[Skipped] = []
-    clean: list[Path] = []
+    skips: dict[Path, int] = {}
     for path in files:
         result = parse_file(path, fmt, year)
         entries.extend(result.entries)
         skipped.extend(result.skipped)
-        if not result.skipped:
-            clean.append(path)
+        skips[path] = len(result.skipped)
     papers = [merge_entries(group) for group in _group(entries)]
-    return Corpus(papers, files, len(entries), skipped, clean)
+    return Corpus(papers, files, len(entries), skipped, skips)

@@ -45,6 +45,9 @@ class IngestReport:
     chunks_embedded: int = 0
     orphans_removed: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    skipped_unread: int = 0
+    """Entries skipped in files not read again (`files_unchanged`), as counted when they
+    were read; `reread_skipped` lists them in `skipped` instead."""
     seconds: float = 0.0
 
 

@@ -210,9 +210,12 @@ class PaperRAG:
         rebuild: bool = False,
         progress: Progress | None = None,
         on_parsed: Callable[[Corpus], None] | None = None,
+        reread_skipped: bool = False,
     ) -> IngestReport:
         """Parse `paths` (none: the bundled corpus) and bring the index up to date; a
-        running `PaperRAG` (this one or another process's) sees the papers within a second."""
+        running `PaperRAG` (this one or another process's) sees the papers within a second.
+        Unchanged files are not read again, their skipped entries only counted
+        (`IngestReport.skipped_unread`) unless `reread_skipped`."""
         return ingest_paths(
             self.settings,
             paths,
@@ -222,6 +225,7 @@ class PaperRAG:
             embedder=self.embedder,
             progress=progress,
             on_parsed=on_parsed,
+            reread_skipped=reread_skipped,
         )
 
     def seed(

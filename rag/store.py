@@ -69,6 +69,8 @@ still running on it keep it alive until they end)."""
 _PLACEHOLDER_VECTOR = [1.0]  # records and changes are fetched by id, never by similarity
 FILE_PREFIX = "file:"
 """Records-collection metadata keys naming ingested corpus files (`mark_ingested`)."""
+SKIPS_PREFIX = "skips:"
+"""Beside a file's key: how many of its entries were skipped when it was read."""
 FILES_KEPT = 2000
 CHANGES_KEPT = 1000
 """Generations whose changes stay in the log; a reader further behind re-reads the index."""
@@ -309,22 +311,37 @@ class PaperStore:
 
     # -- files already ingested ------------------------------------------------------
 
-    def ingested_files(self) -> set[str]:
-        """Keys of the corpus files (`rag.corpus.file_key`) whose every paper this index
-        holds: an ingest does not read them again."""
+    def ingested_files(self) -> dict[str, int]:
+        """Keys of the corpus files (`rag.corpus.file_key`) this index holds all it could
+        use of, each with how many of its entries were skipped: an ingest does not read
+        them again (their skipped entries are counted, not listed, unless asked)."""
         meta = self.client.get_collection(self.records_name, embedding_function=None).metadata
-        return {k.removeprefix(FILE_PREFIX) for k in meta or {} if k.startswith(FILE_PREFIX)}
+        meta = meta or {}
+        return {
+            k.removeprefix(FILE_PREFIX): int(
+                meta.get(SKIPS_PREFIX + k.removeprefix(FILE_PREFIX), 0)
+            )
+            for k in meta
+            if k.startswith(FILE_PREFIX)
+        }
 
-    def mark_ingested(self, keys: list[str]) -> None:
-        """Record files as ingested, with the time (the newest `FILES_KEPT` are kept: a
-        file appended to daily gets a new key each day). Kept in the records
-        collection's metadata, so a rebuild's swap and a Chroma server carry them."""
+    def mark_ingested(self, files: dict[str, int]) -> None:
+        """Record files (key -> entries skipped) as ingested, with the time (the newest
+        `FILES_KEPT` are kept: a file appended to daily gets a new key each day). Kept in
+        the records collection's metadata, so a rebuild's swap and a Chroma server carry
+        them."""
         fresh = self.client.get_collection(self.records_name, embedding_function=None)
         meta = dict(fresh.metadata or {})
-        meta.update({f"{FILE_PREFIX}{key}": time.time_ns() for key in keys})
+        now = time.time_ns()
+        for key, skipped in files.items():
+            meta[FILE_PREFIX + key] = now
+            meta.pop(SKIPS_PREFIX + key, None)
+            if skipped:
+                meta[SKIPS_PREFIX + key] = skipped
         known = sorted((k for k in meta if k.startswith(FILE_PREFIX)), key=lambda k: meta[k])
         for key in known[: max(0, len(known) - FILES_KEPT)]:
             del meta[key]
+            meta.pop(SKIPS_PREFIX + key.removeprefix(FILE_PREFIX), None)
         fresh.modify(metadata=meta)
 
     # -- generation --------------------------------------------------------------------

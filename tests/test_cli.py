@@ -99,12 +99,14 @@ def test_skipped_entries_are_listed(
     assert "... and 5 more" in result.output and "--show-skipped" in result.output
 
     monkeypatch.setattr(cli_module.console, "width", 300)
-    result = cli.invoke(app, ["ingest", str(extra)])
-    assert f"{extra}:{lines + 20} " in result.output  # where: file and line
-    assert f"{extra}:{lines + 21} " not in result.output  # only the first 20
+    result = cli.invoke(app, ["ingest", str(extra)])  # unchanged: not read, skips counted
+    assert result.exit_code == 0
+    assert "25 entries were skipped in files that have not changed" in result.output
+    assert "Skipped entries" not in result.output
 
     result = cli.invoke(app, ["ingest", str(extra), "--show-skipped"])
     assert result.exit_code == 0
+    assert f"{extra}:{lines + 20} " in result.output  # where: file and line
     assert f"{extra}:{lines + 25} " in result.output and "more;" not in result.output
 
 

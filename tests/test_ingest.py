@@ -136,8 +136,13 @@ def test_files_already_ingested_are_not_read_again(
     report = ingest_paths(settings, [small_corpus, moved, extra], embedder=embedder)
     assert (report.files_unchanged, report.metadata_updated, report.new) == (1, 1, 1)
     assert len(report.skipped) == 1  # the empty entry of extra.jsonl
+    read.clear()
     again = ingest_paths(settings, [small_corpus, extra], embedder=embedder)
-    assert again.files_unchanged == 1 and len(again.skipped) == 1  # warned every time
+    assert (again.files_unchanged, again.skipped, again.skipped_unread) == (2, [], 1)
+    assert read == []  # a file with a skipped entry is not read again, its skip counted
+    again = ingest_paths(settings, [small_corpus, extra], embedder=embedder, reread_skipped=True)
+    assert (again.files_unchanged, len(again.skipped), again.skipped_unread) == (1, 1, 0)
+    assert read == [extra.name] and again.new == again.updated == 0  # listed, nothing changed
     read.clear()
     rebuilt = ingest_paths(settings, [small_corpus], rebuild=True, embedder=embedder)
     assert (read, rebuilt.new) == ([small_corpus.name], 4)  # a rebuild reads everything
