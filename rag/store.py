@@ -317,13 +317,8 @@ class PaperStore:
         them again (their skipped entries are counted, not listed, unless asked)."""
         meta = self.client.get_collection(self.records_name, embedding_function=None).metadata
         meta = meta or {}
-        return {
-            k.removeprefix(FILE_PREFIX): int(
-                meta.get(SKIPS_PREFIX + k.removeprefix(FILE_PREFIX), 0)
-            )
-            for k in meta
-            if k.startswith(FILE_PREFIX)
-        }
+        keys = [k.removeprefix(FILE_PREFIX) for k in meta if k.startswith(FILE_PREFIX)]
+        return {key: int(meta.get(SKIPS_PREFIX + key, 0)) for key in keys}
 
     def mark_ingested(self, files: dict[str, int]) -> None:
         """Record files (key -> entries skipped) as ingested, with the time (the newest
