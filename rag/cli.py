@@ -75,7 +75,7 @@ and a table that long buries the summary above it."""
 def _print_skipped(skipped: list[Skipped], everything: bool) -> None:
     """Where (file:line, folded rather than cut so the line number always shows) and why."""
     shown = skipped if everything else skipped[:SKIPPED_SHOWN]
-    table = Table(title=f"Skipped entries ({len(skipped)}, not indexed)", show_header=True)
+    table = Table(title=f"Skipped entries ({len(skipped)})", show_header=True)
     table.add_column("where", overflow="fold")
     table.add_column("reason", overflow="fold")
     for item in shown:

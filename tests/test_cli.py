@@ -93,7 +93,7 @@ def test_skipped_entries_are_listed(
     lines = len(small_corpus.read_text().splitlines())
     result = cli.invoke(app, ["ingest", str(extra)])
     assert result.exit_code == 0
-    assert "Skipped entries (25, not indexed)" in result.output
+    assert "Skipped entries (25)" in result.output
     assert "abstract too short" in result.output
     assert "\u2026" not in result.output  # a long path is folded over lines, never cut short
     assert "... and 5 more" in result.output and "--show-skipped" in result.output
