@@ -78,6 +78,19 @@ PAPERS = [
         "convolutional network with wavelet-based upsampling for mobile devices. It keeps "
         "the image quality while reducing the computational cost by a factor of 9.5.",
     ),
+    (
+        "High-Resolution Complex Scene Synthesis with Transformers",
+        "Synthesizing complex scenes from layouts remains hard for current generators. "
+        "We hypothesize that engineered auxiliary losses and mask generators cause this. "
+        "We instead train a generative model with pure likelihood and no extra objectives. "
+        "We improve the FID score on COCO-Stuff and Visual Genome by up to 19% and 53%.",
+    ),
+    (
+        "EMNIST: an extension of MNIST to handwritten letters",
+        "Handwritten digit benchmarks have shaped the evaluation of classifiers for decades. "
+        "EMNIST converts the whole NIST handwriting collection into letters and digits with "
+        "the same image format. Our code is available at https://github.com/example/emnist.",
+    ),
 ]
 
 
@@ -134,6 +147,50 @@ async def test_a_paper_titled_for_the_topic_outranks_a_passing_mention(fixture_i
     answer = await rag.answer("Wasserstein GAN?")
     assert [c.title for c in answer.citations] == ["Wasserstein GAN"]
     assert "MobileStyleGAN" in [r.title.split(":")[0] for r in rag.search("Wasserstein GAN?")]
+
+
+async def test_a_passing_mention_is_quoted_without_the_sentences_around_it(
+    fixture_index,
+) -> None:
+    """The only paper saying "FID" is not about FID: its one sentence using the term
+    answers, the sentences around it (filler for this question) are not quoted."""
+    _, rag = fixture_index
+    answer = await rag.answer("What is FID?")
+    assert [c.title for c in answer.citations] == [
+        "High-Resolution Complex Scene Synthesis with Transformers"
+    ]
+    bullets = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert bullets == [
+        "- We improve the FID score on COCO-Stuff and Visual Genome by up to 19% and 53%. [1]"
+    ]
+    assert answer.citations[0].quote == bullets[0][2:-4]
+
+
+async def test_the_quote_is_the_first_sentence_naming_the_topic_not_its_url(
+    fixture_index,
+) -> None:
+    """A paper titled for the topic is quoted in full (its three sentences), and its
+    citation quotes the sentence that says what EMNIST is: not the first sentence, which
+    does not name it, nor the one naming it only inside a URL."""
+    _, rag = fixture_index
+    answer = await rag.answer("What is EMNIST?")
+    assert answer.citations[0].title.startswith("EMNIST")
+    assert answer.citations[0].quote.startswith("EMNIST converts the whole NIST")
+    assert "Handwritten digit benchmarks" in answer.answer
+
+
+def test_digits_inside_a_word_are_no_number_and_a_url_no_mention(fixture_index) -> None:
+    """Quote support counts numbers the claim shares and the claim's terms; "Word2Vec"
+    shares no number with "Image2Tweet", and a URL ending in /emnist names nothing."""
+    _, rag = fixture_index
+    retriever = rag.retriever
+    word2vec = retriever.sentence_support(
+        "Which paper introduced Word2Vec?",
+        ["We evaluate on Image2Tweet.", "We evaluate on ImageTweet."],
+    )
+    assert word2vec[0] == pytest.approx(word2vec[1], abs=0.05)
+    shares = retriever.term_share("EMNIST", ["Code: https://github.com/x/emnist.", "EMNIST."])
+    assert shares.tolist() == [0.0, 1.0]
 
 
 def test_search_scores_say_what_they_mean(fixture_index) -> None:
