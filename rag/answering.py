@@ -335,7 +335,7 @@ class Answerer:
         `answer_facts` unchanged at 0.889. (The best-supporting sentence as the quote did
         as well there, but quoted "Code is available at https://..." for "EfficientDet?"
         and less often the sentence introducing the method: "What is NeRF?")"""
-        picks: list[tuple[int, int, str, bool]] = []  # (source, start, sentence, mentions)
+        picks: list[tuple[int, str, bool]] = []  # (source, sentence, uses the terms)
         top_score: float | None = None
         question_vector = self.retriever.claim_vectors([question])[0]
         for source, result in enumerate(results[:3], 1):
@@ -362,18 +362,18 @@ class Answerer:
                     i for i in chosen[1:] if mentions[i] > 0 or support[i] >= FILLER_SUPPORT
                 ]
             for index in sorted(chosen):
-                picks.append((source, spans[index].start, sentences[index], bool(mentions[index])))
+                picks.append((source, sentences[index], bool(mentions[index])))
         order: list[int] = []
         quotes: dict[int, str] = {}
         lines = []
-        for source, _, sentence, mentioned in picks:
+        for source, sentence, mentioned in picks:
             if source not in order:
                 order.append(source)
             n = order.index(source) + 1
             if mentioned:
                 quotes.setdefault(n, sentence)
             lines.append(f"- {defuse_markers(sentence)} [{n}]")
-        for source, _, sentence, _ in picks:  # no sentence of the source used the terms
+        for source, sentence, _ in picks:  # no sentence of the source used the terms
             quotes.setdefault(order.index(source) + 1, sentence)
         return f"{EXTRACTIVE_NOTE}\n\n" + "\n".join(lines), order, quotes
 
