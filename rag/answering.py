@@ -73,7 +73,9 @@ class Citation(Dated):
     date: date | None
     date_precision: DatePrecision = "day"
     quote: str
-    """The sentence of the stored abstract that best supports the citing text (verbatim)."""
+    """The sentence of the stored abstract that best supports the citing text, verbatim
+    (in an extractive answer, the first of the paper's quoted sentences that uses the
+    question's terms: `Answerer._extractive`)."""
     url: str | None = None
 
 
