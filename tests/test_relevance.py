@@ -121,6 +121,30 @@ async def test_short_and_acronym_questions_are_answered(
         assert citation.quote in rag.paper(citation.paper_id).abstract
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "please list papers on grokking",
+        "can you explain HNSW briefly?",
+        "explain KAN like I'm five",
+        "what do the papers say about MobileOne?",
+        "I need papers on NER",
+        "give me an overview of Wasserstein GAN",
+    ],
+)
+async def test_the_way_a_question_is_asked_is_no_missing_topic(
+    fixture_index, question: str
+) -> None:
+    """Words of asking ("please", "list", "explain", "briefly", "like I'm five") are in no
+    abstract; counted as the question's topic they had refused every one of these."""
+    _, rag = fixture_index
+    answer = await rag.answer(question)
+    assert not answer.abstained, answer.answer
+    assert rag.search(question)[0].coverage == 1.0
+    off_topic = await rag.answer("can you explain sourdough bread briefly, like I'm five?")
+    assert off_topic.abstained
+
+
 async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_index) -> None:
     _, rag = fixture_index
     answer = await rag.answer("best sourdough recipe")
@@ -285,9 +309,13 @@ def test_dense_background_is_measured_between_different_papers() -> None:
     assert (alone.mean, alone.std) == (0.0, 1.0)
 
 
-def test_short_question_set_is_well_formed() -> None:
-    path = Path(__file__).resolve().parents[1] / "eval" / "short_questions.jsonl"
+@pytest.mark.parametrize(
+    "name", ["short_questions.jsonl", "phrasing_questions.jsonl", "phrasing_heldout.jsonl"]
+)
+def test_question_sets_are_well_formed(name: str) -> None:
+    path = Path(__file__).resolve().parents[1] / "eval" / name
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     answerable = [r for r in rows if r["type"] != "none"]
     assert len(answerable) >= 40 and all(r["gold_titles"] for r in answerable)
     assert sum(r["type"] == "none" for r in rows) >= 15
+    assert len({r["id"] for r in rows}) == len(rows)
