@@ -23,7 +23,7 @@ from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse
 from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
-from rag.papers import Dated, DatePrecision, shown_date
+from rag.papers import Dated, DatePrecision, Paper, shown_date
 from rag.prompts import Prompts, load_prompts
 from rag.relevance import is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
@@ -42,6 +42,9 @@ QUANTITY_QUESTION = re.compile(
 QUANTITY_BONUS = 0.3
 """Extractive mode: a question asking for a quantity is answered by a sentence with a number."""
 EXTRACTIVE_TOP_SENTENCES = 3
+SOURCE_AUTHORS = 10
+"""Authors named in a source's header for the LLM ("who wrote the KAN paper?"); a
+consortium paper's hundreds of names would crowd out the abstracts."""
 CLOSEST_PAPERS = 5
 """Papers listed with an abstention, so the user can follow one up."""
 TITLED_TOPIC = 0.5
@@ -186,9 +189,14 @@ def _as_data(text: str) -> str:
     return _SOURCE_TAG.sub("(source", folded)
 
 
-def _source_block(n: int, paper_title: str, dated: str, text: str) -> str:
-    title = " ".join(_as_data(paper_title).split())  # one line: it cannot fake a block start
-    return f"[{n}] {title} ({dated})\n<source>\n{_as_data(text)}\n</source>"
+def _source_block(n: int, paper: Paper, dated: str) -> str:
+    """A numbered source: its header line (title, date, authors) and the abstract."""
+    header = f"{paper.title} ({dated})"
+    if paper.authors:
+        shown = ", ".join(paper.authors[:SOURCE_AUTHORS])
+        header += f", by {shown}" + (" et al." if len(paper.authors) > SOURCE_AUTHORS else "")
+    header = " ".join(_as_data(header).split())  # one line: it cannot fake a block start
+    return f"[{n}] {header}\n<source>\n{_as_data(paper.abstract)}\n</source>"
 
 
 class Answerer:
@@ -394,12 +402,7 @@ class Answerer:
     def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:
         papers = self.retriever.papers([r.paper_id for r in results])
         blocks = [
-            _source_block(
-                n,
-                r.title,
-                shown_date(r.date, r.date_precision),
-                papers[r.paper_id].abstract,
-            )
+            _source_block(n, papers[r.paper_id], shown_date(r.date, r.date_precision))
             for n, r in enumerate(results, 1)
         ]
         user = self.prompts.user.format(sources="\n\n".join(blocks), question=question)
