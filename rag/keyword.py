@@ -42,9 +42,8 @@ QUERY_FILLER = frozenset(
             "something any some there please thanks thank hi hello hey ok okay eli5 briefly "
             # requests
             "tell summarize summarise summarized summarised summary summaries overview outline "
-            "define definition list give find "
-            "recommend suggest walk read know known understand help need want looking look seen "
-            "wondering curious interested intro "
+            "define definition list give find recommend suggest walk read know known understand "
+            "help need want looking look seen wondering curious interested intro "
             # the literature itself
             "paper papers work works study studies studied research article articles publication "
             "publications literature reference references say says said discuss discusses "
