@@ -7,6 +7,7 @@ After the retries a typed `LLMError` is raised; nothing here ever invents text.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -111,12 +112,28 @@ class ChatLLM:
         self.model = settings.llm_model
         self.temperature = settings.llm_temperature
         self.max_tokens = settings.llm_max_tokens
-        self._client = AsyncOpenAI(
-            api_key=settings.openai_api_key or "not-needed",  # local servers ignore the key
-            base_url=settings.openai_base_url,
-            max_retries=settings.llm_max_retries,
-            timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
-        )
+        self._settings = settings
+        self._clients: dict[asyncio.AbstractEventLoop, AsyncOpenAI] = {}
+
+    @property
+    def _client(self) -> AsyncOpenAI:
+        """The client of the running event loop. Pooled connections belong to the loop
+        that opened them: with one client for all loops, every second
+        `asyncio.run(rag.answer(...))` in a script failed on the first loop's dead
+        connection and fell back to an extractive answer. Clients of closed loops are
+        dropped here, so a script running a loop per question holds one."""
+        loop = asyncio.get_running_loop()
+        for closed in [other for other in self._clients if other.is_closed()]:
+            del self._clients[closed]
+        if loop not in self._clients:
+            settings = self._settings
+            self._clients[loop] = AsyncOpenAI(
+                api_key=settings.openai_api_key or "not-needed",  # local servers ignore it
+                base_url=settings.openai_base_url,
+                max_retries=settings.llm_max_retries,
+                timeout=httpx.Timeout(settings.llm_timeout, connect=settings.llm_connect_timeout),
+            )
+        return self._clients[loop]
 
     def _observe(self, outcome: str, started: float) -> None:
         if self.observer is not None:
