@@ -13,6 +13,7 @@ import asyncio
 import re
 import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -21,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.config import Settings
+from rag.definitions import asked_term, defining
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
 from rag.papers import Dated, DatePrecision, Paper, shown_date
@@ -41,6 +43,15 @@ QUANTITY_QUESTION = re.compile(
 )
 QUANTITY_BONUS = 0.3
 """Extractive mode: a question asking for a quantity is answered by a sentence with a number."""
+DEFINITION_BONUS = 1.0
+"""Extractive mode: a question asking what a name is (`asked_term`) is answered by the
+sentence defining it (`defining`), and the papers with one lead the answer. As large as a
+sentence's full share of the question's terms: at 0.3, "What is KAN?" still opened with
+"We show that this seemingly simple change makes KANs outperform MLPs" rather than "we
+propose Kolmogorov-Arnold Networks (KANs) as promising alternatives to MLPs". Answers
+opening with a gold paper (`rag eval answers`): short questions 95.7% -> 100%, phrasing
+dev set 79.8% -> 86.0%, held-out phrasings (not tuned on) 81.0% -> 82.8%; dev questions
+100% and every abstention figure and `answer_facts` (0.89) unchanged."""
 EXTRACTIVE_TOP_SENTENCES = 3
 SOURCE_AUTHORS = 10
 """Authors named in a source's header for the LLM ("who wrote the KAN paper?"); a
@@ -199,6 +210,20 @@ def _source_block(n: int, paper: Paper, dated: str) -> str:
     return f"[{n}] {header}\n<source>\n{_as_data(paper.abstract)}\n</source>"
 
 
+@dataclass
+class _Scored:
+    """One source's abstract sentences, scored against the question (`_extractive`)."""
+
+    number: int
+    """Its place in the search results, from 1."""
+    sentences: list[str]
+    support: np.ndarray
+    titled: float
+    scores: np.ndarray
+    defining: np.ndarray
+    """Whether each sentence defines the name the question asks about."""
+
+
 class Answerer:
     """Shared per process; safe for concurrent use (CPU work runs in threads)."""
 
@@ -317,6 +342,30 @@ class Answerer:
 
     # -- composition -------------------------------------------------------------------
 
+    def _scored_sources(self, question: str, results: list[SearchResult]) -> list[_Scored]:
+        """The sentences of the top three citable papers, scored for `_extractive`."""
+        term = asked_term(question)
+        question_vector = self.retriever.claim_vectors([question])[0]
+        scored = []
+        for number, result in enumerate(results[:3], 1):
+            if not is_citable(result.relevance):
+                continue
+            paper = self.retriever.papers([result.paper_id])[result.paper_id]
+            abstract, spans = paper.abstract, self.retriever.abstract_sentences(paper)
+            sentences = [abstract[s.start : s.end] for s in spans]
+            support = self.retriever.sentence_support(question, sentences, question_vector)
+            titled = self.retriever.title_support(question, paper)
+            defines = np.asarray(
+                defining(term, paper.title, sentences) if term else [False] * len(sentences)
+            )
+            scores = support + titled + DEFINITION_BONUS * defines
+            if QUANTITY_QUESTION.search(question):
+                scores = scores + QUANTITY_BONUS * np.asarray(
+                    [any(ch.isdigit() for ch in sentence) for sentence in sentences]
+                )
+            scored.append(_Scored(number, sentences, support, titled, scores, defines))
+        return scored
+
     def _extractive(
         self, question: str, results: list[SearchResult]
     ) -> tuple[str, list[int], dict[int, str]]:
@@ -344,35 +393,30 @@ class Answerer:
         questions, quotes without any of those terms fell from 11 of 178 to 2, with
         `answer_facts` unchanged at 0.889. (The best-supporting sentence as the quote did
         as well there, but quoted "Code is available at https://..." for "EfficientDet?"
-        and less often the sentence introducing the method: "What is NeRF?")"""
+        and less often the sentence introducing the method: "What is NeRF?")
+
+        A what-is question ("What is HNSW?", "explain KAN") is answered by the papers that
+        define the name first, each opening with its defining sentence
+        (`DEFINITION_BONUS`): the paper using HNSW most ranks above the one introducing it.
+        Whether a further paper is quoted is still judged without that bonus."""
         picks: list[tuple[int, str, bool]] = []  # (source, sentence, uses the terms)
         top_score: float | None = None
-        question_vector = self.retriever.claim_vectors([question])[0]
-        for source, result in enumerate(results[:3], 1):
-            if not is_citable(result.relevance):
-                continue
-            paper = self.retriever.papers([result.paper_id])[result.paper_id]
-            abstract, spans = paper.abstract, self.retriever.abstract_sentences(paper)
-            sentences = [abstract[s.start : s.end] for s in spans]
-            support = self.retriever.sentence_support(question, sentences, question_vector)
-            titled = self.retriever.title_support(question, paper)
-            scores = support + titled
-            if QUANTITY_QUESTION.search(question):
-                scores = scores + QUANTITY_BONUS * np.asarray(
-                    [any(ch.isdigit() for ch in sentence) for sentence in sentences]
-                )
-            ranked = np.argsort(-scores)
-            top_score = float(scores[ranked[0]]) if top_score is None else top_score
-            if picks and scores[ranked[0]] < SENTENCE_SHARE * top_score:
+        scored = self._scored_sources(question, results)
+        for source in sorted(scored, key=lambda s: not s.defining.any()):  # definers lead
+            ranked = np.argsort(-source.scores)
+            best = float(source.scores[ranked[0]] - DEFINITION_BONUS * source.defining[ranked[0]])
+            top_score = best if top_score is None else top_score
+            if picks and best < SENTENCE_SHARE * top_score:
                 continue
             chosen = list(ranked[: EXTRACTIVE_TOP_SENTENCES if not picks else 1])
-            mentions = self.retriever.term_share(question, sentences)
-            if titled < TITLED_TOPIC:
+            mentions = self.retriever.term_share(question, source.sentences)
+            if source.titled < TITLED_TOPIC:
                 chosen = chosen[:1] + [
-                    i for i in chosen[1:] if mentions[i] > 0 or support[i] >= FILLER_SUPPORT
+                    i for i in chosen[1:] if mentions[i] > 0 or source.support[i] >= FILLER_SUPPORT
                 ]
-            for index in sorted(chosen):
-                picks.append((source, sentences[index], bool(mentions[index])))
+            opening = [i for i in chosen if source.defining[i]][:1]  # the definition first
+            for index in opening + sorted(set(chosen) - set(opening)):
+                picks.append((source.number, source.sentences[index], bool(mentions[index])))
         order: list[int] = []
         quotes: dict[int, str] = {}
         lines = []

@@ -135,6 +135,9 @@ class AnswerScores:
     near_miss: Rate = field(default_factory=Rate)
     false_abstention: Rate = field(default_factory=Rate)
     fact_coverage: list[float] = field(default_factory=list)
+    gold_first: Rate = field(default_factory=Rate)
+    """Answered questions whose first citation (the paper the answer opens with) is a
+    gold paper."""
 
     def add(self, question: Question, abstained: bool) -> None:
         if question.type != "none":
@@ -150,11 +153,16 @@ class AnswerScores:
 
 
 async def evaluate_answers(rag: PaperRAG, questions: list[Question]) -> AnswerScores:
-    """Abstention per kind of question, and `answer_facts` found on `fact` questions."""
+    """Abstention per kind of question, `answer_facts` found on `fact` questions, and
+    how often an answer opens with a gold paper."""
     scores = AnswerScores()
     for question in questions:
         answer = await rag.answer(question.question)
         scores.add(question, answer.abstained)
+        if question.gold_titles and not answer.abstained:
+            gold = {normalize_title(title) for title in question.gold_titles}
+            first = answer.citations[0].title if answer.citations else ""
+            scores.gold_first.add(normalize_title(first) in gold)
         if question.type == "fact" and question.answer_facts and not answer.abstained:
             found = sum(_contains(answer.answer, fact) for fact in question.answer_facts)
             scores.fact_coverage.append(found / len(question.answer_facts))

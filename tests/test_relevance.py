@@ -319,3 +319,43 @@ def test_question_sets_are_well_formed(name: str) -> None:
     assert len(answerable) >= 40 and all(r["gold_titles"] for r in answerable)
     assert sum(r["type"] == "none" for r in rows) >= 15
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+async def test_a_what_is_question_opens_with_the_paper_defining_it(tmp_path) -> None:
+    """The paper using HNSW most ranks first, but "What is HNSW?" is answered by the
+    one introducing it: its defining sentence opens the answer and is its quote."""
+    rows = [
+        {
+            "title": "Recall in Hierarchical Navigable Small Worlds under Real Data",
+            "abstract": "Vector search systems often rely on the Hierarchical Navigable Small "
+            "Worlds (HNSW) algorithm. However, the behaviour of HNSW on real data remains "
+            "under-explored. We show that HNSW recall depends on the insertion order, and "
+            "that HNSW indexes built in another order lose up to 12% recall.",
+        },
+        {
+            "title": "Efficient and robust approximate nearest neighbor search using "
+            "Hierarchical Navigable Small World graphs",
+            "abstract": "Approximate nearest neighbor search matters for many applications. "
+            "We present a new approach for approximate nearest neighbor search based on "
+            "navigable small world graphs with controllable hierarchy (Hierarchical NSW, "
+            "HNSW). The search starts from the upper layer of a multi-layer graph.",
+        },
+        {
+            "title": "PowerNorm: Rethinking Batch Normalization in Transformers",
+            "abstract": "Layer normalization is the standard in natural language processing. "
+            "In this paper, we study why batch normalization fails for transformers. "
+            "To address this, we propose Power Normalization (PN), a novel normalization "
+            "scheme with a running quadratic mean. PN outperforms layer normalization.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "definitions")
+    assert rag.search("What is HNSW?")[0].title.startswith("Recall in Hierarchical")
+    answer = await rag.answer("What is HNSW?")
+    first = next(line for line in answer.answer.splitlines() if line.startswith("- "))
+    assert first.startswith("- We present a new approach") and first.endswith("[1]")
+    assert answer.citations[0].title.startswith("Efficient and robust")
+    assert answer.citations[0].quote == first[2:-4]
+
+    answer = await rag.answer("what is PowerNorm?")  # named in its title, not its abstract
+    first = next(line for line in answer.answer.splitlines() if line.startswith("- "))
+    assert first.startswith("- To address this, we propose Power Normalization (PN)")

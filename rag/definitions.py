@@ -1,0 +1,82 @@
+"""Questions asking what something is, and the abstract sentences that say it.
+
+"What is HNSW?" is best answered by the sentence introducing HNSW ("We present a new
+approach ... (Hierarchical NSW, HNSW)"), not by one that merely uses it ("However, the
+behaviour of HNSW under real-world scenarios ..."), and the paper that introduces it
+should lead the answer. Similarity to a three-word question cannot tell the two apart;
+the way abstracts define a name can: "X is a ...", "we introduce X", "which we call X".
+(An acronym in parentheses alone is no sign: every paper using HNSW spells it out once.)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from rag.keyword import ASKING_PHRASES
+
+DEFINITION_QUESTION = re.compile(
+    r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
+    r"(?:what\s+(?:is|are|was|were)|what's|define|explain|describe|tell\s+me\s+about)\s+"
+    r"(?:the\s+)?(?:(?:main|key|basic|core)\s+)?(?:(?:idea|ideas|concept)\s+(?:behind|of)\s+)?"
+    r"(?:an?\s+|the\s+)?(?P<term>[^?]{1,60}?)[\s?.!]*$"
+    r"|^\W*what\s+(?:does|do)\s+(?:the\s+)?(?P<abbr>[^?]{1,40}?)\s+(?:mean|stand\s+for)[\s?.!]*$",
+    re.IGNORECASE,
+)
+TERM_WORDS = 5
+"""Longer "terms" are questions about something else ("what is the license of the EMNIST
+dataset?"), which no sentence defines."""
+
+
+def asked_term(question: str) -> str | None:
+    """The name a question asks to have defined ("HNSW" for "explain HNSW like I'm
+    five"), or None when it asks something else."""
+    match = DEFINITION_QUESTION.match(question.strip())
+    if match is None:
+        return None
+    term = ASKING_PHRASES.sub(" ", match.group("term") or match.group("abbr")).strip(" ,")
+    words = term.split()
+    return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
+
+
+INTRODUCING = (
+    r"\b(?:we|this\s+(?:paper|work|article|letter))\s+(?:\w+\s+){0,3}?"
+    r"(?:propos|introduc|present|develop|design|call|nam|term|dub)\w*\b"
+)
+"""The authors introducing something: "we propose", "this paper introduces", "we have called"."""
+
+
+def _name(term: str) -> str:
+    return re.escape(term).replace(r"\ ", r"\s+") + r"(?:e?s)?"  # KAN -> KANs, network(s)
+
+
+@lru_cache(maxsize=256)
+def _defining(term: str) -> re.Pattern[str]:
+    name = _name(term)
+    alone = rf"(?<![\w-]){name}(?![\w-])"  # not the KAN of "S-KAN"
+    return re.compile(
+        # a definition: "Shampoo is an online ...", "Echo State Networks (ESNs) is an ...",
+        # "Kolmogorov-Arnold Networks (KAN) is a ..."
+        rf"{alone}\)?(?:\s*\([^()]*\))?\s+(?:is|are|refers\s+to|denotes|stands\s+for)\s+"
+        rf"(?:an?|the|one)\b"
+        # the authors introducing it: "We introduce Adam, ...", "which we have called
+        # Extended MNIST", "We present a new approach ... (Hierarchical NSW, HNSW)"; not
+        # "we propose ... Selectable KAN (S-KAN)", which introduces S-KAN
+        rf"|{INTRODUCING}[^.;]{{0,160}}?(?:\((?:[^()]*,\s*)?{name}\)|{alone}(?!\s*\())",
+        re.IGNORECASE,
+    )
+
+
+def defining(term: str, title: str, sentences: list[str]) -> list[bool]:
+    """Which of a paper's `sentences` define `term`. A paper titled "TERM: ..." introduces
+    it, in other words when not by name: "PowerNorm: Rethinking Batch Normalization in
+    Transformers" says "we propose Power Normalization (PN)"; its first sentence
+    introducing something is then the definition."""
+    pattern = _defining(term)
+    found = [pattern.search(sentence) is not None for sentence in sentences]
+    if any(found) or not re.match(rf"\W*{_name(term)}\s*:", title, re.IGNORECASE):
+        return found
+    introducing = [re.search(INTRODUCING, s, re.IGNORECASE) is not None for s in sentences]
+    return (
+        [i == introducing.index(True) for i in range(len(sentences))] if any(introducing) else found
+    )
