@@ -47,7 +47,10 @@ INTRODUCING = (
 
 
 def _name(term: str) -> str:
-    return re.escape(term).replace(r"\ ", r"\s+") + r"(?:e?s)?"  # KAN -> KANs, network(s)
+    """The term as a pattern: any spacing, any dash ("Lempel-Ziv" asked, "Lempel–Ziv"
+    written), a plural (KAN -> KANs, network -> networks)."""
+    escaped = re.escape(term).replace(r"\ ", r"\s+").replace(r"\-", "[-\u2010-\u2014]")
+    return escaped + r"(?:e?s)?"
 
 
 @lru_cache(maxsize=256)

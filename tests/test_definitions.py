@@ -33,6 +33,7 @@ def test_the_term_a_question_asks_about(question: str, term: str | None) -> None
         ("Shampoo", "Shampoo is an online and stochastic optimization algorithm.", True),
         ("KAN", "Kolmogorov-Arnold Networks (KAN) is a recent architecture.", True),
         ("echo state network", "Echo State Networks (ESNs) is an approach to RNNs.", True),
+        ("Lempel-Ziv complexity", "The Lempel\u2013Ziv complexity is a measure for words.", True),
         ("Adam", "We introduce Adam, an algorithm for stochastic optimization.", True),
         ("EMNIST", "This paper introduces a variant, which we have called EMNIST.", True),
         ("KAN", "We propose Kolmogorov-Arnold Networks (KANs) as alternatives to MLPs.", True),
