@@ -79,6 +79,16 @@ CHANGED_IDS_MAX = 50_000
 about as cheap then, and the log row stays small)."""
 
 
+SEARCH_EF = 600
+"""HNSW candidates Chroma explores per query (its default is 100; a query for more chunks
+explores that many). A search asks for 200 chunks (`retrieval.DENSE_DEPTH`), and with 200
+explored the 200 returned were approximate and differed from one process to the next
+(Chroma builds the graph of recent chunks as it opens the index): "I want to learn about
+HNSW" had the HNSW paper 5th in one process and out of the top 5 in the next, and 3 of 200
+held-out phrasing questions changed their top 5 between two runs. At 600 the 200 returned
+are the exact nearest ones (the same as with 1,000, identical across processes)."""
+
+
 @dataclass
 class Changes:
     """Ids written and deleted since the last generation bump."""
@@ -237,10 +247,13 @@ class PaperStore:
             raise IndexMissingError("the index is empty: run `rag ingest` first")
         chunks = client.get_or_create_collection(
             self.chunks_name,
-            configuration={"hnsw": {"space": "cosine"}},
+            configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
             metadata={"embedder": self.embedder_identity, "generation": 0},
             embedding_function=None,
         )
+        hnsw = (chunks.configuration or {}).get("hnsw") or {}
+        if hnsw.get("ef_search") != SEARCH_EF:  # an index made before: searched the same
+            chunks.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
         records = client.get_or_create_collection(
             self.records_name, metadata={"kind": "paper-records"}, embedding_function=None
         )

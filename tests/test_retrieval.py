@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.config import Settings
@@ -129,3 +130,19 @@ def test_a_quote_embeds_only_the_sentences_sharing_most_of_the_claim(sample_inde
     # the claim too is embedded by the quote model: it is only compared with its vectors
     assert claim in embedded and sentences[7] in embedded
     assert len(set(embedded) - {claim}) <= retrieval.QUOTE_CANDIDATES
+
+
+@pytest.mark.slow
+def test_dense_search_returns_the_exact_nearest_chunks(real_sample_index) -> None:
+    """The 200 chunks a search fuses are the nearest 200 of the bundled corpus's ~760,
+    not Chroma's approximation, which differed from one process to the next and from
+    the exact set (`store.SEARCH_EF`). Real vectors: the fake embedder's were found
+    exactly even with Chroma's default."""
+    _, rag = real_sample_index
+    store = rag.retriever.store
+    vectors = np.asarray(store.chunks.get(include=["embeddings"])["embeddings"])
+    for text in ["I want to learn about HNSW", "What is KAN?", "papers on grokking"]:
+        vector = rag.embedder.embed([text])[0]
+        exact = np.sort(vectors @ vector)[::-1][:200]
+        found = np.sort([similarity for _, similarity in store.query(vector, 200, None)])
+        np.testing.assert_allclose(found[::-1], exact, atol=1e-4)
