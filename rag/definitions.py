@@ -62,10 +62,14 @@ def _defining(term: str) -> re.Pattern[str]:
         # "Kolmogorov-Arnold Networks (KAN) is a ..."
         rf"{alone}\)?(?:\s*\([^()]*\))?\s+(?:is|are|refers\s+to|denotes|stands\s+for)\s+"
         rf"(?:an?|the|one)\b"
-        # the authors introducing it: "We introduce Adam, ...", "which we have called
-        # Extended MNIST", "We present a new approach ... (Hierarchical NSW, HNSW)"; not
-        # "we propose ... Selectable KAN (S-KAN)", which introduces S-KAN
-        rf"|{INTRODUCING}[^.;]{{0,160}}?(?:\((?:[^()]*,\s*)?{name}\)|{alone}(?!\s*\())",
+        # the authors introducing it: by name within three words ("We introduce Adam",
+        # "we design an efficient backbone MobileOne"; not "... called TCNCA, a Temporal
+        # Convolutional Network with Chunked Attention" for attention, nor "Selectable
+        # KAN (S-KAN)" for KAN), or as the parenthesis closing the phrase ("We present a
+        # new approach ... (Hierarchical NSW, HNSW)", "which we have called Extended MNIST
+        # (EMNIST)")
+        rf"|{INTRODUCING}(?:[^.;]{{0,160}}?\((?:[^()]*,\s*)?{name}\)"
+        rf"|\s+(?:\S+\s+){{0,3}}?{alone}(?!\s*\())",
         re.IGNORECASE,
     )
 

@@ -47,7 +47,9 @@ def test_the_term_a_question_asks_about(question: str, term: str | None) -> None
         ("HNSW", "Vector search relies on Hierarchical Navigable Small Worlds (HNSW).", False),
         ("Adam", "Empirical results demonstrate that Adam works well in practice.", False),
         ("KAN", "The recently proposed Kolmogorov-Arnold Network (KAN) is promising.", False),
-        # introducing something else named after it
+        # introducing something else, named after it or described with it
+        ("attention", "The model is called TCNCA, a network with Chunked Attention.", False),
+        ("Transformer", "We propose a new architecture, the normalized Transformer (nGPT).", False),
         ("KAN", "To address this, we propose an activation space Selectable KAN (S-KAN).", False),
     ],
 )
