@@ -404,7 +404,7 @@ class Answerer:
         scored = self._scored_sources(question, results)
         for source in sorted(scored, key=lambda s: not s.defining.any()):  # definers lead
             ranked = np.argsort(-source.scores)
-            best = float(source.scores[ranked[0]] - DEFINITION_BONUS * source.defining[ranked[0]])
+            best = float(np.max(source.scores - DEFINITION_BONUS * source.defining))
             top_score = best if top_score is None else top_score
             if picks and best < SENTENCE_SHARE * top_score:
                 continue
