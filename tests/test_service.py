@@ -274,7 +274,9 @@ async def test_sigterm_lets_streamed_answers_in_flight_finish(tmp_path) -> None:
                 "stream": True,
             }
             chats = [asyncio.create_task(client.post("/v1/chat", json=body)) for _ in range(10)]
-            await asyncio.sleep(0.5)
+            async with asyncio.timeout(30):  # all ten in flight: each waiting on the LLM
+                while stub.calls < 10:  # (a request still unread at SIGTERM is refused)
+                    await asyncio.sleep(0.05)
             server.send_signal(signal.SIGTERM)
             replies = await asyncio.gather(*chats, return_exceptions=True)
         finished = [r for r in replies if isinstance(r, httpx.Response) and "event: done" in r.text]
