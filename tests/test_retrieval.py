@@ -13,6 +13,7 @@ from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.index import Index, ingest_paths
 from rag.retrieval import Retriever
+from rag.store import SEARCH_EF
 from tests.conftest import make_abstract, write_jsonl
 
 
@@ -146,3 +147,16 @@ def test_dense_search_returns_the_exact_nearest_chunks(real_sample_index) -> Non
         exact = np.sort(vectors @ vector)[::-1][:200]
         found = np.sort([similarity for _, similarity in store.query(vector, 200, None)])
         np.testing.assert_allclose(found[::-1], exact, atol=1e-4)
+
+
+def test_an_index_made_before_is_searched_as_deep_as_a_new_one(
+    settings: Settings, embedder, small_corpus: Path
+) -> None:
+    """`ef_search` is one of Chroma's mutable settings: an index created with Chroma's
+    default is brought to `SEARCH_EF` when opened, so its searches are exact too."""
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    chunks = Index.open(settings, embedder=embedder).store.chunks
+    assert chunks.configuration["hnsw"]["ef_search"] == SEARCH_EF
+    chunks.modify(configuration={"hnsw": {"ef_search": 100}})  # as an older index was
+    reopened = Index.open(settings, embedder=embedder).store.chunks
+    assert reopened.configuration["hnsw"]["ef_search"] == SEARCH_EF
