@@ -27,7 +27,7 @@ from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
 from rag.papers import Dated, DatePrecision, Paper, shown_date
 from rag.prompts import Prompts, load_prompts
-from rag.relevance import is_citable, is_on_topic
+from rag.relevance import best_relevance, is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
 
 SENTINEL = "INSUFFICIENT_EVIDENCE"
@@ -509,7 +509,7 @@ class Answerer:
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
         gate = is_on_topic if self.llm is not None else is_citable
-        if not results or not gate(results[0].relevance):
+        if not results or not gate(best_relevance(results)):
             yield abstention_text(results)
             done(self._abstention(question, results, mode, model))
             return

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from rag.errors import CorpusError
 from rag.papers import normalize_title
-from rag.relevance import is_on_topic
+from rag.relevance import best_relevance, is_on_topic
 from rag.retrieval import Mode, Retriever
 
 if TYPE_CHECKING:
@@ -176,5 +176,5 @@ def evaluate_gate(retriever: Retriever, questions: list[Question], k: int) -> An
     scores = AnswerScores()
     for question in questions:
         results = retriever.search(question.question, k=k)
-        scores.add(question, not results or not is_on_topic(results[0].relevance))
+        scores.add(question, not results or not is_on_topic(best_relevance(results)))
     return scores

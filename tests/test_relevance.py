@@ -16,7 +16,15 @@ import pytest
 from rag.answering import NOT_COVERED
 from rag.keyword import ChunkRow, KeywordIndex
 from rag.paper_rag import PaperRAG
-from rag.relevance import ANSWER_MIN, ON_TOPIC_MIN, DenseBackground, relevance
+from rag.relevance import (
+    ANSWER_MIN,
+    ON_TOPIC_MIN,
+    DenseBackground,
+    best_relevance,
+    is_citable,
+    relevance,
+)
+from rag.retrieval import SearchResult
 from tests.fakes import FakeLLM, HashEmbedder, fake_index
 
 PAPERS = [
@@ -285,6 +293,22 @@ async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture
     assert judged.abstained and judged.mode == "llm" and not judged.citations
     sent = llm.prompts[0][1]["content"]
     assert "Adam: A Method for Stochastic Optimization" in sent
+
+
+def _result(rank: int, relevance: float) -> SearchResult:
+    return SearchResult(
+        rank, f"p{rank}", f"Paper {rank}", 1.0 / rank, None, "", 0.4, 0.0, 0.0, relevance
+    )
+
+
+def test_the_better_of_the_first_two_results_decides_and_no_lower_one() -> None:
+    """Where the retrievers disagree their winners rank first and second, either way
+    round: a noise dense winner first must not refuse the question the keyword winner
+    answers, and a chance match further down must not answer an off-topic question."""
+    noise_first = [_result(1, 0.27), _result(2, 0.75), _result(3, 0.1)]
+    assert is_citable(best_relevance(noise_first))
+    chance_third = [_result(1, 0.2), _result(2, 0.1), _result(3, 0.9)]
+    assert not is_citable(best_relevance(chance_third))
 
 
 def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -> None:
