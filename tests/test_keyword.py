@@ -98,6 +98,29 @@ def test_segments_are_merged_when_they_pile_up_and_spans_follow() -> None:
     assert index.date_keys[position] == row.date_key
 
 
+def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() -> None:
+    texts = ["retrieval of passages", "dense retrieval", "retrieval", "power of networks"]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    retrieval, networks = index.terms("retrieval")[0], index.terms("networks")[0]
+    for typo in ("retreival", "retrival", "retrieeval", "rettrieval", "retrieval"):
+        assert index.query_terms(typo).known == {retrieval}, typo
+    assert index.query_terms("netwroks").known == {networks}
+    tower = index.query_terms("tower")  # an English word the papers lack, not "power"
+    assert (tower.known, tower.unknown) == (frozenset(), {"tower"})
+    short = index.query_terms("pwer")  # four letters: too short to guess
+    assert (short.known, short.unknown) == (frozenset(), {"pwer"})
+
+
+def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
+    texts = ["graph neural nets", "graph models", "graph search", "grape harvest"]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    assert index.query_terms("grapj").known == {index.terms("graph")[0]}
+
+
 def test_an_added_chunk_that_is_already_indexed_is_not_counted_twice() -> None:
     rows = _rows(50, 4)
     index = KeywordIndex.build(rows).with_changes(rows[:10], ())

@@ -153,6 +153,27 @@ async def test_the_way_a_question_is_asked_is_no_missing_topic(
     assert off_topic.abstained
 
 
+@pytest.mark.parametrize(
+    ("question", "title_start"),
+    [
+        ("Kolmogorov-Arnold netwroks?", "KAN: Kolmogorov-Arnold Networks"),
+        ("What is MoblieOne?", "MobileOne"),
+        ("papers on grokkking?", "Grokking"),
+        ("named-entity recogntion", "NeuroNER"),
+    ],
+)
+async def test_a_misspelled_topic_word_is_read_as_the_indexed_term(
+    fixture_index, question: str, title_start: str
+) -> None:
+    """One typo in the topic word refused 77% of the short questions
+    (`eval/typo_questions.jsonl`): the word counted as one no paper contains."""
+    _, rag = fixture_index
+    assert rag.search(question)[0].coverage == 1.0
+    answer = await rag.answer(question)
+    assert not answer.abstained, answer.answer
+    assert answer.citations[0].title.startswith(title_start)
+
+
 async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_index) -> None:
     _, rag = fixture_index
     answer = await rag.answer("best sourdough recipe")
@@ -343,6 +364,28 @@ def test_question_sets_are_well_formed(name: str) -> None:
     assert len(answerable) >= 40 and all(r["gold_titles"] for r in answerable)
     assert sum(r["type"] == "none" for r in rows) >= 15
     assert len({r["id"] for r in rows}) == len(rows)
+
+
+def test_typo_questions_are_the_short_ones_with_one_word_misspelled() -> None:
+    folder = Path(__file__).resolve().parents[1] / "eval"
+    short = {
+        r["id"]: r
+        for r in map(json.loads, (folder / "short_questions.jsonl").read_text().splitlines())
+    }
+    typos = [
+        json.loads(line) for line in (folder / "typo_questions.jsonl").read_text().splitlines()
+    ]
+    assert (
+        sum(r["type"] != "none" for r in typos) >= 35
+        and sum(r["type"] == "none" for r in typos) >= 15
+    )
+    for row in typos:
+        original = short[row["id"].replace("T", "S")]
+        assert (row["type"], row["gold_titles"]) == (original["type"], original["gold_titles"])
+        word, typo = row["typo"].split(" (")[0].split(" -> ")
+        assert (
+            row["question"] == original["question"].replace(word, typo, 1) != original["question"]
+        )
 
 
 async def test_a_what_is_question_opens_with_the_paper_defining_it(tmp_path) -> None:
