@@ -138,6 +138,9 @@ async def test_short_and_acronym_questions_are_answered(
         "what do the papers say about MobileOne?",
         "I need papers on NER",
         "give me an overview of Wasserstein GAN",
+        "what are the main ideas behind KAN?",
+        "what problem does HNSW solve?",
+        "key findings on MobileOne",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
@@ -340,6 +343,8 @@ def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -
     first = frozenset(index.terms(texts[0]))
     asked = index.query_terms("Which papers study graph networks?")
     assert index.coverage(asked, first) == pytest.approx(1.0)
+    topical = index.query_terms("the main problem graph networks solve in molecules")
+    assert len(topical.unknown) == 3  # "main", "problem", "solve": asked about nothing here
     with_unknown = index.query_terms("graph sourdough")
     assert with_unknown.unknown == {"sourdough"}
     assert 0.0 < index.coverage(with_unknown, first) < 0.5
