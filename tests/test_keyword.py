@@ -111,6 +111,9 @@ def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() ->
     assert (tower.known, tower.unknown) == (frozenset(), {"tower"})
     short = index.query_terms("pwer")  # four letters: too short to guess
     assert (short.known, short.unknown) == (frozenset(), {"pwer"})
+    index = index.with_changes([ChunkRow("p9::key::0", "learning", 0, 8, 0)], ())
+    lerning = index.query_terms("lerning")  # a 7-letter word, though its stem is "lern"
+    assert lerning.known == set(index.terms("learning")) and not lerning.unknown
 
 
 def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
