@@ -383,10 +383,11 @@ class KeywordIndex:
         return QueryTerms(frozenset(known), frozenset(unknown))
 
     @cached_property
-    def _stems_by_length(self) -> dict[int, tuple[list[str], list[int]]]:
-        """The vocabulary's stems and ids by stem length, for `spelled`."""
+    def stems_by_length(self) -> dict[int, tuple[list[str], list[int]]]:
+        """The vocabulary's stems and ids by stem length, for `spelled` (copied first: an
+        ingest in another thread adds to the shared vocabulary meanwhile)."""
         buckets: dict[int, tuple[list[str], list[int]]] = {}
-        for stem, term in self.tokenizer.stem_to_sid.items():
+        for stem, term in list(self.tokenizer.stem_to_sid.items()):
             stems, ids = buckets.setdefault(len(stem), ([], []))
             stems.append(stem)
             ids.append(term)
@@ -403,7 +404,7 @@ class KeywordIndex:
             return None
         best: tuple[float, int] | None = None
         for length in (len(stem) - 1, len(stem), len(stem) + 1):
-            stems, ids = self._stems_by_length.get(length, ([], []))
+            stems, ids = self.stems_by_length.get(length, ([], []))
             for _, _, index in process.extract(
                 stem, stems, scorer=OSA.distance, score_cutoff=1, limit=None
             ):

@@ -168,7 +168,8 @@ class _Snapshot:
         self.state = state
         self.version = state.version
         self.keyword = state.keyword
-        for _ in (state.keyword.position, state.keyword.chunk_ids, state.keyword.date_keys):
+        keyword = state.keyword
+        for _ in (keyword.position, keyword.chunk_ids, keyword.date_keys, keyword.stems_by_length):
             pass  # built here (maybe in the background), not inside the next search
         self.catalog = state.catalog
         self.background = state.background
