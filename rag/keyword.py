@@ -96,11 +96,16 @@ terms" for 3, and the last three phrasings for 9 of the 10 topics still refused;
 "explain" dropped anywhere, that dev question lost a gold paper from its top 5."""
 
 SPELLING_MIN_CHARS = 5
-"""Shortest word taken for a typo of an indexed term (`KeywordIndex.spelled`). On
+"""Shortest word taken for a typo of an indexed term (`may_be_typo`). On
 `eval/typo_questions.jsonl` (the short questions, each with one typo in its longest
 topic word) false abstention fell from 76.9% to 28.2% and 96.4% of the answers opened
 with a gold paper; from 4 letters it fell to 15.4%, but 4-letter acronyms are one edit
 from other acronyms ("SPNN" became "SNN") and only 84.8% opened with a gold paper."""
+
+SPELLING_MAX_WORDS = 8
+"""Possible typos of one query looked up (`KeywordIndex.spelled`): a typed question has
+one or two, and each lookup scans a share of the vocabulary (a 2,000-character paste of
+unknown words took 0.8 s to search with every word looked up, 28 ms with 8)."""
 
 _EMPTY = 0
 MAX_SEGMENTS = 8
@@ -120,6 +125,15 @@ def english_stems() -> frozenset[str]:
     vocabulary = (Path(get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
     words = [word for word in vocabulary if word.isalpha()]
     return frozenset(Stemmer.Stemmer("english").stemWords(words))
+
+
+def may_be_typo(word: str, stem: str) -> bool:
+    """Whether a word the index has never seen may be a typo of a word it has: not when
+    short (`SPELLING_MIN_CHARS`), not an English word (`english_stems`: "tower" or
+    "flight" are no typos of "power" or "light" but words the papers do not use), and
+    not with digits, which name things ("apoE3" is no typo of "apoE4", nor "HOXB4" of
+    "HOXB7")."""
+    return len(word) >= SPELLING_MIN_CHARS and word.isalpha() and stem not in english_stems()
 
 
 @dataclass(frozen=True)
@@ -369,13 +383,17 @@ class KeywordIndex:
         tokenizer = self.tokenizer
         known: set[int] = set()
         unknown: set[str] = set()
+        looked_up = 0
         for word in tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower())):
             if word in tokenizer.stopwords or word in QUERY_FILLER:
                 continue
             stem = tokenizer.stemmer(word) if tokenizer.stemmer else word
             term = tokenizer.stem_to_sid.get(stem)
-            if not (term and self.idf(term) < self.max_idf):
-                term = self.spelled(word, stem)  # a stem only removed chunks had is unknown too
+            if not term or self.idf(term) >= self.max_idf:  # only removed chunks had it
+                term = None
+                if looked_up < SPELLING_MAX_WORDS and may_be_typo(word, stem):
+                    looked_up += 1
+                    term = self.spelled(stem)
             if term is not None:
                 known.add(term)
             else:
@@ -393,15 +411,10 @@ class KeywordIndex:
             ids.append(term)
         return buckets
 
-    def spelled(self, word: str, stem: str) -> int | None:
-        """The indexed term a stem the index has never seen is a typo of: one edit away
-        (a letter added, dropped, changed, or two swapped: "retreival", "lerning",
-        "ateriosus"), the most common such term if several are. None for short words,
-        for English words (`english_stems`: "tower" or "flight" are no typos of "power"
-        or "light" but words the papers do not use) and for words with digits, which
-        name things: "apoE3" is no typo of "apoE4", nor "HOXB4" of "HOXB7"."""
-        if len(word) < SPELLING_MIN_CHARS or not word.isalpha() or stem in english_stems():
-            return None
+    def spelled(self, stem: str) -> int | None:
+        """The indexed term a stem the index has never seen is a typo of (`may_be_typo`):
+        one edit away (a letter added, dropped, changed, or two swapped: "retreival",
+        "lerning", "ateriosus"), the most common such term if several are."""
         best: tuple[float, int] | None = None
         for length in (len(stem) - 1, len(stem), len(stem) + 1):
             stems, ids = self.stems_by_length.get(length, ([], []))

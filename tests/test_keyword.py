@@ -13,7 +13,7 @@ import pytest
 
 from rag.config import Settings
 from rag.index import Index, ingest_paths, search_state_dir
-from rag.keyword import MAX_SEGMENTS, ChunkRow, KeywordIndex, new_tokenizer
+from rag.keyword import MAX_SEGMENTS, SPELLING_MAX_WORDS, ChunkRow, KeywordIndex, new_tokenizer
 from rag.store import PaperStore
 from tests.conftest import make_abstract, write_jsonl
 from tests.fakes import HashEmbedder
@@ -114,6 +114,17 @@ def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() ->
     index = index.with_changes([ChunkRow("p9::key::0", "learning", 0, 8, 0)], ())
     lerning = index.query_terms("lerning")  # a 7-letter word, though its stem is "lern"
     assert lerning.known == set(index.terms("learning")) and not lerning.unknown
+
+
+def test_only_the_first_possible_typos_of_a_query_are_looked_up() -> None:
+    text = "retrieval of passages"
+    index = KeywordIndex.build([ChunkRow("p0::key::0", text, 0, len(text), 0)])
+    retrieval = set(index.terms("retrieval"))
+    noise = [f"zq{letter}xvw" for letter in "abcdefghij"]  # no English words, no terms
+    within = " ".join(noise[: SPELLING_MAX_WORDS - 1])
+    assert index.query_terms(f"{within} retreival").known == retrieval
+    beyond = index.query_terms(f"{' '.join(noise[:SPELLING_MAX_WORDS])} retreival")
+    assert not beyond.known and "retreiv" in beyond.unknown
 
 
 def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
