@@ -48,6 +48,8 @@ BACKGROUND_SAMPLE = 512
 
 
 class HasRelevance(Protocol):
+    """A search result, as far as deciding answerability goes."""
+
     @property
     def relevance(self) -> float: ...
 

@@ -167,8 +167,7 @@ class _Snapshot:
     ) -> None:
         self.state = state
         self.version = state.version
-        self.keyword = state.keyword
-        keyword = state.keyword
+        self.keyword = keyword = state.keyword
         for _ in (keyword.position, keyword.chunk_ids, keyword.date_keys, keyword.stems_by_length):
             pass  # built here (maybe in the background), not inside the next search
         self.catalog = state.catalog
