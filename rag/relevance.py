@@ -40,8 +40,8 @@ an answer would quote a paper that does not address the question."""
 ON_TOPIC_MIN = 0.4
 """Least relevance of the best paper for a question to reach the LLM at all. Lower than
 `ANSWER_MIN`: the LLM reads the sources and says itself when they do not answer, so the
-gate only stops what is clearly off-topic (0% false abstention on SciFact and the dev
-questions, 2% on short questions)."""
+gate only stops what is clearly off-topic (0% false abstention on SciFact, the dev and the
+short questions)."""
 BACKGROUND_SAMPLE = 512
 """Chunks sampled to measure the dense background (130k pairs: the mean is stable to
 +-0.002 across samples of the bundled corpus)."""

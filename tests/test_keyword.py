@@ -135,6 +135,36 @@ def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
     assert index.query_terms("grapj").known == {index.terms("graph")[0]}
 
 
+def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> None:
+    texts = [
+        "sequence to sequence models",
+        "sequence labelling",
+        "sequential decisions",
+        "image to image translation",
+        "image synthesis",
+        "interleaved images",
+        "word2vec embeddings",
+        "il2ra expression",
+        "text generation",
+    ]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+
+    def term(word: str) -> int:
+        return index.terms(word)[0]
+
+    seq2seq = index.query_terms("seq2seq learning")  # "seq" begins "sequence", the commoner
+    assert seq2seq.known == {term("sequence")} and seq2seq.unknown == {"learn"}
+    assert index.query_terms("img2img").known == {term("image")}  # i-m-g in order
+    assert index.query_terms("word2vec").known == {term("word2vec")}  # indexed as it is
+    assert index.query_terms("text2img").known == {term("text"), term("image")}
+    # a part that abbreviates nothing, or of two letters (gene names), keeps the word whole
+    for word in ("text2xyz", "il2rb"):
+        unknown = index.query_terms(word)
+        assert (unknown.known, unknown.unknown) == (frozenset(), {word}), word
+
+
 def test_an_added_chunk_that_is_already_indexed_is_not_counted_twice() -> None:
     rows = _rows(50, 4)
     index = KeywordIndex.build(rows).with_changes(rows[:10], ())
