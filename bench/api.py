@@ -8,7 +8,8 @@ ingested on its first start), and N clients send requests back to back.
 
 "req/s" is the whole run's rate; "steady req/s" the rate while every client is busy,
 without the start (all clients fire at the same instant) and the end (`Run.steady`).
-"service CPU ms/req" is the `rag serve` process's CPU time per request.
+"service CPU ms/req" is the `rag serve` process's CPU time per request, "harness CPU
+ms/req" this process's (the clients and the LLM stub).
 
 Where the 32-client chat rate stops: the clients, the stub and the service share the 2
 cores, and this harness alone is near the limit. With retrieval and citations memoised
@@ -171,14 +172,17 @@ async def main() -> None:
                 "p50 overhead ms",
                 "p95 overhead ms",
                 "service CPU ms/req",
+                "harness CPU ms/req",
             ):
                 table.add_column(column, justify="right")
-            service = psutil.Process(server.pid)
+            service, harness = psutil.Process(server.pid), psutil.Process()
             for name, request, delay, clients, total in scenarios:
                 stub.delay = delay
                 cpu_before = sum(service.cpu_times()[:2])
+                own_before = sum(harness.cpu_times()[:2])
                 run = await load(client, request, clients, total)
                 cpu = (sum(service.cpu_times()[:2]) - cpu_before) / total
+                own = (sum(harness.cpu_times()[:2]) - own_before) / total
                 table.add_row(
                     name,
                     f"{delay * 1000:.0f} ms" if delay else "-",
@@ -189,6 +193,7 @@ async def main() -> None:
                     f"{(pct(run.latencies, 50) - delay) * 1000:.1f}",
                     f"{(pct(run.latencies, 95) - delay) * 1000:.1f}",
                     f"{cpu * 1000:.1f}",
+                    f"{own * 1000:.1f}",
                 )
             Console().print(table)
     finally:
