@@ -27,6 +27,7 @@ from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
+from rag.keyword import QueryTerms
 from rag.papers import DatePrecision, Paper, stated_precision
 from rag.relevance import relevance
 from rag.search_state import SearchState, sync
@@ -423,6 +424,24 @@ class Retriever:
                 best[paper_id] = (float(scores[index]), chunk_id)
         return best
 
+    @staticmethod
+    def _written_out_first(
+        snap: _Snapshot, keyword: dict[str, tuple[float, str]], topic: QueryTerms
+    ) -> dict[str, tuple[float, str]]:
+        """Keyword candidates with each `Compound` of the query they write out scored
+        `max_idf` higher, as if the compound were a term they hold: BM25 on its parts
+        alone ranked the Seq2Seq paper third for "seq2seq learning", below two papers
+        that only say "sequence" and "learning", and the question was refused."""
+        papers = snap.papers(list(keyword))
+        bonus = snap.keyword.max_idf
+        boosted = {}
+        for paper_id, (score, chunk_id) in keyword.items():
+            paper = papers.get(paper_id)
+            text = f"{paper.title}\n{paper.abstract}" if paper else ""
+            written = sum(bool(c.written_out.search(text)) for c in topic.compounds)
+            boosted[paper_id] = (score + bonus * written, chunk_id)
+        return boosted
+
     # -- public ------------------------------------------------------------------------
 
     def search(
@@ -444,11 +463,13 @@ class Retriever:
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector
             dense = self._dense_retrying(vector, depth, since, until)
-        keyword = self._keyword(snap, topic.known, since, until, k) if mode != "dense" else {}
+        keyword = self._keyword(snap, topic.searched, since, until, k) if mode != "dense" else {}
+        if topic.compounds:
+            keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)
         ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]
-        terms = set(topic.known)
+        terms = set(topic.searched)
         papers = snap.papers([paper_id for paper_id, _ in ordered])
         results = []
         for paper_id, score in ordered:
@@ -456,7 +477,9 @@ class Retriever:
             if paper is None:  # a record deleted since the snapshot: skip, never invent
                 continue
             chunk_id = (dense.get(paper_id) or keyword[paper_id])[1]
-            coverage = snap.keyword.coverage(topic, snap.paper_terms(paper))
+            coverage = snap.keyword.coverage(
+                topic, snap.paper_terms(paper), f"{paper.title}\n{paper.abstract}"
+            )
             cosine = dense[paper_id][0] if paper_id in dense else None
             results.append(
                 SearchResult(
@@ -515,7 +538,7 @@ class Retriever:
         """IDF-weighted share of `text`'s topic terms (`query_terms`) found in each of
         `others` (0..1 each)."""
         snap = self.snapshot()
-        terms = set(snap.keyword.query_terms(text).known)
+        terms = set(snap.keyword.query_terms(text).searched)
         return np.asarray(snap.keyword.overlaps(terms, [snap.sentence_terms(o) for o in others]))
 
     def claim_vectors(self, claims: list[str]) -> np.ndarray:

@@ -13,7 +13,14 @@ import pytest
 
 from rag.config import Settings
 from rag.index import Index, ingest_paths, search_state_dir
-from rag.keyword import MAX_SEGMENTS, SPELLING_MAX_WORDS, ChunkRow, KeywordIndex, new_tokenizer
+from rag.keyword import (
+    MAX_SEGMENTS,
+    SPELLING_MAX_WORDS,
+    ChunkRow,
+    KeywordIndex,
+    QueryTerms,
+    new_tokenizer,
+)
 from rag.store import PaperStore
 from tests.conftest import make_abstract, write_jsonl
 from tests.fakes import HashEmbedder
@@ -137,7 +144,7 @@ def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
 
 def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> None:
     texts = [
-        "sequence to sequence models",
+        "sequence-to-sequence models",
         "sequence labelling",
         "sequential decisions",
         "image to image translation",
@@ -154,15 +161,23 @@ def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> 
     def term(word: str) -> int:
         return index.terms(word)[0]
 
+    def coverage(query: QueryTerms, text: str) -> float:
+        return index.coverage(query, frozenset(index.terms(text)), text)
+
     seq2seq = index.query_terms("seq2seq learning")  # "seq" begins "sequence", the commoner
-    assert seq2seq.known == {term("sequence")} and seq2seq.unknown == {"learn"}
-    assert index.query_terms("img2img").known == {term("image")}  # i-m-g in order
+    assert seq2seq.searched == {term("sequence")} and seq2seq.unknown == {"learn"}
+    seq2seq = index.query_terms("seq2seq")
+    assert coverage(seq2seq, "Sequence-to-sequence models") == 1.0
+    assert coverage(seq2seq, "Sequence to Sequence Learning") == 1.0
+    assert coverage(seq2seq, "entropy of symbol sequences") == 0.0  # the parts apart
+    img2img = index.query_terms("img2img")  # i-m-g in order
+    assert img2img.searched == {term("image")} and coverage(img2img, texts[3]) == 1.0
     assert index.query_terms("word2vec").known == {term("word2vec")}  # indexed as it is
-    assert index.query_terms("text2img").known == {term("text"), term("image")}
+    assert index.query_terms("text2img").searched == {term("text"), term("image")}
     # a part that abbreviates nothing, or of two letters (gene names), keeps the word whole
     for word in ("text2xyz", "il2rb"):
         unknown = index.query_terms(word)
-        assert (unknown.known, unknown.unknown) == (frozenset(), {word}), word
+        assert (unknown.searched, unknown.unknown) == (frozenset(), {word}), word
 
 
 def test_an_added_chunk_that_is_already_indexed_is_not_counted_twice() -> None:

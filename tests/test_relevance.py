@@ -270,6 +270,35 @@ def test_citation_lookup_matches_supported_claims_only(fixture_index) -> None:
     assert unsupported.matches == [] and unsupported.message
 
 
+async def test_an_abbreviation_joined_by_two_is_answered_where_it_is_written_out(
+    tmp_path,
+) -> None:
+    """ "seq2seq" is in no abstract; read as "sequence" alone it was answered from any
+    paper about sequences, and BM25 on its parts ranked the Seq2Seq paper below them."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows += [
+        {
+            "title": "Sequence to Sequence Learning with Neural Networks",
+            "abstract": "We present a general end-to-end approach to sequence learning. "
+            "A multilayered LSTM maps the input sequence to a vector and another LSTM "
+            "decodes the target sequence from the vector, for English to French.",
+        },
+        {
+            "title": "Entropy Estimation of Symbol Sequences",
+            "abstract": "We estimate the entropy of finite symbol sequences with long "
+            "range correlations: a sequence of symbols, and the sequences it is part of.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "seq2seq")
+    answer = await rag.answer("seq2seq learning")
+    assert not answer.abstained, answer.answer
+    assert answer.citations[0].title.startswith("Sequence to Sequence")
+    assert all(not c.title.startswith("Entropy") for c in answer.citations)
+    (tmp_path / "without").mkdir()
+    _, without = fake_index(tmp_path / "without", rows[:-2] + rows[-1:], "no-seq2seq")
+    assert (await without.answer("seq2seq")).abstained
+
+
 def test_how_a_question_is_asked_does_not_pick_its_quote(tmp_path) -> None:
     """ "What" is rare in abstracts, so its IDF is high; it must not count as a topic
     term when a sentence is chosen to answer "What is HNSW?" (it carried 46% of the
@@ -342,12 +371,12 @@ def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -
     )
     first = frozenset(index.terms(texts[0]))
     asked = index.query_terms("Which papers study graph networks?")
-    assert index.coverage(asked, first) == pytest.approx(1.0)
+    assert index.coverage(asked, first, texts[0]) == pytest.approx(1.0)
     topical = index.query_terms("the main problem graph networks solve in molecules")
     assert len(topical.unknown) == 3  # "main", "problem", "solve": asked about nothing here
     with_unknown = index.query_terms("graph sourdough")
     assert with_unknown.unknown == {"sourdough"}
-    assert 0.0 < index.coverage(with_unknown, first) < 0.5
+    assert 0.0 < index.coverage(with_unknown, first, texts[0]) < 0.5
 
 
 def test_dense_background_is_measured_between_different_papers() -> None:
