@@ -103,9 +103,10 @@ with a gold paper; from 4 letters it fell to 15.4%, but 4-letter acronyms are on
 from other acronyms ("SPNN" became "SNN") and only 84.8% opened with a gold paper."""
 
 SPELLING_MAX_WORDS = 8
-"""Possible typos of one query looked up (`KeywordIndex.spelled`): a typed question has
-one or two, and each lookup scans a share of the vocabulary (a 2,000-character paste of
-unknown words took 0.8 s to search with every word looked up, 28 ms with 8)."""
+"""Possible typos and `COMPOUND`s of one query looked up (`KeywordIndex.spelled`,
+`KeywordIndex.abbreviated`): a typed question has one or two, and each lookup scans a
+share of the vocabulary (a 2,000-character paste of unknown words took 0.8 s to search
+with every word looked up, 28 ms with 8)."""
 
 COMPOUND = re.compile(r"^([a-z]{3,})2([a-z]{3,})$")
 """A name made of two words joined by "2" ("seq2seq", "img2img", "text2sql"): when the
@@ -144,6 +145,19 @@ def may_be_typo(word: str, stem: str) -> bool:
     return len(word) >= SPELLING_MIN_CHARS and word.isalpha() and stem not in english_stems()
 
 
+_JOINED = re.compile(r"\b([a-z]+)(?:[\s-]+to[\s-]+|2)([a-z]+)\b", re.IGNORECASE)
+"""Two words joined by "to" or "2" in a text ("sequence-to-sequence", "text2image")."""
+
+
+def abbreviates(short: str, word: str) -> bool:
+    """Whether `word` begins with `short`'s first letter and holds all its letters in
+    order ("seq" in "sequence", "img" in "image"). Checked in one pass: a regular
+    expression with a wildcard between letters backtracks exponentially, and a query
+    "aaaaaaaaaaaa2aaa" took 5.6 s on one 30-letter word."""
+    letters = iter(word)
+    return word[:1] == short[:1] and all(letter in letters for letter in short)
+
+
 @dataclass(frozen=True)
 class Compound:
     """A `COMPOUND` word the index has never seen, read as its parts. BM25 ranks by the
@@ -152,19 +166,17 @@ class Compound:
     "seq2seq" was answered on a physics library from "Entropy Estimation of Symbol
     Sequences"."""
 
+    parts: tuple[str, str]
     terms: frozenset[int]
     """The indexed terms the parts stand for (`KeywordIndex.abbreviated`)."""
-    written_out: re.Pattern[str]
-    """The parts spelled out and joined by "to" or "2", in any text."""
 
-    @classmethod
-    def of(cls, parts: Sequence[str], terms: Iterable[int]) -> Compound:
-        def spelled(part: str) -> str:  # "img": a word with i, m, g in order from its start
-            return r"\b" + "[a-z]*".join(map(re.escape, part)) + "[a-z]*"
-
-        first, second = map(spelled, parts)
-        joined = rf"{first}(?:[\s-]+to[\s-]+|2){second}\b"
-        return cls(frozenset(terms), re.compile(joined, re.IGNORECASE))
+    def written_out_in(self, text: str) -> bool:
+        """Whether `text` spells the parts out, joined by "to" or "2"."""
+        first, second = self.parts
+        return any(
+            abbreviates(first, left.lower()) and abbreviates(second, right.lower())
+            for left, right in _JOINED.findall(text)
+        )
 
 
 @dataclass(frozen=True)
@@ -428,12 +440,13 @@ class KeywordIndex:
                 continue
             stem = tokenizer.stemmer(word) if tokenizer.stemmer else word
             term = self._indexed(stem)
-            if term is None and (compound := COMPOUND.match(word)):
+            compound = COMPOUND.match(word) if term is None else None
+            if compound and looked_up < SPELLING_MAX_WORDS:
+                looked_up += 1
                 parts = [self.abbreviated(part) for part in compound.groups()]
                 if all(part is not None for part in parts):
-                    compounds.append(
-                        Compound.of(compound.groups(), (p for p in parts if p is not None))
-                    )
+                    terms = frozenset(part for part in parts if part is not None)
+                    compounds.append(Compound((compound[1], compound[2]), terms))
                     continue
             if term is None and looked_up < SPELLING_MAX_WORDS and may_be_typo(word, stem):
                 looked_up += 1
@@ -458,13 +471,12 @@ class KeywordIndex:
         stemmer = self.tokenizer.stemmer
         if (term := self._indexed(stemmer(part) if stemmer else part)) is not None:
             return term
-        letters = re.compile(".*".join(map(re.escape, part)))
         best: tuple[bool, float, int] | None = None
         for length, (stems, ids) in self.stems_by_length.items():
             if length <= len(part):
                 continue
             for stem, term in zip(stems, ids, strict=True):
-                if stem[0] != part[0] or not letters.match(stem):
+                if not abbreviates(part, stem):
                     continue
                 rank = (not stem.startswith(part), self.idf(term), term)
                 if rank[1] < self.max_idf and (best is None or rank < best):
@@ -553,5 +565,5 @@ class KeywordIndex:
         if not total:
             return 0.0
         found = sum(self.idf(t) for t in query.known & text_terms)
-        found += self.max_idf * sum(bool(c.written_out.search(text)) for c in query.compounds)
+        found += self.max_idf * sum(c.written_out_in(text) for c in query.compounds)
         return float(found / total)

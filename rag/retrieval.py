@@ -438,7 +438,7 @@ class Retriever:
         for paper_id, (score, chunk_id) in keyword.items():
             paper = papers.get(paper_id)
             text = f"{paper.title}\n{paper.abstract}" if paper else ""
-            written = sum(bool(c.written_out.search(text)) for c in topic.compounds)
+            written = sum(c.written_out_in(text) for c in topic.compounds)
             boosted[paper_id] = (score + bonus * written, chunk_id)
         return boosted
 

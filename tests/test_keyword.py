@@ -17,6 +17,7 @@ from rag.keyword import (
     MAX_SEGMENTS,
     SPELLING_MAX_WORDS,
     ChunkRow,
+    Compound,
     KeywordIndex,
     QueryTerms,
     new_tokenizer,
@@ -178,6 +179,20 @@ def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> 
     for word in ("text2xyz", "il2rb"):
         unknown = index.query_terms(word)
         assert (unknown.searched, unknown.unknown) == (frozenset(), {word}), word
+
+
+@pytest.mark.timeout(10)
+def test_a_compound_is_looked_for_in_one_pass_and_only_the_first_eight() -> None:
+    """A wildcard per letter backtracked exponentially: "aaaaaaaaaaaa2aaa" against one
+    30-letter word took 5.6 s, with 21 letters over 60 minutes."""
+    long_word = "a" * 60
+    index = KeywordIndex.build([ChunkRow("p0::key::0", long_word, 0, 60, 0)])
+    assert not Compound(("a" * 21, "aaa"), frozenset()).written_out_in(f"{long_word} x")
+    assert Compound(("a" * 21, "aaa"), frozenset()).written_out_in(f"{long_word} to aaaa")
+    pathological = index.query_terms(f"{'a' * 40}2{'a' * 40}")
+    assert pathological.compounds and pathological.searched == {index.terms(long_word)[0]}
+    many = index.query_terms(" ".join(f"{'a' * (3 + i)}2aaa" for i in range(12)))
+    assert len(many.compounds) == SPELLING_MAX_WORDS and len(many.unknown) == 4
 
 
 def test_an_added_chunk_that_is_already_indexed_is_not_counted_twice() -> None:
