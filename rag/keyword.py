@@ -554,16 +554,33 @@ class KeywordIndex:
             return [0.0] * len(texts_terms)
         return [sum(weights[t] for t in query_terms & terms) / total for terms in texts_terms]
 
-    def coverage(self, query: QueryTerms, text_terms: AbstractSet[int], text: str) -> float:
-        """IDF-weighted share of the query's topic terms found in a text (`text_terms`
-        are its `terms()`), unknown stems counted as missing at `max_idf`, and compounds
-        weighing `max_idf` too, found where the text writes them out (0..1).
-        Comparable across queries and corpora: 0.8 means the text holds terms carrying
-        80% of the query's information."""
-        unseen = len(query.unknown) + len(query.compounds)
-        total = sum(self.idf(t) for t in query.known) + self.max_idf * unseen
+    def shares(
+        self,
+        query: QueryTerms,
+        texts: Sequence[str],
+        texts_terms: Sequence[AbstractSet[int]],
+        unknown_missing: bool = False,
+    ) -> list[float]:
+        """IDF-weighted share of the query's topic terms found in each text (0..1; its
+        `terms()` in `texts_terms`): compounds weigh `max_idf`, found where the text
+        writes them out; unknown stems count as missing at `max_idf` when
+        `unknown_missing`, else not at all (the query's IDFs looked up once)."""
+        weights = {t: self.idf(t) for t in query.known}
+        unseen = len(query.compounds) + (len(query.unknown) if unknown_missing else 0)
+        total = sum(weights.values()) + self.max_idf * unseen
         if not total:
-            return 0.0
-        found = sum(self.idf(t) for t in query.known & text_terms)
-        found += self.max_idf * sum(c.written_out_in(text) for c in query.compounds)
-        return float(found / total)
+            return [0.0] * len(texts)
+        return [
+            (
+                sum(weights[t] for t in query.known & terms)
+                + self.max_idf * sum(c.written_out_in(text) for c in query.compounds)
+            )
+            / total
+            for text, terms in zip(texts, texts_terms, strict=True)
+        ]
+
+    def coverage(self, query: QueryTerms, text_terms: AbstractSet[int], text: str) -> float:
+        """IDF-weighted share of the query's topic terms found in a text (`shares`), words
+        the index has never seen counted as missing. Comparable across queries and
+        corpora: 0.8 means the text holds terms carrying 80% of the query's information."""
+        return self.shares(query, [text], [text_terms], unknown_missing=True)[0]

@@ -536,10 +536,12 @@ class Retriever:
 
     def term_share(self, text: str, others: list[str]) -> np.ndarray:
         """IDF-weighted share of `text`'s topic terms (`query_terms`) found in each of
-        `others` (0..1 each)."""
+        `others` (0..1 each; `KeywordIndex.shares`)."""
         snap = self.snapshot()
-        terms = set(snap.keyword.query_terms(text).searched)
-        return np.asarray(snap.keyword.overlaps(terms, [snap.sentence_terms(o) for o in others]))
+        query = snap.keyword.query_terms(text)
+        return np.asarray(
+            snap.keyword.shares(query, others, [snap.sentence_terms(o) for o in others])
+        )
 
     def claim_vectors(self, claims: list[str]) -> np.ndarray:
         """Vectors of claims to find quotes for, from the quote embedder: a claim is
