@@ -171,6 +171,10 @@ def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> 
     assert coverage(seq2seq, "Sequence-to-sequence models") == 1.0
     assert coverage(seq2seq, "Sequence to Sequence Learning") == 1.0
     assert coverage(seq2seq, "entropy of symbol sequences") == 0.0  # the parts apart
+    asked = index.query_terms("seq2seq learning")  # quotes: a sentence naming it, not a part
+    sentences = ["learning from sequences", "sequence-to-sequence learning"]
+    shares = index.shares(asked, sentences, [frozenset(index.terms(t)) for t in sentences])
+    assert shares[0] < 0.5 and shares[1] == 1.0
     img2img = index.query_terms("img2img")  # i-m-g in order
     assert img2img.searched == {term("image")} and coverage(img2img, texts[3]) == 1.0
     assert index.query_terms("word2vec").known == {term("word2vec")}  # indexed as it is
