@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -208,6 +208,14 @@ def _source_block(n: int, paper: Paper, dated: str) -> str:
         header += f", by {shown}" + (" et al." if len(paper.authors) > SOURCE_AUTHORS else "")
     header = " ".join(_as_data(header).split())  # one line: it cannot fake a block start
     return f"[{n}] {header}\n<source>\n{_as_data(paper.abstract)}\n</source>"
+
+
+class _Retrieved(NamedTuple):
+    results: list[SearchResult]
+    sources: list[SearchResult]
+    messages: list[dict[str, str]]
+    readings: list[str]
+    """How the question was read (`Retriever.readings`), shown with the answer."""
 
 
 @dataclass
@@ -433,15 +441,20 @@ class Answerer:
 
     def _retrieve(
         self, question: str, k: int, since: date | None, until: date | None
-    ) -> tuple[list[SearchResult], list[SearchResult], list[dict[str, str]]]:
+    ) -> _Retrieved:
         """The search results, the sources the LLM may cite (only those on topic: it
-        cannot cite the others) and its prompt, in one worker-thread call (a second
-        call for the prompt cost a chat ~1 ms of waiting under load)."""
+        cannot cite the others), its prompt and how the question was read, in one
+        worker-thread call (a second call for the prompt cost a chat ~1 ms of waiting
+        under load)."""
         results = self.retriever.search(question, k, since, until)
+        readings = [
+            f"{note[0].upper()}{note[1:]}" for note in self.retriever.readings(question, results)
+        ]
         if self.llm is None:
-            return results, [], []
+            return _Retrieved(results, [], [], readings)
         sources = [r for r in results if is_on_topic(r.relevance)]
-        return results, sources, self._messages(question, sources) if sources else []
+        messages = self._messages(question, sources) if sources else []
+        return _Retrieved(results, sources, messages, readings)
 
     def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:
         papers = self.retriever.papers([r.paper_id for r in results])
@@ -503,7 +516,7 @@ class Answerer:
             finish(answer.model_copy(update={"llm_usage": meter.reported()}))
 
         standalone = await self._standalone(question, history, meter)
-        results, sources, messages = await asyncio.to_thread(
+        results, sources, messages, readings = await asyncio.to_thread(
             self._retrieve, standalone, k or self.settings.answer_k, since, until
         )
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
@@ -511,10 +524,11 @@ class Answerer:
         gate = is_on_topic if self.llm is not None else is_citable
         if not results or not gate(best_relevance(results)):
             yield abstention_text(results)
-            done(self._abstention(question, results, mode, model))
+            answer = self._abstention(question, results, mode, model)
+            done(answer.model_copy(update={"warnings": readings}))
             return
 
-        warnings: list[str] = []
+        warnings: list[str] = list(readings)
         fallback: Fallback | None = None
         if self.llm is not None:
             rewriter = CitationRewriter(len(sources))
@@ -544,7 +558,8 @@ class Answerer:
             else:
                 if abstain:
                     yield abstention_text(results)
-                    done(self._abstention(question, results, "llm", model))
+                    answer = self._abstention(question, results, "llm", model)
+                    done(answer.model_copy(update={"warnings": warnings}))
                     return
                 parts.append(rewriter.feed(head) + rewriter.flush())
                 if parts[-1]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -187,6 +188,9 @@ class QueryTerms:
     known: frozenset[int]
     unknown: frozenset[str]
     compounds: tuple[Compound, ...] = ()
+    corrected: tuple[tuple[str, int], ...] = ()
+    """Words read as the indexed term they are a typo of (`KeywordIndex.spelled`), with
+    that term: what the user is told (`written_as`)."""
 
     @property
     def searched(self) -> frozenset[int]:
@@ -434,6 +438,7 @@ class KeywordIndex:
         known: set[int] = set()
         unknown: set[str] = set()
         compounds: list[Compound] = []
+        corrected: list[tuple[str, int]] = []
         looked_up = 0
         for word in tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower())):
             if word in tokenizer.stopwords or word in QUERY_FILLER:
@@ -450,12 +455,37 @@ class KeywordIndex:
                     continue
             if term is None and looked_up < SPELLING_MAX_WORDS and may_be_typo(word, stem):
                 looked_up += 1
-                term = self.spelled(stem)
+                if (term := self.spelled(stem)) is not None:
+                    corrected.append((word, term))
             if term is not None:
                 known.add(term)
             else:
                 unknown.add(stem)
-        return QueryTerms(frozenset(known), frozenset(unknown), tuple(compounds))
+        return QueryTerms(frozenset(known), frozenset(unknown), tuple(compounds), tuple(corrected))
+
+    def written_as(self, term: int, texts: Iterable[str], typed: str) -> str | None:
+        """How `texts` write `term`: the word closest to the `typed` one (then the most
+        frequent), in its most frequent casing ("retrieval", not "retrievers", for
+        "retreival"; "MobileOne", not a URL's "mobileone"; "networks", not a title's
+        "Networks"), to tell a user what their word was read as."""
+        stemmer = self.tokenizer.stemmer
+        forms: Counter[str] = Counter()
+        for text in texts:
+            for word in self.tokenizer.splitter(text):
+                stem = stemmer(word.lower()) if stemmer else word.lower()
+                if self.tokenizer.stem_to_sid.get(stem) == term:
+                    forms[word] += 1
+        if not forms:
+            return None
+        spellings: dict[str, Counter[str]] = {}
+        for form, count in forms.items():
+            spellings.setdefault(form.lower(), Counter())[form] += count
+        typed = typed.lower()
+        closest = min(
+            spellings,
+            key=lambda lower: (OSA.distance(typed, lower), -spellings[lower].total()),
+        )
+        return spellings[closest].most_common(1)[0][0]
 
     def _indexed(self, stem: str) -> int | None:
         """The term of a stem some live chunk contains."""

@@ -124,6 +124,23 @@ def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() ->
     assert lerning.known == set(index.terms("learning")) and not lerning.unknown
 
 
+def test_a_corrected_word_is_shown_as_the_papers_write_it() -> None:
+    texts = [
+        "Retrievers and retrieval at scale: see github.com/x/retrieval-kit",
+        "dense retrieval with learned retrievers",
+        "code at github.com/apple/ml-mobileone for MobileOne: MobileOne is fast",
+    ]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    query = index.query_terms("retreival for moblieone")
+    assert [word for word, _ in query.corrected] == ["retreival", "moblieone"]
+    (_, retrieval), (_, mobileone) = query.corrected
+    assert index.written_as(retrieval, texts, "retreival") == "retrieval"  # not "retrievers"
+    assert index.written_as(mobileone, texts, "moblieone") == "MobileOne"  # not the URL's
+    assert index.written_as(retrieval, ["nothing here"], "retreival") is None
+
+
 def test_only_the_first_possible_typos_of_a_query_are_looked_up() -> None:
     text = "retrieval of passages"
     index = KeywordIndex.build([ChunkRow("p0::key::0", text, 0, len(text), 0)])

@@ -8,6 +8,7 @@ match, and extractive answers must not quote papers that do not address the ques
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,9 @@ PAPERS = [
 ]
 
 
+PAPERS_TEXT = " ".join(f"{title} {abstract}" for title, abstract in PAPERS)
+
+
 @pytest.fixture(scope="module")
 def fixture_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     rows = [{"title": t, "abstract": a} for t, a in PAPERS]
@@ -127,6 +131,7 @@ async def test_short_and_acronym_questions_are_answered(
     assert answer.citations and answer.citations[0].title.startswith(title_start)
     for citation in answer.citations:
         assert citation.quote in rag.paper(citation.paper_id).abstract
+    assert not answer.warnings  # nothing was misspelled, so nothing was read otherwise
 
 
 @pytest.mark.parametrize(
@@ -175,6 +180,9 @@ async def test_a_misspelled_topic_word_is_read_as_the_indexed_term(
     answer = await rag.answer(question)
     assert not answer.abstained, answer.answer
     assert answer.citations[0].title.startswith(title_start)
+    (reading,) = answer.warnings  # the user is told what was read, as the papers write it
+    typo = next(word for word in re.findall(r"[\w-]+", question) if f'"{word}"' in reading)
+    assert reading.startswith(f'Read "{typo}" as "') and reading.split('"')[3] in PAPERS_TEXT
 
 
 async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_index) -> None:
