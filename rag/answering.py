@@ -214,8 +214,8 @@ class _Retrieved(NamedTuple):
     results: list[SearchResult]
     sources: list[SearchResult]
     messages: list[dict[str, str]]
-    readings: list[str]
-    """How the question was read (`Retriever.readings`), shown with the answer."""
+    readings: list[tuple[str, str]]
+    """Words of the question read as others (`Retriever.readings`): typed, read as."""
 
 
 @dataclass
@@ -447,9 +447,7 @@ class Answerer:
         worker-thread call (a second call for the prompt cost a chat ~1 ms of waiting
         under load)."""
         results = self.retriever.search(question, k, since, until)
-        readings = [
-            f"{note[0].upper()}{note[1:]}" for note in self.retriever.readings(question, results)
-        ]
+        readings = self.retriever.readings(question, results)
         if self.llm is None:
             return _Retrieved(results, [], [], readings)
         sources = [r for r in results if is_on_topic(r.relevance)]
@@ -522,13 +520,16 @@ class Answerer:
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
         gate = is_on_topic if self.llm is not None else is_citable
+        read_as = [
+            f'Read "{typed}" as "{read}": no paper uses "{typed}"' for typed, read in readings
+        ]
         if not results or not gate(best_relevance(results)):
             yield abstention_text(results)
             answer = self._abstention(question, results, mode, model)
-            done(answer.model_copy(update={"warnings": readings}))
+            done(answer.model_copy(update={"warnings": read_as}))
             return
 
-        warnings: list[str] = list(readings)
+        warnings: list[str] = list(read_as)
         fallback: Fallback | None = None
         if self.llm is not None:
             rewriter = CitationRewriter(len(sources))
@@ -573,6 +574,8 @@ class Answerer:
                 done(self._cited(question, text, citations, results, "llm", model, warnings))
                 return
 
+        for typed, read in readings:  # "What is MoblieOne?" is answered by its definition
+            standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
         text, order, quotes = await asyncio.to_thread(self._extractive, standalone, results)
         if not order:  # an LLM fallback for a question no paper answers well enough
             yield abstention_text(results)

@@ -543,24 +543,24 @@ class Retriever:
             snap.keyword.shares(query, others, [snap.sentence_terms(o) for o in others])
         )
 
-    def readings(self, query: str, results: list[SearchResult]) -> list[str]:
-        """What the user should know about how `query` was read: each typo read as the
-        indexed word it is one edit from, as the results write it. Without it, a
-        misread rare word ("remolding" as "refold" on SciFact) answers a question the
-        user did not ask, and nothing says so."""
+    def readings(self, query: str, results: list[SearchResult]) -> list[tuple[str, str]]:
+        """Each typo of `query` as typed and the indexed word it was read as, as the
+        results write it ("MoblieOne", "MobileOne"). Without them a misread rare word
+        ("remolding" as "refold" on SciFact) answers a question the user did not ask,
+        and nothing says so."""
         snap = self.snapshot()
         corrected = snap.keyword.query_terms(query).corrected
         if not corrected:
             return []
         papers = snap.papers([r.paper_id for r in results])
         texts = [f"{p.title}\n{p.abstract}" for p in papers.values()]
-        notes = []
+        pairs = []
         for word, term in corrected:
             typed = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, re.IGNORECASE)
             written = snap.keyword.written_as(term, texts, word)
             if typed and written:
-                notes.append(f'read "{typed[0]}" as "{written}": no paper uses "{typed[0]}"')
-        return notes
+                pairs.append((typed[0], written))
+        return pairs
 
     def claim_vectors(self, claims: list[str]) -> np.ndarray:
         """Vectors of claims to find quotes for, from the quote embedder: a claim is

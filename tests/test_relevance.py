@@ -185,6 +185,16 @@ async def test_a_misspelled_topic_word_is_read_as_the_indexed_term(
     assert reading.startswith(f'Read "{typo}" as "') and reading.split('"')[3] in PAPERS_TEXT
 
 
+async def test_a_misspelled_name_is_answered_as_the_name(fixture_index) -> None:
+    """Its sentences are chosen for the word it was read as: "What is MoblieOne?" had
+    opened with a sentence that never names MobileOne, the definition found for no name."""
+    _, rag = fixture_index
+    misspelled = await rag.answer("What is MoblieOne?")
+    spelled = await rag.answer("What is MobileOne?")
+    assert misspelled.answer == spelled.answer and misspelled.citations == spelled.citations
+    assert "design an efficient backbone MobileOne" in misspelled.answer.splitlines()[2]
+
+
 async def test_off_topic_question_abstains_and_lists_the_closest_papers(fixture_index) -> None:
     _, rag = fixture_index
     answer = await rag.answer("best sourdough recipe")
