@@ -586,15 +586,6 @@ class KeywordIndex:
             scores[docs] += self.idf(term) * tfs / (tfs + norm)
         return scores
 
-    def overlaps(self, query_terms: set[int], texts_terms: list[AbstractSet[int]]) -> list[float]:
-        """IDF-weighted share of the query's terms found among each text's terms
-        (`terms()`), for snippets and quotes (the query's IDFs looked up once)."""
-        weights = {t: self.idf(t) for t in query_terms}
-        total = sum(weights.values())
-        if not total:
-            return [0.0] * len(texts_terms)
-        return [sum(weights[t] for t in query_terms & terms) / total for terms in texts_terms]
-
     def shares(
         self,
         query: QueryTerms,

@@ -469,7 +469,6 @@ class Retriever:
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)
         ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]
-        terms = set(topic.searched)
         papers = snap.papers([paper_id for paper_id, _ in ordered])
         results = []
         for paper_id, score in ordered:
@@ -488,7 +487,7 @@ class Retriever:
                     title=paper.title,
                     score=score,
                     date=paper.date,
-                    snippet=self._snippet(snap, paper, chunk_id, terms),
+                    snippet=self._snippet(snap, paper, chunk_id, topic),
                     dense_score=dense.get(paper_id, (0.0, ""))[0],
                     keyword_score=keyword.get(paper_id, (0.0, ""))[0],
                     coverage=coverage,
@@ -591,11 +590,12 @@ class Retriever:
         return np.vstack([known[s] for s in sentences])
 
     @staticmethod
-    def _snippet(snap: _Snapshot, paper: Paper, chunk_id: str, terms: set[int]) -> str:
+    def _snippet(snap: _Snapshot, paper: Paper, chunk_id: str, topic: QueryTerms) -> str:
         """The sentence of the best chunk that shares most query terms (plus the next one
         while it fits), so the snippet shows why the paper matched."""
         sentences = snap.region_sentences(paper, chunk_id)
-        scores = snap.keyword.overlaps(terms, [snap.sentence_terms(s) for s in sentences])
+        terms = [snap.sentence_terms(s) for s in sentences]
+        scores = snap.keyword.shares(topic, sentences, terms)
         best = int(np.argmax(scores))
         snippet = sentences[best]
         for following in sentences[best + 1 :]:
