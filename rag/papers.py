@@ -112,9 +112,14 @@ class Paper(PaperFields):
     paper_id: str
     sources: list[str] = Field(default_factory=list)
 
+    @property
+    def text(self) -> str:
+        """Title and abstract: what is embedded, indexed and matched against a question."""
+        return f"{self.title}\n{self.abstract}"
+
     def content_hash(self) -> str:
         """Hash of what gets embedded: a change here means re-chunking and re-embedding."""
-        return hashlib.sha1(f"{self.title}\n{self.abstract}".encode()).hexdigest()[:16]
+        return hashlib.sha1(self.text.encode()).hexdigest()[:16]
 
     def same_but_provenance(self, other: Paper) -> bool:
         """Equal in everything but `sources` (where the paper was seen)."""

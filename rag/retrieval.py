@@ -222,7 +222,7 @@ class _Snapshot:
         return self._memo(
             self._paper_terms,
             paper.paper_id,
-            lambda: frozenset(self.keyword.terms(f"{paper.title}\n{paper.abstract}")),
+            lambda: frozenset(self.keyword.terms(paper.text)),
         )
 
     def abstract_sentences(self, paper: Paper) -> list[Sentence]:
@@ -437,7 +437,7 @@ class Retriever:
         boosted = {}
         for paper_id, (score, chunk_id) in keyword.items():
             paper = papers.get(paper_id)
-            text = f"{paper.title}\n{paper.abstract}" if paper else ""
+            text = paper.text if paper else ""
             written = sum(c.written_out_in(text) for c in topic.compounds)
             boosted[paper_id] = (score + bonus * written, chunk_id)
         return boosted
@@ -476,9 +476,7 @@ class Retriever:
             if paper is None:  # a record deleted since the snapshot: skip, never invent
                 continue
             chunk_id = (dense.get(paper_id) or keyword[paper_id])[1]
-            coverage = snap.keyword.coverage(
-                topic, snap.paper_terms(paper), f"{paper.title}\n{paper.abstract}"
-            )
+            coverage = snap.keyword.coverage(topic, snap.paper_terms(paper), paper.text)
             cosine = dense[paper_id][0] if paper_id in dense else None
             results.append(
                 SearchResult(
@@ -552,7 +550,7 @@ class Retriever:
         if not corrected:
             return []
         papers = snap.papers([r.paper_id for r in results])
-        texts = [f"{p.title}\n{p.abstract}" for p in papers.values()]
+        texts = [paper.text for paper in papers.values()]
         pairs = []
         for word, term in corrected:
             typed = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, re.IGNORECASE)
