@@ -19,17 +19,20 @@ import json
 import re
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import Stemmer
 from bm25s.tokenization import Tokenizer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
+
+K = TypeVar("K")
 
 K1, B = 1.5, 0.75
 """bm25s's defaults (Lucene BM25)."""
@@ -516,21 +519,20 @@ class KeywordIndex:
         """The vocabulary's stems and ids by first letter, for `abbreviated`: a query of
         8 compounds scanned all of SciFact's 26k stems in 205-221 ms, only those with
         each part's initial in 3 ms (x, y) to 69 ms (s, c, the commonest). Built on the
-        first compound a snapshot sees (16 ms there), from a copy of the vocabulary."""
-        buckets: dict[str, tuple[list[str], list[int]]] = {}
-        for stem, term in list(self.tokenizer.stem_to_sid.items()):
-            stems, ids = buckets.setdefault(stem[:1], ([], []))
-            stems.append(stem)
-            ids.append(term)
-        return buckets
+        first compound a snapshot sees (16 ms there)."""
+        return self._stems_by(lambda stem: stem[:1])
 
     @cached_property
     def stems_by_length(self) -> dict[int, tuple[list[str], list[int]]]:
-        """The vocabulary's stems and ids by stem length, for `spelled` (copied first: an
+        """The vocabulary's stems and ids by stem length, for `spelled`."""
+        return self._stems_by(len)
+
+    def _stems_by(self, key: Callable[[str], K]) -> dict[K, tuple[list[str], list[int]]]:
+        """The vocabulary's stems and ids grouped by `key` of the stem (copied first: an
         ingest in another thread adds to the shared vocabulary meanwhile)."""
-        buckets: dict[int, tuple[list[str], list[int]]] = {}
+        buckets: dict[K, tuple[list[str], list[int]]] = {}
         for stem, term in list(self.tokenizer.stem_to_sid.items()):
-            stems, ids = buckets.setdefault(len(stem), ([], []))
+            stems, ids = buckets.setdefault(key(stem), ([], []))
             stems.append(stem)
             ids.append(term)
         return buckets
