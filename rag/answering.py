@@ -71,6 +71,30 @@ due to ..."), 0.22 and 0.32 when they answered in other words ("Which papers stu
 SENTENCE_SHARE = 0.75
 """A further paper adds its best sentence to an extractive answer only when that sentence
 supports the question at least this share as well as the best paper's best sentence."""
+LISTING_QUESTION = re.compile(
+    r"\b(?:which|what|any|list|find|show\s+me|recommend|suggest)\s+(?:\w+\s+){0,3}?"
+    r"(?:papers|works|studies|articles|publications)\b"
+    r"|^\W*(?:papers|works|studies|articles|publications|research|literature)\s+"
+    r"(?:on|about|that|which|using|for|studying|proposing|addressing|in)\b"
+    r"|\bany\s+(?:work|research|literature)\s+(?:on|about)\b",
+    re.IGNORECASE,
+)
+"""A question asking for papers ("Which papers use ImageNet?", "papers on grokking?",
+"any work on X?") rather than about one."""
+LISTED_SHARE = 0.5
+"""In the answer to a `LISTING_QUESTION`, each citable paper of the results adds its best
+sentence when that sentence supports the question at least this share as well as the
+first paper's, uses the question's terms (or the paper is titled for them) and writes a
+phrase of the question that the first paper writes (`Retriever.write_a_phrase_of`).
+Measured with `rag eval answers` (extractive), the gold papers cited for questions with
+several ("Which papers study NER?"): short questions 75.0% -> 83.3% (18 -> 20 of 24),
+dev questions 71.4% -> 80.0% (25 -> 28 of 35); the share of citations that are gold:
+78.1% -> 76.6% and 94.2% -> 92.3% (a gold list names the papers written for a topic, not
+every paper using it: "papers on grokking?" now also cites two papers discussing
+grokking). The same at 0.3; at 0.75 (`SENTENCE_SHARE`) the dev questions' gold cited fell
+back to 74.3%. Without the phrase rule the dev figure was 82.9% but "papers on dataset
+distillation" cited three knowledge-distillation papers; requiring every such phrase,
+57.1%. Opening citations, abstentions and `answer_facts` are unchanged."""
 HISTORY_TURNS = 6
 HISTORY_CHARS = 1000
 _FOLLOW_UP = re.compile(
@@ -224,6 +248,7 @@ class _Scored:
 
     number: int
     """Its place in the search results, from 1."""
+    paper: Paper
     sentences: list[str]
     support: np.ndarray
     titled: float
@@ -355,7 +380,8 @@ class Answerer:
         term = asked_term(question)
         question_vector = self.retriever.claim_vectors([question])[0]
         scored = []
-        for number, result in enumerate(results[:3], 1):
+        listing = LISTING_QUESTION.search(question) is not None
+        for number, result in enumerate(results if listing else results[:3], 1):
             if not is_citable(result.relevance):
                 continue
             paper = self.retriever.papers([result.paper_id])[result.paper_id]
@@ -371,7 +397,7 @@ class Answerer:
                 scores = scores + QUANTITY_BONUS * np.asarray(
                     [any(ch.isdigit() for ch in sentence) for sentence in sentences]
                 )
-            scored.append(_Scored(number, sentences, support, titled, scores, defines))
+            scored.append(_Scored(number, paper, sentences, support, titled, scores, defines))
         return scored
 
     def _extractive(
@@ -409,15 +435,30 @@ class Answerer:
         Whether a further paper is quoted is still judged without that bonus."""
         picks: list[tuple[int, str, bool]] = []  # (source, sentence, uses the terms)
         top_score: float | None = None
-        scored = self._scored_sources(question, results)
-        for source in sorted(scored, key=lambda s: not s.defining.any()):  # definers lead
+        scored = sorted(  # definers lead
+            self._scored_sources(question, results), key=lambda s: not s.defining.any()
+        )
+        listing = LISTING_QUESTION.search(question) is not None
+        phrased = (
+            self.retriever.write_a_phrase_of(question, scored[0].paper, [s.paper for s in scored])
+            if listing and scored
+            else [True] * len(scored)
+        )
+        for source, keeps_phrases in zip(scored, phrased, strict=True):
             ranked = np.argsort(-source.scores)
             best = float(np.max(source.scores - DEFINITION_BONUS * source.defining))
             top_score = best if top_score is None else top_score
-            if picks and best < SENTENCE_SHARE * top_score:
-                continue
-            chosen = list(ranked[: EXTRACTIVE_TOP_SENTENCES if not picks else 1])
             mentions = self.retriever.term_share(question, source.sentences)
+            if listing and picks:
+                if (
+                    best < LISTED_SHARE * top_score
+                    or not keeps_phrases
+                    or not (mentions[ranked[0]] > 0 or source.titled >= TITLED_TOPIC)
+                ):
+                    continue
+            elif picks and best < SENTENCE_SHARE * top_score:
+                continue
+            chosen = list(ranked[: EXTRACTIVE_TOP_SENTENCES if not picks and not listing else 1])
             if source.titled < TITLED_TOPIC:
                 chosen = chosen[:1] + [
                     i for i in chosen[1:] if mentions[i] > 0 or source.support[i] >= FILLER_SUPPORT

@@ -29,7 +29,13 @@ def _rate(rate: Rate) -> str:
 def _answers_table(title: str, rows: list[tuple[str, AnswerScores, bool]]) -> Table:
     table = Table(title=title)
     columns = ("mode", "abstained: off-topic", "abstained: near-miss", "false abstention")
-    for column in (*columns, "answer_facts on fact", "first citation: gold"):
+    for column in (
+        *columns,
+        "answer_facts on fact",
+        "first citation: gold",
+        "gold cited (several gold)",
+        "citations: gold",
+    ):
         table.add_column(column, justify="left" if column == "mode" else "right")
     for label, scores, has_facts in rows:
         table.add_row(
@@ -39,6 +45,8 @@ def _answers_table(title: str, rows: list[tuple[str, AnswerScores, bool]]) -> Ta
             _rate(scores.false_abstention),
             f"{scores.fact_rate:.2f}" if has_facts and scores.fact_coverage else "-",
             _rate(scores.gold_first),
+            _rate(scores.gold_cited),
+            _rate(scores.cited_gold),
         )
     return table
 

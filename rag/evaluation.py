@@ -138,6 +138,12 @@ class AnswerScores:
     gold_first: Rate = field(default_factory=Rate)
     """Answered questions whose first citation (the paper the answer opens with) is a
     gold paper."""
+    gold_cited: Rate = field(default_factory=Rate)
+    """Gold papers of answered questions with several ("Which papers study NER?") that
+    the answer cites: whether a question asking for papers gets them all."""
+    cited_gold: Rate = field(default_factory=Rate)
+    """Citations of answered questions with gold papers that cite one: what the answer
+    cites beside them is noise."""
 
     def add(self, question: Question, abstained: bool) -> None:
         if question.type != "none":
@@ -161,8 +167,13 @@ async def evaluate_answers(rag: PaperRAG, questions: list[Question]) -> AnswerSc
         scores.add(question, answer.abstained)
         if question.gold_titles and not answer.abstained:
             gold = {normalize_title(title) for title in question.gold_titles}
-            first = answer.citations[0].title if answer.citations else ""
-            scores.gold_first.add(normalize_title(first) in gold)
+            cited = [normalize_title(c.title) for c in answer.citations]
+            scores.gold_first.add(bool(cited) and cited[0] in gold)
+            for title in cited:
+                scores.cited_gold.add(title in gold)
+            if len(gold) > 1:
+                for title in gold:
+                    scores.gold_cited.add(title in cited)
         if question.type == "fact" and question.answer_facts and not answer.abstained:
             found = sum(_contains(answer.answer, fact) for fact in question.answer_facts)
             scores.fact_coverage.append(found / len(question.answer_facts))

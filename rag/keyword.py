@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
 
@@ -432,6 +433,18 @@ class KeywordIndex:
             [text], update_vocab=False, return_as="ids", show_progress=False
         )[0]
         return [i for i in ids if i != _EMPTY]
+
+    def adjacent_pairs(
+        self, text: str, among: AbstractSet[int] | None = None
+    ) -> set[tuple[int, int]]:
+        """Each two known stems `text` writes next to each other (stopwords between them
+        ignored: "calibration of networks" pairs "calibr" with "network"), counting only
+        stems `among` when given (another word between them breaks the pair)."""
+        ids = self.tokenizer.tokenize(
+            [text], update_vocab=False, return_as="ids", show_progress=False
+        )[0]
+        kept = [i if i != _EMPTY and (among is None or i in among) else None for i in ids]
+        return {(a, b) for a, b in pairwise(kept) if a is not None and b is not None}
 
     def query_terms(self, query: str) -> QueryTerms:
         """The query's topic terms (stopwords and `QUERY_FILLER` dropped), split into

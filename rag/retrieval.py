@@ -27,7 +27,7 @@ from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
-from rag.keyword import QueryTerms
+from rag.keyword import ASKING_PHRASES, QueryTerms
 from rag.papers import DatePrecision, Paper, stated_precision
 from rag.relevance import relevance
 from rag.search_state import SearchState, sync
@@ -539,6 +539,20 @@ class Retriever:
         return np.asarray(
             snap.keyword.shares(query, others, [snap.sentence_terms(o) for o in others])
         )
+
+    def write_a_phrase_of(self, question: str, first: Paper, others: list[Paper]) -> list[bool]:
+        """Whether each of `others` writes a phrase of `question` that `first` writes
+        (two of its topic terms side by side: "dataset distillation"); all True where
+        `first` writes none. A paper saying "knowledge distillation" and "dataset"
+        elsewhere shares the words of "papers on dataset distillation", not its topic."""
+        keyword = self.snapshot().keyword
+        asked = keyword.query_terms(question).known
+        wanted = keyword.adjacent_pairs(
+            ASKING_PHRASES.sub(" ", question.lower()), asked
+        ) & keyword.adjacent_pairs(first.text)
+        if not wanted:
+            return [True] * len(others)
+        return [bool(wanted & keyword.adjacent_pairs(paper.text, asked)) for paper in others]
 
     def readings(self, query: str, results: list[SearchResult]) -> list[tuple[str, str]]:
         """Each typo of `query` as typed and the indexed word it was read as, as the

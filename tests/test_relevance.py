@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answering import NOT_COVERED
+from rag.answering import LISTING_QUESTION, NOT_COVERED
 from rag.keyword import ChunkRow, KeywordIndex
 from rag.paper_rag import PaperRAG
 from rag.relevance import (
@@ -478,3 +478,84 @@ async def test_a_what_is_question_opens_with_the_paper_defining_it(tmp_path) -> 
     answer = await rag.answer("what is PowerNorm?")  # named in its title, not its abstract
     first = next(line for line in answer.answer.splitlines() if line.startswith("- "))
     assert first.startswith("- To address this, we propose Power Normalization (PN)")
+
+
+LISTED = [
+    (
+        "The DeepFake Detection Challenge Dataset",
+        "We release the DFDC dataset, the largest public face swap video dataset. "
+        "It holds over one hundred thousand clips that detectors can use for training.",
+    ),
+    (
+        "Vision Transformers for Deepfake Detection",
+        "We detect manipulated faces in video with a vision transformer. "
+        "Trained using the DFDC dataset, the model reaches an AUC of 0.95.",
+    ),
+    (
+        "Audio-Visual Dissonance for Deepfake Detection",
+        "Deepfake videos often mismatch their audio and their lip motion. "
+        "Experiments on DFDC show that using the dissonance score beats visual detectors.",
+    ),
+    (
+        "Affective Cues Reveal Deepfakes",
+        "Emotions expressed by the face and by the voice disagree in deepfake videos. "
+        "We use both and report a per-video AUC of 84.4% on the DFDC benchmark.",
+    ),
+    (
+        "Curriculum Dataset Distillation",
+        "Dataset distillation condenses a large training set into a few synthetic images. "
+        "We schedule the synthetic images from simple to complex to scale it up.",
+    ),
+    (
+        "Trajectory Matching for Dataset Distillation",
+        "We distill a dataset by matching the training trajectories of networks "
+        "trained on real and synthetic data, a dataset distillation method that scales.",
+    ),
+    (
+        "Teacher Geometry for Knowledge Distillation",
+        "Knowledge distillation trains a small student network from a large teacher. "
+        "We weigh each training example of the dataset by the geometry of their outputs.",
+    ),
+]
+
+
+async def test_a_question_asking_for_papers_is_answered_with_each_of_them(tmp_path) -> None:
+    """ "papers on DFDC?" is answered with a sentence from every paper using DFDC (four:
+    more than the three papers another question draws on), not only the best one; and
+    "papers on dataset distillation" does not list the paper on knowledge distillation
+    that also says "dataset" (`LISTED_SHARE`, `Retriever.write_a_phrase_of`)."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS + LISTED]
+    _, rag = fake_index(tmp_path, rows, "listing")
+    answer = await rag.answer("papers on DFDC?")
+    assert not answer.abstained, answer.answer
+    assert {c.title for c in answer.citations} == {t for t, a in LISTED if "DFDC" in a}
+    lines = answer.answer.splitlines()[2:]
+    assert len(lines) == 4 and all("DFDC" in line for line in lines), lines
+    for citation in answer.citations:
+        assert "DFDC" in citation.quote and citation.quote in rag.paper(citation.paper_id).abstract
+
+    answer = await rag.answer("papers on dataset distillation?")
+    titles = [c.title for c in answer.citations]
+    assert sorted(titles) == [
+        "Curriculum Dataset Distillation",
+        "Trajectory Matching for Dataset Distillation",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("question", "listing"),
+    [
+        ("Which papers use ImageNet?", True),
+        ("papers on grokking?", True),
+        ("any work on job-shop scheduling with RL?", True),
+        ("please list the studies about NER", True),
+        ("what are the papers on KAN?", True),
+        ("What does the paper 'KAN' propose?", False),
+        ("Which paper introduced ResNet?", False),
+        ("What is HNSW?", False),
+    ],
+)
+def test_a_question_asking_for_papers_is_told_from_one_about_a_paper(
+    question: str, listing: bool
+) -> None:
+    assert (LISTING_QUESTION.search(question) is not None) is listing
