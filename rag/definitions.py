@@ -28,14 +28,34 @@ TERM_WORDS = 5
 dataset?"), which no sentence defines."""
 
 
+LISTING_TOPIC = re.compile(
+    r"\b(?:papers|works|studies|articles|publications|research|literature|work)\s+"
+    r"(?:on|about|discuss(?:es|ing)?|that\s+discuss|covering|say\s+about|using|use)\s+"
+    r"(?:the\s+)?(?P<term>[^?]{1,60}?)[\s?.!]*$",
+    re.IGNORECASE,
+)
+"""The topic of a question asking for papers on it ("which articles discuss KAN?", "what
+are the papers on HNSW?"). A list of the papers on a name opens with the paper that
+introduces it, as the answer to "What is KAN?" does: answers opening with a gold paper
+went from 85.0% to 88.8% (213/240) on `eval/phrasing_questions.jsonl` and from 82.3% to
+85.8% (194/226) on the held-out phrasings (not used to write this pattern, though their
+answers were read while the listing of papers was built), the short and dev questions
+unchanged. Without it "which articles discuss KAN?" opened with "Activation Space
+Selectable Kolmogorov-Arnold Networks" and "what are the papers on HNSW?" with a paper
+measuring HNSW's recall."""
+
+
 def asked_term(question: str) -> str | None:
     """The name a question asks to have defined ("HNSW" for "explain HNSW like I'm
-    five"), or None when it asks something else."""
-    match = DEFINITION_QUESTION.match(question.strip())
-    if match is None:
+    five"), or the topic it asks papers on ("KAN" for "which articles discuss KAN?"), or
+    None when it asks something else."""
+    if (listed := LISTING_TOPIC.search(question.strip())) is not None:
+        term = listed.group("term")  # before "what are ...": "what are the papers on X?"
+    elif (match := DEFINITION_QUESTION.match(question.strip())) is not None:
+        term = match.group("term") or match.group("abbr")
+    else:
         return None
-    term = ASKING_PHRASES.sub(" ", match.group("term") or match.group("abbr")).strip(" ,")
-    words = term.split()
+    words = ASKING_PHRASES.sub(" ", term).strip(" ,").split()
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 

@@ -475,6 +475,10 @@ async def test_a_what_is_question_opens_with_the_paper_defining_it(tmp_path) -> 
     assert answer.citations[0].title.startswith("Efficient and robust")
     assert answer.citations[0].quote == first[2:-4]
 
+    listed = await rag.answer("which articles discuss HNSW?")  # a list opens with it too
+    assert listed.citations[0].title.startswith("Efficient and robust")
+    assert listed.citations[0].quote == answer.citations[0].quote
+
     answer = await rag.answer("what is PowerNorm?")  # named in its title, not its abstract
     first = next(line for line in answer.answer.splitlines() if line.startswith("- "))
     assert first.startswith("- To address this, we propose Power Normalization (PN)")
