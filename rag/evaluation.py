@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.answering import searched
 from rag.errors import CorpusError
 from rag.papers import normalize_title
 from rag.relevance import best_relevance, is_on_topic
@@ -186,6 +187,6 @@ def evaluate_gate(retriever: Retriever, questions: list[Question], k: int) -> An
     """The pre-LLM gate alone: what an LLM-mode answerer abstains on before any call."""
     scores = AnswerScores()
     for question in questions:
-        results = retriever.search(question.question, k=k)
+        results, _ = searched(retriever, question.question, k, is_on_topic)
         scores.add(question, not results or not is_on_topic(best_relevance(results)))
     return scores

@@ -140,6 +140,20 @@ async def test_short_questions_are_answered_and_off_topic_ones_refused(sample) -
     scores = await evaluate_answers(rag, load_questions(SHORT_QUESTIONS))
     assert scores.false_abstention.total >= 40 and scores.false_abstention.value <= 0.05
     assert scores.off_topic.total >= 15 and scores.off_topic.value >= 0.9
+    # "Which papers study NER?": each paper listed (75.0% before `LISTING_QUESTION`)
+    assert scores.gold_cited.total == 24 and scores.gold_cited.value >= 0.8
+
+
+async def test_comparisons_are_answered_from_both_sides(sample) -> None:
+    """ "HNSW vs SPANN" asked as one query: 5 of 15 refused, 8 of 18 gold papers cited."""
+    from rag.evaluation import evaluate_answers
+
+    _, rag = sample
+    questions = load_questions(SHORT_QUESTIONS.with_name("comparison_questions.jsonl"))
+    scores = await evaluate_answers(rag, questions)
+    assert scores.false_abstention.total == 15 and scores.false_abstention.value <= 0.1
+    assert scores.off_topic.total == 6 and scores.off_topic.value == 1.0
+    assert scores.gold_cited.value >= 0.8 and scores.gold_first.value >= 0.9
 
 
 @pytest.mark.parametrize("name", ["phrasing_questions.jsonl", "phrasing_heldout.jsonl"])
