@@ -563,3 +563,33 @@ def test_a_question_asking_for_papers_is_told_from_one_about_a_paper(
     question: str, listing: bool
 ) -> None:
     assert (LISTING_QUESTION.search(question) is not None) is listing
+
+
+async def test_a_comparison_is_answered_from_a_paper_on_each_side(fixture_index) -> None:
+    """No paper covers both HNSW and KAN: asked as one query, the question was answered
+    from the KAN paper alone. Each side is answered by the paper defining it, and a side
+    no paper covers leaves the question to the usual decision (refused here)."""
+    _, rag = fixture_index
+    answer = await rag.answer("HNSW vs KAN")
+    assert not answer.abstained, answer.answer
+    titles = [c.title for c in answer.citations]
+    assert titles[0].startswith("Efficient and robust approximate nearest neighbor")
+    assert titles[1] == "KAN: Kolmogorov-Arnold Networks"
+    lines = [line for line in answer.answer.splitlines() if line.startswith("- ")]
+    assert lines[0].startswith("- We present a new approach") and lines[0].endswith("[1]")
+    assert any("we propose Kolmogorov-Arnold Networks" in line for line in lines)
+    for citation in answer.citations:
+        assert citation.quote in rag.paper(citation.paper_id).abstract
+
+    assert (await rag.answer("HNSW vs sourdough")).abstained  # one side answers nothing
+    assert (await rag.answer("cats vs dogs")).abstained
+
+
+async def test_an_llm_is_sent_both_sides_of_a_comparison(fixture_index) -> None:
+    settings, _ = fixture_index
+    llm = FakeLLM("HNSW builds proximity graphs [1]; KANs learn spline activations [2].")
+    rag = PaperRAG.open(settings, embedder=HashEmbedder(), llm=llm)
+    answer = await rag.answer("compare HNSW and KAN")
+    sent = llm.prompts[0][1]["content"]
+    assert "Hierarchical Navigable Small World" in sent and "KAN: Kolmogorov-Arnold" in sent
+    assert not answer.abstained and len(answer.citations) == 2
