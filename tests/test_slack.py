@@ -22,7 +22,7 @@ from api.slack.messages import (
     to_mrkdwn,
 )
 from rag.answering import Answer, Citation
-from rag.cite import CiteResult
+from rag.cite import CiteResult, Support
 from rag.config import SlackWorkspace
 from rag.papers import Paper
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack
@@ -397,7 +397,11 @@ def test_mrkdwn_escapes_and_converts() -> None:
     assert to_mrkdwn("[bad](javascript:alert(1))") == "[bad](javascript:alert(1))"
 
 
-HOSTILE = "<!channel> <!here> <@U123> <https://evil.example|click> [win](https://evil.example)"
+HOSTILE = (
+    "<!channel> <!here> <@U123> <https://evil.example|click> [win](https://evil.example) "
+    "https://evil.example/bare #general"
+)
+SUPPORT = {"paper_id": "p1", "title": "T", "date": None, "start": 0, "end": 1, "score": 0.9}
 
 
 def test_untrusted_text_never_mentions_or_links_in_any_field() -> None:
@@ -421,10 +425,24 @@ def test_untrusted_text_never_mentions_or_links_in_any_field() -> None:
             return [t for item in node for t in shown(item)]
         return [node] if isinstance(node, str) else []
 
-    for text, blocks in (answer_message(answer), paper_card(paper), cite_message(cite)):
+    def mrkdwn_objects(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, dict):
+            own = [node] if node.get("type") == "mrkdwn" else []
+            return own + [o for v in node.values() for o in mrkdwn_objects(v)]
+        return [o for item in node for o in mrkdwn_objects(item)] if isinstance(node, list) else []
+
+    matched = CiteResult(text="x", matches=[Support(**SUPPORT, sentence=f"See {HOSTILE}")])
+    for text, blocks in (
+        answer_message(answer),
+        paper_card(paper),
+        cite_message(cite),
+        cite_message(matched),
+    ):
         rendered = "\n".join([text, *shown(blocks)])
         for raw in ("<!channel>", "<!here>", "<@U123>", "<https://evil.example"):
             assert raw not in rendered, (raw, rendered)
+        # shown as written: Slack's automatic parsing would link a bare URL or #channel
+        assert mrkdwn_objects(blocks) and all(o["verbatim"] for o in mrkdwn_objects(blocks))
 
 
 def test_answer_message_respects_slack_limits() -> None:

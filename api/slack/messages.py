@@ -2,8 +2,8 @@
 
 Slack's limits shape everything here: a section holds at most 3000 characters, a message
 50 blocks, a button value 2000 characters. Text from answers and abstracts is escaped
-(`&`, `<`, `>`), so nothing in it can become a mention, a link or markup; only links of
-the answer's own markdown (http/https) become Slack links.
+(`&`, `<`, `>`) and shown `verbatim` (`mrkdwn`), so nothing in it can become a mention,
+a link or markup; only the URLs of paper records become Slack links.
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def verbatim(text: str) -> Block:
+    """A mrkdwn text object shown as written. By default Slack parses its plain text
+    again: a bare URL of an abstract ("code at https://...") becomes a live link and
+    "#general" a channel link. `verbatim` stops that; our own `<url|label>` links and
+    the formatting still work."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def escape(text: str) -> str:
@@ -83,14 +91,13 @@ def split_text(text: str, limit: int = SECTION_CHARS) -> list[str]:
 
 def _sections(mrkdwn: str) -> list[Block]:
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
-        for piece in split_text(mrkdwn)[:MAX_SECTIONS]
+        {"type": "section", "text": verbatim(piece)} for piece in split_text(mrkdwn)[:MAX_SECTIONS]
     ]
 
 
 def _context(lines: list[str]) -> list[Block]:
     """Context blocks holding `lines`, each element within the section limit."""
-    elements = [{"type": "mrkdwn", "text": piece} for piece in split_text("\n".join(lines))[:10]]
+    elements = [verbatim(piece) for piece in split_text("\n".join(lines))[:10]]
     return [{"type": "context", "elements": elements}] if elements else []
 
 
@@ -168,7 +175,7 @@ def paper_card(paper: Paper, quote: str = "") -> tuple[str, list[Block]]:
     blocks = [
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": f"*{link(paper.url, paper.title)}*"},
+            "text": verbatim(f"*{link(paper.url, paper.title)}*"),
         },
         *_context([" · ".join(facts)]),
         *_sections(abstract),
@@ -187,12 +194,11 @@ def cite_message(result: CiteResult) -> tuple[str, list[Block]]:
         blocks.append(
             {
                 "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{escape(match.title)}* "
+                "text": verbatim(
+                    f"*{escape(match.title)}* "
                     f"({shown_date(match.date, match.date_precision)}) · "
-                    f"relevance {match.score:.2f}\n> {escape(match.sentence)}"[:SECTION_CHARS],
-                },
+                    f"relevance {match.score:.2f}\n> {escape(match.sentence)}"[:SECTION_CHARS]
+                ),
                 "accessory": abstract_button(match.paper_id, match.sentence, ""),
             }
         )
