@@ -18,6 +18,7 @@ from sse_starlette import EventSourceResponse
 
 from api import guards, streaming
 from api.errors import ERROR_RESPONSES, ApiError
+from api.inert import InertStream, inert
 from api.schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -39,7 +40,7 @@ def sources_block(citations: list[Citation]) -> str:
     if not citations:
         return ""
     lines = [
-        f"- [{c.n}] {c.title} ({shown_date(c.date, c.date_precision)})"
+        f"- [{c.n}] {inert(c.title)} ({shown_date(c.date, c.date_precision)})"
         + (f" {c.url}" if c.url else "")
         for c in citations
     ]
@@ -119,7 +120,9 @@ async def completions(
         answer = await streaming.unless_disconnected(request, primed.result())
         if answer is None:
             return Response(status_code=streaming.CLIENT_GONE)
-        content = warning_lines(answer.warnings) + answer.answer + sources_block(answer.citations)
+        content = (
+            warning_lines(answer.warnings) + inert(answer.answer) + sources_block(answer.citations)
+        )
         return ChatCompletion(
             id=cid,
             created=int(time.time()),
@@ -135,16 +138,22 @@ async def completions(
     async def events() -> AsyncIterator[dict[str, str]]:
         yield {"data": _chunk(cid, {"role": "assistant", "content": ""})}
         sent: list[str] = []
+        shown = InertStream()
         try:
             if primed.waiting:
                 yield {"comment": streaming.WAITING_COMMENT}
             async for delta in primed.deltas():
-                sent.append(delta)
-                yield {"data": _chunk(cid, {"content": delta})}
+                if text := shown.feed(delta):
+                    sent.append(text)
+                    yield {"data": _chunk(cid, {"content": text})}
             answer = await primed.stream.result()
             # Warnings are known only at the end (the LLM failed mid-way or never
             # answered): shown after the text, before the sources.
-            tail = warning_lines(answer.warnings, after=True) + sources_block(answer.citations)
+            tail = (
+                shown.flush()
+                + warning_lines(answer.warnings, after=True)
+                + sources_block(answer.citations)
+            )
             if tail:
                 sent.append(tail)
                 yield {"data": _chunk(cid, {"content": tail})}
