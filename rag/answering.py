@@ -216,11 +216,23 @@ def condense_rule(question: str, history: list[Message]) -> str:
     previous = [m.content for m in history if m.role == "user"]
     if not previous:
         return question
+    sides = compared_sides(question)
+    topic = asked_term(previous[-1])
+    if sides and topic and any(_POINTING.match(side) for side in sides):
+        # "What is HNSW?", then "how does it compare to SPANN?": HNSW vs SPANN
+        named = [topic if _POINTING.match(side) else side for side in sides]
+        return f"{named[0]} vs {named[1]}"
     if len(question.split()) <= 6 or _FOLLOW_UP.search(question):
         return f"{previous[-1].strip()} {question.strip()}"
     return question
 
 
+_POINTING = re.compile(
+    r"^(?:it|this|that|they|them|these|those|(?:this|that|the)\s+(?:one|paper|method|model"
+    r"|approach|algorithm))$",
+    re.IGNORECASE,
+)
+"""A side of a compared follow-up that points back at the previous question's topic."""
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 """Only web URLs become links: a record's `javascript:` or `data:` URL is never returned."""

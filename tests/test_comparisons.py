@@ -33,3 +33,16 @@ from rag.comparisons import compared_sides
 )
 def test_the_two_things_a_question_compares(question: str, sides: tuple[str, str] | None) -> None:
     assert compared_sides(question) == sides
+
+
+def test_a_compared_follow_up_names_what_it_points_at() -> None:
+    """ "What is HNSW?", then "how does it compare to SPANN?": without an LLM to rewrite
+    it, "it" is the topic of the previous question (joined to it, it was refused)."""
+    from rag.answering import Message, condense_rule
+
+    history = [Message(role="user", content="What is HNSW?")]
+    assert condense_rule("how does it compare to SPANN?", history) == "HNSW vs SPANN"
+    assert condense_rule("compare SPANN with this method", history) == "SPANN vs HNSW"
+    assert condense_rule("and SPANN?", history) == "What is HNSW? and SPANN?"
+    unnamed = [Message(role="user", content="Which papers study NER?")]
+    assert condense_rule("how does it compare to SPANN?", unnamed).startswith("Which papers")
