@@ -21,7 +21,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
-from rag.comparisons import compared_sides
+from rag.comparisons import ASKED_SIDE, compared_sides, searched
 from rag.config import Settings
 from rag.definitions import asked_term, defining
 from rag.errors import InvalidQueryError
@@ -96,13 +96,6 @@ grokking). The same at 0.3; at 0.75 (`SENTENCE_SHARE`) the dev questions' gold c
 back to 74.3%. Without the phrase rule the dev figure was 82.9% but "papers on dataset
 distillation" cited three knowledge-distillation papers; requiring every such phrase,
 57.1%. Opening citations, abstentions and `answer_facts` are unchanged."""
-ASKED_SIDE = "What is {}?"
-"""How each side of a comparison (`rag.comparisons`) is searched and answered: "HNSW vs
-SPANN" as "What is HNSW?" and "What is SPANN?", each answered by the paper defining it
-first (`rag.definitions`). On `eval/comparison_questions.jsonl` (extractive) the gold
-papers cited were 76.9% (20/26) with each side searched and answered as itself, 88.5%
-(23/26) this way; answers opening with a gold paper 78.6% and 100% (14/14): searched for
-"HNSW" alone, the paper introducing it was not among the first three."""
 COMPARED_SENTENCES = 2
 """Sentences quoted for each side of a comparison in extractive mode: what each side is
 (its defining sentence first), then its best further one."""
@@ -267,27 +260,6 @@ class _Retrieved(NamedTuple):
     """Each side of a comparison with its own search results (`rag.comparisons`)."""
 
 
-def searched(
-    retriever: Retriever,
-    question: str,
-    k: int,
-    gate: Callable[[float], bool],
-    since: date | None = None,
-    until: date | None = None,
-) -> tuple[list[SearchResult], list[tuple[str, list[SearchResult]]]]:
-    """The results `question` is answered from, and for a comparison (`rag.comparisons`)
-    each side with its own: both sides' results in turn (`_alternating`) when `gate`
-    passes each side's, else the question's own ("Python vs Java": a paper on a Python
-    package answers neither)."""
-    sides = compared_sides(question)
-    compared = [
-        (side, retriever.search(ASKED_SIDE.format(side), k, since, until)) for side in sides or ()
-    ]
-    if compared and all(found and gate(best_relevance(found)) for _, found in compared):
-        return _alternating([found for _, found in compared]), compared
-    return retriever.search(question, k, since, until), []
-
-
 class _Pick(NamedTuple):
     """A sentence an extractive answer quotes."""
 
@@ -295,18 +267,6 @@ class _Pick(NamedTuple):
     sentence: str
     mentions: bool
     """Whether it uses the question's terms (the paper's quote is the first that does)."""
-
-
-def _alternating(rankings: list[list[SearchResult]]) -> list[SearchResult]:
-    """The results of each side of a comparison in turn (first of each, then second of
-    each, ...), each paper once: the answerability decision reads the first two, the
-    best paper of each side."""
-    merged: dict[str, SearchResult] = {}
-    for rank in range(max(map(len, rankings), default=0)):
-        for ranking in rankings:
-            if rank < len(ranking):
-                merged.setdefault(ranking[rank].paper_id, ranking[rank])
-    return list(merged.values())
 
 
 @dataclass

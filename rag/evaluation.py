@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.answering import searched
+from rag.comparisons import searched
 from rag.errors import CorpusError
 from rag.papers import normalize_title
 from rag.relevance import best_relevance, is_on_topic

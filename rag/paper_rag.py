@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
@@ -23,12 +24,14 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 from pydantic import BaseModel
 
 from rag import limits
+from rag.comparisons import searched
 from rag.config import Settings, get_settings
 from rag.embeddings import Embedder, LocalEmbedder
 from rag.errors import CorpusError, InvalidQueryError, NotFoundError, StoreBusyError
 from rag.index import Index, ingest_paths
 from rag.lookup import find_paper_id
 from rag.papers import Paper
+from rag.relevance import is_citable
 from rag.retrieval import Mode, SearchResult
 
 if TYPE_CHECKING:  # the answering, LLM, citation and ingest modules load when first used:
@@ -130,9 +133,15 @@ class PaperRAG:
         until: dt.date | None = None,
         mode: Mode = "hybrid",
     ) -> list[SearchResult]:
-        """The `k` (1-100) most relevant papers for `query`, best first."""
+        """The `k` (1-100) most relevant papers for `query`, best first. A comparison
+        ("HNSW vs SPANN") gets each side's papers in turn, as its answer does
+        (`rag.comparisons.searched`): searched as one query, the HNSW paper was not in its
+        first five results."""
         limits.check_text(query, "query", self.settings)
-        return self.retriever.search(query, k, since, until, mode)
+        if mode != "hybrid":
+            return self.retriever.search(query, k, since, until, mode)
+        results, _ = searched(self.retriever, query, k, is_citable, since, until)
+        return [replace(result, rank=rank) for rank, result in enumerate(results[:k], 1)]
 
     def paper(self, id_or_title: str) -> Paper:
         """One paper by paper id, arXiv id (any version) or exact title; `NotFoundError`

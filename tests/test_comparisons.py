@@ -46,3 +46,17 @@ def test_a_compared_follow_up_names_what_it_points_at() -> None:
     assert condense_rule("and SPANN?", history) == "What is HNSW? and SPANN?"
     unnamed = [Message(role="user", content="Which papers study NER?")]
     assert condense_rule("how does it compare to SPANN?", unnamed).startswith("Which papers")
+
+
+def test_each_side_leads_with_its_best_paper_then_all_by_relevance() -> None:
+    from rag.comparisons import merged
+    from rag.retrieval import SearchResult
+
+    def result(paper_id: str, relevance: float) -> SearchResult:
+        return SearchResult(1, paper_id, paper_id, 1.0, None, "", 0.4, 0.0, 0.0, relevance)
+
+    hnsw = [result("impacts", 0.75), result("noise-a", 0.04), result("hnsw", 0.82)]
+    spann = [result("spann", 0.81), result("noise-b", -0.10), result("impacts", 0.6)]
+    assert [r.paper_id for r in merged([hnsw, spann])] == [
+        "impacts", "spann", "hnsw", "noise-a", "noise-b"
+    ]  # fmt: skip

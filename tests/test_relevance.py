@@ -584,6 +584,14 @@ async def test_a_comparison_is_answered_from_a_paper_on_each_side(fixture_index)
     assert (await rag.answer("HNSW vs sourdough")).abstained  # one side answers nothing
     assert (await rag.answer("cats vs dogs")).abstained
 
+    found = rag.search("HNSW vs KAN", k=4)  # search shows both sides' papers first too
+    assert {r.title[:3] for r in found[:2]} == {"Eff", "KAN"}
+    assert [r.rank for r in found] == [1, 2, 3, 4]
+    assert [r.relevance for r in found[2:]] == sorted(
+        (r.relevance for r in found[2:]), reverse=True
+    )
+    assert rag.search("What is HNSW?") == rag.retriever.search("What is HNSW?", 10)
+
 
 async def test_an_llm_is_sent_both_sides_of_a_comparison(fixture_index) -> None:
     settings, _ = fixture_index
