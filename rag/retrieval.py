@@ -89,7 +89,8 @@ class SearchResult:
     score: float
     """Rank-relative fused score in [0, 1]: 1.0 = top paper for both retrievers *for this
     query*. It orders results; it does not say whether the top paper is any good (the
-    only loosely related paper to an off-topic question also scores 1.0): see `relevance`."""
+    only loosely related paper to an off-topic question also scores 1.0): see `relevance`.
+    For a comparison (`rag.comparisons`), relative to the query of its side."""
     date: date | None
     snippet: str
     dense_score: float
