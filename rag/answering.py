@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.comparisons import ASKED_SIDE, compared_sides, searched
 from rag.config import Settings
-from rag.definitions import asked_term, defining
+from rag.definitions import asked_term, defining, origin_term
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
 from rag.papers import Dated, DatePrecision, Paper, shown_date
@@ -407,8 +407,9 @@ class Answerer:
         term = asked_term(question)
         question_vector = self.retriever.claim_vectors([question])[0]
         scored = []
-        listing = LISTING_QUESTION.search(question) is not None
-        for number, result in enumerate(results if listing else results[:3], 1):
+        # a list, or where a name comes from: the paper defining it may rank fifth
+        every = LISTING_QUESTION.search(question) is not None or bool(origin_term(question))
+        for number, result in enumerate(results if every else results[:3], 1):
             if not is_citable(result.relevance):
                 continue
             paper = self.retriever.papers([result.paper_id])[result.paper_id]
@@ -463,6 +464,8 @@ class Answerer:
         scored = sorted(  # definers lead
             self._scored_sources(question, results), key=lambda s: not s.defining.any()
         )
+        if origin_term(question) and not any(source.defining.any() for source in scored):
+            return []  # "Who proposed LSTM?": papers using LSTM do not say
         listing = LISTING_QUESTION.search(question) is not None
         phrased = (
             self.retriever.write_a_phrase_of(question, scored[0].paper, [s.paper for s in scored])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.keyword import ASKING_PHRASES
+from rag.keyword import ASKING_PHRASES, ORIGIN_PHRASE
 
 DEFINITION_QUESTION = re.compile(
     r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
@@ -45,10 +45,28 @@ Selectable Kolmogorov-Arnold Networks" and "what are the papers on HNSW?" with a
 measuring HNSW's recall."""
 
 
+ORIGIN_QUESTION = re.compile(
+    ORIGIN_PHRASE + r"\s+(?:the\s+)?(?P<term>[^?]{1,60}?)[\s?.!]*$", re.IGNORECASE
+)
+"""A question asking where a name comes from ("Which paper introduced HNSW?", "who
+proposed Adam?"). Only a paper defining the name answers it (`rag.answering`): a paper
+that mentions LSTM does not say who proposed it."""
+
+
+def origin_term(question: str) -> str | None:
+    """The name whose origin `question` asks for ("HNSW" for "Which paper introduced
+    HNSW?"), or None."""
+    match = ORIGIN_QUESTION.match(question.strip())
+    words = match.group("term").split() if match else []
+    return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
+
+
 def asked_term(question: str) -> str | None:
     """The name a question asks to have defined ("HNSW" for "explain HNSW like I'm
-    five"), or the topic it asks papers on ("KAN" for "which articles discuss KAN?"), or
-    None when it asks something else."""
+    five"), whose origin it asks for (`origin_term`), or the topic it asks papers on
+    ("KAN" for "which articles discuss KAN?"), or None when it asks something else."""
+    if (origin := origin_term(question)) is not None:
+        return origin
     if (listed := LISTING_TOPIC.search(question.strip())) is not None:
         term = listed.group("term")  # before "what are ...": "what are the papers on X?"
     elif (match := DEFINITION_QUESTION.match(question.strip())) is not None:
@@ -89,21 +107,30 @@ def _defining(term: str) -> re.Pattern[str]:
         # new approach ... (Hierarchical NSW, HNSW)", "which we have called Extended MNIST
         # (EMNIST)")
         rf"|{INTRODUCING}(?:[^.;]{{0,160}}?\((?:[^()]*,\s*)?{name}\)"
-        rf"|\s+(?:\S+\s+){{0,3}}?{alone}(?!\s*\())",
+        rf"|\s+(?:\S+\s+){{0,3}}?{alone}(?!\s*\())"
+        # given its name anywhere: "We introduce a new algorithm named WGAN"
+        rf"|\b(?:named|called|dubbed|termed|coined)\s+{alone}(?!\s*\()",
         re.IGNORECASE,
     )
 
 
 def defining(term: str, title: str, sentences: list[str]) -> list[bool]:
-    """Which of a paper's `sentences` define `term`. A paper titled "TERM: ..." introduces
-    it, in other words when not by name: "PowerNorm: Rethinking Batch Normalization in
-    Transformers" says "we propose Power Normalization (PN)"; its first sentence
-    introducing something is then the definition."""
+    """Which of a paper's `sentences` define `term`. A paper titled "TERM: ..." (or just
+    "TERM") introduces it, in other words when not by name: "PowerNorm: Rethinking Batch
+    Normalization in Transformers" says "we propose Power Normalization (PN)"; its first
+    sentence introducing something is then the definition, else its first naming TERM
+    (else its first)."""
     pattern = _defining(term)
     found = [pattern.search(sentence) is not None for sentence in sentences]
-    if any(found) or not re.match(rf"\W*{_name(term)}\s*:", title, re.IGNORECASE):
+    if (
+        any(found)
+        or not sentences
+        or not re.match(rf"\W*{_name(term)}\s*(?::|$)", title, re.IGNORECASE)
+    ):
         return found
     introducing = [re.search(INTRODUCING, s, re.IGNORECASE) is not None for s in sentences]
-    return (
-        [i == introducing.index(True) for i in range(len(sentences))] if any(introducing) else found
-    )
+    if not any(introducing):  # "Neural Tangent Kernel: ...": where it first names it
+        named = re.compile(rf"(?<![\w-]){_name(term)}(?![\w-])", re.IGNORECASE)
+        introducing = [named.search(s) is not None for s in sentences]
+    first = introducing.index(True) if any(introducing) else 0
+    return [i == first for i in range(len(sentences))]

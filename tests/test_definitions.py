@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.definitions import asked_term, defining
+from rag.definitions import asked_term, defining, origin_term
 
 
 @pytest.mark.parametrize(
@@ -73,3 +73,37 @@ def test_a_paper_titled_for_the_term_defines_it_in_other_words() -> None:
     title = "PowerNorm: Rethinking Batch Normalization in Transformers"
     assert defining("PowerNorm", title, sentences) == [False, False, True, False]
     assert defining("PowerNorm", "Rethinking Batch Normalization", sentences) == [False] * 4
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("Which paper introduced HNSW?", "HNSW"),
+        ("who proposed Adam?", "Adam"),
+        ("Which paper first proposed the neural tangent kernel?", "neural tangent kernel"),
+        ("Who came up with Adafactor?", "Adafactor"),
+        ("Which papers propose a fix?", None),
+        ("What is HNSW?", None),
+    ],
+)
+def test_the_name_whose_origin_a_question_asks(question: str, term: str | None) -> None:
+    assert origin_term(question) == term
+    assert term is None or asked_term(question) == term
+
+
+def test_a_name_given_or_titled_is_defined() -> None:
+    """ "named WGAN" gives the name four words after "we introduce"; a paper titled just
+    "Pointer Networks", or "Neural Tangent Kernel: ..." without saying "we propose",
+    introduces what its title names."""
+    named = "We introduce a new algorithm named WGAN, an alternative to GAN training."
+    assert defining("WGAN", "Wasserstein GAN", [named]) == [True]
+    assert defining("WGAN", "A Title", ["We train WGAN and two other models."]) == [False]
+    pointer = ["Sequences matter.", "We introduce a new neural architecture.", "It works."]
+    assert defining("pointer networks", "Pointer Networks", pointer) == [False, True, False]
+    ntk = ["ANNs are studied.", "The network follows the Neural Tangent Kernel (NTK).", "Done."]
+    assert defining("neural tangent kernel", "Neural Tangent Kernel: Convergence", ntk) == [
+        False,
+        True,
+        False,
+    ]
+    assert defining("neural tangent kernel", "Kernels in Deep Learning", ntk) == [False] * 3

@@ -601,3 +601,24 @@ async def test_an_llm_is_sent_both_sides_of_a_comparison(fixture_index) -> None:
     sent = llm.prompts[0][1]["content"]
     assert "Hierarchical Navigable Small World" in sent and "KAN: Kolmogorov-Arnold" in sent
     assert not answer.abstained and len(answer.citations) == 2
+
+
+async def test_only_a_paper_introducing_a_name_says_where_it_comes_from(tmp_path) -> None:
+    """ "Who proposed LSTM?" was answered from a paper that only uses an LSTM; "Which
+    paper introduced HNSW?" was refused, "introduced" counting as a missing topic word."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows.append(
+        {
+            "title": "Sequence to Sequence Learning with Neural Networks",
+            "abstract": "We present a general end-to-end approach to sequence learning. "
+            "A multilayered LSTM maps the input sequence to a vector and another LSTM "
+            "decodes the target sequence from the vector, for English to French.",
+        }
+    )
+    _, rag = fake_index(tmp_path, rows, "origins")
+    introduced = await rag.answer("Which paper introduced HNSW?")
+    assert introduced.citations[0].title.startswith("Efficient and robust")
+    assert introduced.citations[0].quote.startswith("We present a new approach")
+    assert (await rag.answer("Which paper introduced LSTM?")).abstained
+    proposed = await rag.answer("Who proposed LSTM?")
+    assert proposed.abstained and "Sequence to Sequence" in proposed.answer  # closest papers

@@ -144,6 +144,19 @@ async def test_short_questions_are_answered_and_off_topic_ones_refused(sample) -
     assert scores.gold_cited.total == 24 and scores.gold_cited.value >= 0.8
 
 
+async def test_where_a_name_comes_from_is_answered_by_the_paper_introducing_it(sample) -> None:
+    """ "Which paper introduced HNSW?" was refused, and "Who proposed LSTM?" answered from
+    a paper using an LSTM: 16.7% false abstention, 25.0% of the near-misses refused."""
+    from rag.evaluation import evaluate_answers
+
+    _, rag = sample
+    questions = load_questions(SHORT_QUESTIONS.with_name("origin_questions.jsonl"))
+    scores = await evaluate_answers(rag, questions)
+    assert scores.false_abstention.total == 18 and scores.false_abstention.value <= 0.15
+    assert scores.near_miss.total == 12 and scores.near_miss.value >= 0.75
+    assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.9
+
+
 async def test_comparisons_are_answered_from_both_sides(sample) -> None:
     """ "HNSW vs SPANN" asked as one query: 5 of 15 refused, 8 of 18 gold papers cited."""
     from rag.evaluation import evaluate_answers
