@@ -110,6 +110,14 @@ the HNSW paper never says "introduced", and that question was refused). Without 
 phrasings for 9 of the 10 topics still refused; with "explain" dropped anywhere, that
 dev question lost a gold paper from its top 5."""
 
+STEMMED_NAME = re.compile(r"\b[A-Za-z]*[a-z][A-Z]\w*\b")
+"""A word with a capital after a small letter ("NeuroNER", "MobileOne", "miRNA"): a
+name. Where the stemmer turns it into another word ("NeuroNER" -> "neuron"; not a
+plural: "miRNAs" -> "mirna"), BM25 cannot tell the paper naming it from any paper on
+neurons: `rag search NeuroNER` did not show the NeuroNER paper, and "Which paper
+introduced NeuroNER?" was refused. Such a name counts where a paper writes it as typed
+(`Retriever._written_out_first`)."""
+
 SPELLING_MIN_CHARS = 5
 """Shortest word taken for a typo of an indexed term (`may_be_typo`). On
 `eval/typo_questions.jsonl` (the short questions, each with one typo in its longest
@@ -205,6 +213,8 @@ class QueryTerms:
     corrected: tuple[tuple[str, int], ...] = ()
     """Words read as the indexed term they are a typo of (`KeywordIndex.spelled`), with
     that term: what the user is told (`written_as`)."""
+    names: tuple[str, ...] = ()
+    """Names as typed that stemming turns into another word (`STEMMED_NAME`)."""
 
     @property
     def searched(self) -> frozenset[int]:
@@ -487,7 +497,16 @@ class KeywordIndex:
                 known.add(term)
             else:
                 unknown.add(stem)
-        return QueryTerms(frozenset(known), frozenset(unknown), tuple(compounds), tuple(corrected))
+        stem = tokenizer.stemmer or (lambda word: word)
+        names = tuple(
+            name
+            for name in dict.fromkeys(STEMMED_NAME.findall(query))
+            if stem(name.lower()) not in (name.lower(), name.lower().rstrip("s"))
+            and self._indexed(stem(name.lower())) is not None
+        )
+        return QueryTerms(
+            frozenset(known), frozenset(unknown), tuple(compounds), tuple(corrected), names
+        )
 
     def written_as(self, term: int, texts: Iterable[str], typed: str) -> str | None:
         """How `texts` write `term`: the word closest to the `typed` one (then the most

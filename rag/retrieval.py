@@ -429,17 +429,24 @@ class Retriever:
     def _written_out_first(
         snap: _Snapshot, keyword: dict[str, tuple[float, str]], topic: QueryTerms
     ) -> dict[str, tuple[float, str]]:
-        """Keyword candidates with each `Compound` of the query they write out scored
-        `max_idf` higher, as if the compound were a term they hold: BM25 on its parts
-        alone ranked the Seq2Seq paper third for "seq2seq learning", below two papers
-        that only say "sequence" and "learning", and the question was refused."""
+        """Keyword candidates with each `Compound` of the query they write out, and each
+        of its `names` they write as typed, scored `max_idf` higher, as if it were a
+        term they hold: BM25 on its parts alone ranked the Seq2Seq paper third for
+        "seq2seq learning", below two papers that only say "sequence" and "learning",
+        and the question was refused; on "neuron", the stem of "NeuroNER", the NeuroNER
+        paper was not among the first five."""
         papers = snap.papers(list(keyword))
         bonus = snap.keyword.max_idf
+        named = [
+            re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])", re.IGNORECASE)
+            for name in topic.names
+        ]
         boosted = {}
         for paper_id, (score, chunk_id) in keyword.items():
             paper = papers.get(paper_id)
             text = paper.text if paper else ""
             written = sum(c.written_out_in(text) for c in topic.compounds)
+            written += sum(name.search(text) is not None for name in named)
             boosted[paper_id] = (score + bonus * written, chunk_id)
         return boosted
 
@@ -465,7 +472,7 @@ class Retriever:
             vector = self.embedder.embed([query])[0] if vector is None else vector
             dense = self._dense_retrying(vector, depth, since, until)
         keyword = self._keyword(snap, topic.searched, since, until, k) if mode != "dense" else {}
-        if topic.compounds:
+        if topic.compounds or topic.names:
             keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight)

@@ -622,3 +622,22 @@ async def test_only_a_paper_introducing_a_name_says_where_it_comes_from(tmp_path
     assert (await rag.answer("Which paper introduced LSTM?")).abstained
     proposed = await rag.answer("Who proposed LSTM?")
     assert proposed.abstained and "Sequence to Sequence" in proposed.answer  # closest papers
+
+
+def test_a_name_the_stemmer_changes_finds_the_paper_writing_it(tmp_path) -> None:
+    """Snowball stems "NeuroNER" to "neuron": BM25 ranked papers on neurons above the
+    NeuroNER paper (`STEMMED_NAME`)."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows += [
+        {
+            "title": f"Spiking Neurons, Part {part}",
+            "abstract": "Neurons fire when their membrane potential crosses a threshold. "
+            "We model each neuron with leaky integration, and networks of neurons with "
+            f"sparse synapses between the neurons of {part} layers.",
+        }
+        for part in ("One", "Two", "Three")
+    ]
+    _, rag = fake_index(tmp_path, rows, "stemmed")
+    assert rag.retriever.snapshot().keyword.query_terms("NeuroNER").names == ("NeuroNER",)
+    assert rag.search("NeuroNER", k=3, mode="keyword")[0].title.startswith("NeuroNER")
+    assert rag.retriever.snapshot().keyword.query_terms("neuroner miRNAs").names == ()
