@@ -34,20 +34,21 @@ COMPARISONS = [
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
         # "(what is the) difference(s) between X and Y", "compare X with Y", "X vs Y?"
-        r"^\W*(?:(?:what\s+(?:is|are)\s+|what's\s+)?(?:the\s+)?(?:main\s+)?differences?\s+"
+        r"^\s*(?:(?:what\s+(?:is|are)\s+|what's\s+)?(?:the\s+)?(?:main\s+)?differences?\s+"
         r"between|(?:(?:can|could)\s+you\s+)?(?:please\s+)?compare|comparing"
         rf"|(?:a\s+)?comparison\s+(?:of|between))\s+{_SIDE}\s+(?:and|with|to|against|vs\.?"
         rf"|versus)\s+{_SIDE}{_END}",
-        rf"^\W*how\s+(?:does|do|did)\s+{_SIDE}\s+compare\s+(?:to|with|against)\s+{_SIDE}{_END}",
-        rf"^\W*how\s+(?:does|do|did)\s+{_SIDE}\s+and\s+{_SIDE}\s+differ{_END}",
+        rf"^\s*how\s+(?:does|do|did)\s+{_SIDE}\s+compare\s+(?:to|with|against)\s+{_SIDE}{_END}",
+        rf"^\s*how\s+(?:does|do|did)\s+{_SIDE}\s+and\s+{_SIDE}\s+differ{_END}",
         # "X vs Y", "which is better, X or Y?", "X or Y: which is faster?"; "or" only in a
         # question ("RUNX1 is downregulated or mutated in TLX1 T-ALL." compares nothing)
-        rf"^\W*{_SIDE}\s+(?:vs\.?|versus)\s+{_SIDE}\s*(?:[?:!.].*)?$",
-        r"^\W*(?:which\s+(?:one\s+)?(?:is|was)\s+(?:better|faster|best|more\s+\w+)\W+)?"
+        rf"^\s*{_SIDE}\s+(?:vs\.?|versus)\s+{_SIDE}\s*(?:[?:!.].*)?$",
+        r"^\s*(?:which\s+(?:one\s+)?(?:is|was)\s+(?:better|faster|best|more\s+\w+)\W+)?"
         rf"{_SIDE}\s+or\s+{_SIDE}\s*(?:\?|:.*)$",
     )
 ]
-_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+_AROUND_SIDE = re.compile(r"^\W*(?:(?:the|a|an)\s+)?|[\"'()\[\]*_]+$", re.IGNORECASE)
+"""What a side loses: an article, and quotes, brackets or emphasis around it."""
 
 
 def compared_sides(question: str) -> tuple[str, str] | None:
@@ -55,7 +56,7 @@ def compared_sides(question: str) -> tuple[str, str] | None:
     something longer than `SIDE_WORDS` words a side)."""
     for pattern in COMPARISONS:
         if (match := pattern.match(question.strip())) is not None:
-            first, second = (_ARTICLE.sub("", side.strip()) for side in match.groups())
+            first, second = (_AROUND_SIDE.sub("", side.strip()) for side in match.groups())
             short = all(0 < len(side.split()) <= SIDE_WORDS for side in (first, second))
             return (first, second) if short and first.lower() != second.lower() else None
     return None

@@ -11,6 +11,8 @@ from rag.comparisons import compared_sides
     ("question", "sides"),
     [
         ("HNSW vs SPANN", ("HNSW", "SPANN")),
+        ('"HNSW" vs (SPANN)', ("HNSW", "SPANN")),
+        ("[" * 2000, None),  # linear: 110 ms with a leading \W* (quadratic backtracking)
         ("cats vs. dogs", ("cats", "dogs")),
         ("compare Adam and AMSGrad", ("Adam", "AMSGrad")),
         ("What is the difference between KAN and XNet?", ("KAN", "XNet")),
