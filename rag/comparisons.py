@@ -70,10 +70,10 @@ def searched(
     since: date | None = None,
     until: date | None = None,
 ) -> tuple[list[SearchResult], list[tuple[str, list[SearchResult]]]]:
-    """The results `question` is answered from, and for a comparison (`rag.comparisons`)
-    each side with its own: both sides' results merged (`merged`) when `gate`
-    passes each side's, else the question's own ("Python vs Java": a paper on a Python
-    package answers neither)."""
+    """The results `question` is answered from, and for a comparison (`compared_sides`)
+    each side with its own: both sides' results `merged` when `gate` passes each side's,
+    else the question's own ("Python vs Java": a paper on a Python package answers
+    neither)."""
     sides = compared_sides(question)
     compared = [
         (side, retriever.search(ASKED_SIDE.format(side), k, since, until)) for side in sides or ()
