@@ -30,7 +30,8 @@ dataset?"), which no sentence defines."""
 
 LISTING_TOPIC = re.compile(
     r"\b(?:papers|works|studies|articles|publications|research|literature|work)\s+"
-    r"(?:on|about|discuss(?:es|ing)?|that\s+discuss|covering|say\s+about|using|use)\s+"
+    r"(?:(?:are|is)\s+)?(?:on|about|discuss(?:es|ing)?|that\s+discuss|covering|say\s+about"
+    r"|using|use|stud(?:y|ies|ying)|investigat(?:e|es|ing)|explor(?:e|es|ing))\s+"
     r"(?:the\s+)?(?P<term>[^?]{1,60}?)[\s?.!]*$",
     re.IGNORECASE,
 )
@@ -91,6 +92,16 @@ def _name(term: str) -> str:
     return escaped + r"(?:e?s)?"
 
 
+_NAME_FOLLOWERS = (
+    r"(?:that|which|who|whose|where|while|to|for|with|in|on|of|by|and|or|as|is|are|was"
+    r"|were|can|could|a|an|the|from|using|based|via|at)"
+)
+"""Words that may follow a name the authors introduce ("we propose Adam, an algorithm",
+"we introduce HNSW which ..."); any other word continues a longer noun phrase the name
+only modifies: "we propose an elastic quantization space" does not introduce
+quantization."""
+
+
 @lru_cache(maxsize=256)
 def _defining(term: str) -> re.Pattern[str]:
     name = _name(term)
@@ -107,7 +118,7 @@ def _defining(term: str) -> re.Pattern[str]:
         # new approach ... (Hierarchical NSW, HNSW)", "which we have called Extended MNIST
         # (EMNIST)")
         rf"|{INTRODUCING}(?:[^.;]{{0,160}}?\((?:[^()]*,\s*)?{name}\)"
-        rf"|\s+(?:\S+\s+){{0,3}}?{alone}(?!\s*\())"
+        rf"|\s+(?:\S+\s+){{0,3}}?{alone}(?!\s*\()(?!\s+(?!{_NAME_FOLLOWERS}\b)\w))"
         # given its name anywhere: "We introduce a new algorithm named WGAN"
         rf"|\b(?:named|called|dubbed|termed|coined)\s+{alone}(?!\s*\()",
         re.IGNORECASE,

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, reduce
 from itertools import pairwise
 from pathlib import Path
 from typing import TypeVar
@@ -215,6 +215,10 @@ class QueryTerms:
     that term: what the user is told (`written_as`)."""
     names: tuple[str, ...] = ()
     """Names as typed that stemming turns into another word (`STEMMED_NAME`)."""
+    unwritten: tuple[frozenset[int], ...] = ()
+    """Phrases asked about whose words the index holds but no paper writes together
+    ("depth maps" where papers write "network depth" and "feature maps"): each counts as
+    one term no paper covers, in place of its words (`Retriever.unwritten_phrase`)."""
 
     @property
     def searched(self) -> frozenset[int]:
@@ -466,6 +470,27 @@ class KeywordIndex:
         kept = [i if i != _EMPTY and (among is None or i in among) else None for i in ids]
         return {(a, b) for a, b in pairwise(kept) if a is not None and b is not None}
 
+    def compound_noun(self, text: str) -> list[int] | None:
+        """The vocabulary ids of `text`'s words in order when it is a run of indexed
+        content words ("depth maps", "graph neural networks"), else None: a stopword or
+        `QUERY_FILLER` word makes it a description ("HNSW used for", "main results on
+        grokking", "calibration of neural networks"), and a word the index lacks is
+        missing anyway."""
+        stem = self.tokenizer.stemmer or (lambda word: word)
+        ids = []
+        for word in self.tokenizer.splitter(text.lower()):
+            if word in self.tokenizer.stopwords or word in QUERY_FILLER:
+                return None
+            if (term := self._indexed(stem(word))) is None:
+                return None
+            ids.append(term)
+        return ids
+
+    def holding_all(self, terms: Iterable[int]) -> np.ndarray:
+        """Positions of the live chunks containing every one of `terms`."""
+        held = [self._postings(term)[0] for term in set(terms)]
+        return reduce(np.intersect1d, held) if held else np.zeros(0, dtype=np.int64)
+
     def query_terms(self, query: str) -> QueryTerms:
         """The query's topic terms (stopwords and `QUERY_FILLER` dropped), split into
         vocabulary ids and unknown stems. Unknown stems matter: "sourdough" in a corpus
@@ -639,16 +664,20 @@ class KeywordIndex:
     ) -> list[float]:
         """IDF-weighted share of the query's topic terms found in each text (0..1; its
         `terms()` in `texts_terms`): compounds weigh `max_idf`, found where the text
-        writes them out; unknown stems count as missing at `max_idf` when
-        `unknown_missing`, else not at all (the query's IDFs looked up once)."""
-        weights = {t: self.idf(t) for t in query.known}
-        unseen = len(query.compounds) + (len(query.unknown) if unknown_missing else 0)
+        writes them out; unknown stems and unwritten phrases count as missing at
+        `max_idf` when `unknown_missing`, else not at all (the query's IDFs looked up
+        once)."""
+        phrased = frozenset().union(*query.unwritten) if unknown_missing else frozenset()
+        weights = {t: self.idf(t) for t in query.known - phrased}
+        unseen = len(query.compounds) + (
+            len(query.unknown) + len(query.unwritten) if unknown_missing else 0
+        )
         total = sum(weights.values()) + self.max_idf * unseen
         if not total:
             return [0.0] * len(texts)
         return [
             (
-                sum(weights[t] for t in query.known & terms)
+                sum(weights[t] for t in weights.keys() & terms)
                 + self.max_idf * sum(c.written_out_in(text) for c in query.compounds)
             )
             / total

@@ -14,8 +14,9 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -25,6 +26,7 @@ from filelock import Timeout
 
 from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
+from rag.definitions import asked_term
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.keyword import ASKING_PHRASES, QueryTerms
@@ -55,6 +57,17 @@ cite evaluation, rationale sentences quoted went from 172 of 332 (digits anywher
 taking only the digits outside words lost one instead (171): gene names like "CD4" are
 what a biomedical claim shares."""
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+PHRASE_WORDS = (2, 3)
+"""Words of an asked phrase checked for being written together (`unwritten_phrase`):
+one word is a term of its own; four or more are a description, not a name."""
+PHRASE_PAPERS = 50
+"""Papers read, at most, to find one that writes an asked phrase."""
+PHRASE_BATCH = 10
+"""Papers read from the store at a time while looking for the phrase. Of the 24 written
+phrases measured on the bundled corpus (`eval/phrase_questions.jsonl` and "neural
+networks", "deep learning", ...; up to 425 papers holding the words), the first paper
+writing one was among the first 5 holding its words, so one batch is read; the whole
+check took 0.1-12 ms."""
 KEYWORD_DEPTH = 300
 """BM25 chunks considered per query, selected with `argpartition` instead of sorting
 every scored chunk: the fused top 10 only ever draws on the best few hundred, and a
@@ -450,6 +463,34 @@ class Retriever:
             boosted[paper_id] = (score + bonus * written, chunk_id)
         return boosted
 
+    @staticmethod
+    def unwritten_phrase(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
+        """`topic` with the phrase `query` asks about (`asked_term`: "What are depth
+        maps?", "Which papers use knowledge graphs?") marked `unwritten` when it is a
+        compound of two or three indexed words (`KeywordIndex.compound_noun`) that no
+        paper writes next to each other (either way round). Such a question is
+        about something the papers do not discuss: read word by word, "What is beam
+        search?" was answered from a particle-accelerator paper ("beam time") and "What
+        is label smoothing?" from "interpolating smooth ground-truth functions". The
+        first `PHRASE_PAPERS` papers holding all the words are read; none writing the
+        phrase counts as none at all."""
+        term = asked_term(query)
+        phrase = snap.keyword.compound_noun(term) if term else None
+        if phrase is None or not PHRASE_WORDS[0] <= len(set(phrase)) <= PHRASE_WORDS[1]:
+            return topic
+        chunk_ids = snap.keyword.chunk_ids
+        holders = dict.fromkeys(
+            chunk_ids[int(p)].rsplit("::", 2)[0] for p in snap.keyword.holding_all(phrase)
+        )
+        wanted = set(pairwise(phrase))
+        readable = list(holders)[:PHRASE_PAPERS]
+        for start in range(0, len(readable), PHRASE_BATCH):
+            for paper in snap.papers(readable[start : start + PHRASE_BATCH]).values():
+                pairs = snap.keyword.adjacent_pairs(paper.text, set(phrase))
+                if wanted <= pairs | {(b, a) for a, b in pairs}:
+                    return topic
+        return replace(topic, unwritten=(*topic.unwritten, frozenset(phrase)))
+
     # -- public ------------------------------------------------------------------------
 
     def search(
@@ -466,7 +507,7 @@ class Retriever:
         validate_query(query, k, since, until)
         snap = self.snapshot()
         depth = min(max(DENSE_DEPTH, 2 * k), snap.keyword.size)
-        topic = snap.keyword.query_terms(query)
+        topic = self.unwritten_phrase(snap, query, snap.keyword.query_terms(query))
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector

@@ -335,3 +335,15 @@ def test_papers_changed_by_an_ingest_are_read_again_the_rest_stay_cached(
     assert reader.paper(ids["The Beta method"]).upvotes == 7
     assert reader.paper(ids["The Alpha method"]).title == "The Alpha method"
     assert read == [[ids["The Beta method"]]]  # only the changed one was read again
+
+
+def test_a_compound_noun_is_a_run_of_indexed_content_words() -> None:
+    texts = ["Beam search decodes sequences.", "The beam time was short."]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    beam, search = (index.terms(word)[0] for word in ("beam", "search"))
+    assert index.compound_noun("beam search") == [beam, search]
+    assert index.compound_noun("beam used for") is None  # a description, not a name
+    assert index.compound_noun("beam sourdough") is None  # a word the index lacks
+    assert list(index.holding_all([beam, search])) == [index.position["p0::key::0"]]

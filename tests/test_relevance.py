@@ -641,3 +641,41 @@ def test_a_name_the_stemmer_changes_finds_the_paper_writing_it(tmp_path) -> None
     assert rag.retriever.snapshot().keyword.query_terms("NeuroNER").names == ("NeuroNER",)
     assert rag.search("NeuroNER", k=3, mode="keyword")[0].title.startswith("NeuroNER")
     assert rag.retriever.snapshot().keyword.query_terms("neuroner miRNAs").names == ()
+
+
+def test_a_phrase_no_paper_writes_counts_as_missing_not_as_its_words(tmp_path) -> None:
+    """ "What is beam search?" was answered from a physics paper on "beam time" whose
+    next sentence said "search": each word is indexed, the phrase is written nowhere.
+    (Keyword mode: relevance is then coverage alone, free of the fake embedder's cosine;
+    the real model's answer is checked in `tests/test_sample_corpus.py`.)"""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows.append(
+        {
+            "title": "Cheetah: Differentiable Beam Dynamics for Accelerators",
+            "abstract": "The limited availability of beam time makes accelerator tuning "
+            "costly. We introduce Cheetah, a differentiable beam dynamics code that makes "
+            "the search for good settings orders of magnitude faster.",
+        }
+    )
+    _, rag = fake_index(tmp_path, rows, "without")
+
+    def first(question: str) -> SearchResult:
+        return rag.search(question, k=3, mode="keyword")[0]
+
+    for question in ("What is beam search?", "Which papers study beam search?"):
+        assert first(question).title.startswith("Cheetah")  # still the closest paper
+        assert first(question).relevance == 0.0, question
+    assert first("beam search").relevance > ANSWER_MIN  # not a question about a name
+    assert first("What is beam dynamics?").relevance == 1.0  # written together
+    assert first("What is HNSW used for?").relevance > ANSWER_MIN  # a description
+
+    rows.append(
+        {
+            "title": "Decoding Strategies for Sequence Models",
+            "abstract": "Beam search keeps the best partial outputs at each decoding step. "
+            "We compare search widths and show that wider beams can hurt output quality.",
+        }
+    )
+    _, rag = fake_index(tmp_path, rows, "with")
+    found = first("What is beam search?")
+    assert (found.title, found.relevance) == ("Decoding Strategies for Sequence Models", 1.0)

@@ -64,6 +64,17 @@ def test_known_papers_rank_first(sample, query: str, title: str) -> None:
     assert rag.search(query, k=5)[0].title == title
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What is beam search?", "Which papers use knowledge graphs?", "What is label smoothing?"],
+)
+async def test_a_phrase_no_paper_writes_is_not_answered(sample, question: str) -> None:
+    """Each word is in the corpus, the phrase in no paper: "beam search" was answered
+    from "beam time" at a particle accelerator (`Retriever.unwritten_phrase`)."""
+    _, rag = sample
+    assert (await rag.answer(question)).abstained
+
+
 def test_retrieval_targets_on_dev_questions(sample) -> None:
     if not QUESTIONS.exists():
         pytest.skip(f"dev questions not found at {QUESTIONS} (set RAG_EVAL_QUESTIONS)")
