@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from rag import Citation, DatePrecision, Paper, TitleMatch
+from rag import Answer, Citation, DatePrecision, Paper, TitleMatch
 
 
 def _encodable(text: str) -> str:
@@ -63,6 +63,16 @@ class ChatRequest(BaseModel):
         if self.messages[-1].role != "user":
             raise ValueError("the last message must be the user's question (role 'user')")
         return self
+
+
+class ChatAnswer(Answer):
+    """An `Answer` of `/v1/chat`, with the whole of it as markdown to paste."""
+
+    markdown: str = Field(
+        description="The answer, its warnings and its sources with their verbatim quotes "
+        "as markdown; links, images and HTML from abstracts and the LLM are shown as "
+        "code, so pasting it anywhere makes nothing live (the web UI's Copy as Markdown)."
+    )
 
 
 class SearchHit(BaseModel):

@@ -79,6 +79,22 @@ def test_ask_stream_cite_follow_up_and_screenshots(served, sample_index, page) -
     assert page.url.endswith("?q=" + QUESTION.replace(" ", "%20").replace("?", "%3F"))
 
 
+def test_copy_as_markdown_pastes_the_answer_with_its_quotes(served, browser) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        page.goto(served())
+        ask(page, QUESTION)
+        page.get_by_role("button", name="Copy as Markdown").click()
+        page.get_by_role("button", name="Copied").wait_for()
+        pasted = page.evaluate("navigator.clipboard.readText()")
+    finally:
+        context.close()
+    assert pasted.startswith("*Extractive answer")
+    assert "**Sources**\n- [1] Meta Networks for Neural Style Transfer" in pasted
+    assert "\n  > " in pasted  # each source's verbatim quote under it
+
+
 def test_abstention_check_search_and_bibtex(served, page) -> None:
     base = served()
     page.goto(base)

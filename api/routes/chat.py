@@ -10,7 +10,8 @@ from sse_starlette import EventSourceResponse
 
 from api import guards
 from api.errors import ERROR_RESPONSES
-from api.schemas import ChatRequest
+from api.markdown import answer_markdown
+from api.schemas import ChatAnswer, ChatRequest
 from api.streaming import (
     CLIENT_GONE,
     DRAIN_SECONDS,
@@ -25,14 +26,20 @@ from rag import Answer, Message, PaperRAG
 router = APIRouter(prefix="/v1")
 STREAM_DOC = (
     "With `stream: true` the response is `text/event-stream`: `event: delta` events with "
-    '`{"text": ...}`, then one `event: done` carrying the full Answer. A failure after '
-    'text was sent arrives as `event: error` with `{"error": {"type", "message"}}`.'
+    '`{"text": ...}`, then one `event: done` carrying the full answer (with `markdown`). '
+    "A failure after text was sent arrives as `event: error` with "
+    '`{"error": {"type", "message"}}`.'
 )
+
+
+def with_markdown(answer: Answer) -> ChatAnswer:
+    """The answer with its inert markdown rendering (`api.markdown`)."""
+    return ChatAnswer(**answer.model_dump(), markdown=answer_markdown(answer, quotes=True))
 
 
 @router.post(
     "/chat",
-    response_model=Answer,
+    response_model=ChatAnswer,
     responses={
         **ERROR_RESPONSES,
         200: {"content": {"text/event-stream": {}}, "description": STREAM_DOC},
@@ -41,7 +48,7 @@ STREAM_DOC = (
 )
 async def chat(
     body: ChatRequest, request: Request, rag: PaperRAG = Depends(guards.ready)
-) -> Answer | EventSourceResponse | Response:
+) -> ChatAnswer | EventSourceResponse | Response:
     history = [Message(role=m.role, content=m.content) for m in body.messages[:-1]]
     stream = rag.ask(
         body.messages[-1].content,
@@ -54,7 +61,9 @@ async def chat(
     primed = await prime(stream, body.stream)
     if not body.stream:
         answer = await unless_disconnected(request, primed.result())
-        return answer if answer is not None else Response(status_code=CLIENT_GONE)
+        if answer is None:
+            return Response(status_code=CLIENT_GONE)
+        return with_markdown(answer)
 
     async def events() -> AsyncIterator[dict[str, str]]:
         try:
@@ -63,7 +72,7 @@ async def chat(
             async for delta in primed.deltas():
                 yield {"event": "delta", "data": json.dumps({"text": delta})}
             answer = await primed.stream.result()
-            yield {"event": "done", "data": answer.model_dump_json()}
+            yield {"event": "done", "data": with_markdown(answer).model_dump_json()}
         except Exception as exc:
             yield stream_error(request, exc)
 

@@ -18,7 +18,8 @@ from sse_starlette import EventSourceResponse
 
 from api import guards, streaming
 from api.errors import ERROR_RESPONSES, ApiError
-from api.inert import InertStream, inert
+from api.inert import InertStream
+from api.markdown import answer_markdown, sources_block, warning_lines
 from api.schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -28,23 +29,11 @@ from api.schemas import (
     ModelList,
     Usage,
 )
-from rag import Citation, Message, PaperRAG, TokenCount, shown_date
+from rag import Message, PaperRAG, TokenCount
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())
 router = APIRouter(prefix="/v1")
-
-
-def sources_block(citations: list[Citation]) -> str:
-    """The citations as a markdown list appended to the answer text."""
-    if not citations:
-        return ""
-    lines = [
-        f"- [{c.n}] {inert(c.title)} ({shown_date(c.date, c.date_precision)})"
-        + (f" {c.url}" if c.url else "")
-        for c in citations
-    ]
-    return "\n\n**Sources**\n" + "\n".join(lines)
 
 
 def _conversation(body: CompletionRequest) -> tuple[str, list[Message]]:
@@ -96,14 +85,6 @@ def usage(body: CompletionRequest, content: str, reported: TokenCount | None) ->
     )
 
 
-def warning_lines(warnings: list[str], after: bool = False) -> str:
-    """Warnings as short italic lines a chat UI shows with the answer."""
-    if not warnings:
-        return ""
-    lines = "\n".join(f"_⚠️ {w}_" for w in warnings)
-    return f"\n\n{lines}" if after else f"{lines}\n\n"
-
-
 @router.post(
     "/chat/completions",
     response_model=ChatCompletion,
@@ -120,9 +101,7 @@ async def completions(
         answer = await streaming.unless_disconnected(request, primed.result())
         if answer is None:
             return Response(status_code=streaming.CLIENT_GONE)
-        content = (
-            warning_lines(answer.warnings) + inert(answer.answer) + sources_block(answer.citations)
-        )
+        content = answer_markdown(answer)
         return ChatCompletion(
             id=cid,
             created=int(time.time()),

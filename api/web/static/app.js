@@ -184,11 +184,6 @@ function formatted(answer) {
   return out;
 }
 
-function markdown(answer) {
-  const refs = answer.citations.map((c) => `[${c.n}] ${c.title} (${shownDate(c)}) ${c.url || c.paper_id}\n    > ${c.quote}`);
-  return `${answer.answer}\n\n${refs.length ? "References\n" + refs.join("\n") : ""}`.trim() + "\n";
-}
-
 function download(name, text, type) {
   const link = el("a", { href: URL.createObjectURL(new Blob([text], { type })), download: name });
   document.body.append(link);
@@ -213,8 +208,8 @@ function renderAnswer(turn, answer) {
   if (answer.citations.length) {
     turn.append(el("div", { class: "row" },
       el("button", { type: "button", class: "secondary", text: "Copy as Markdown", onclick: async (e) => {
-        await navigator.clipboard.writeText(markdown(answer)).catch(() => {});
-        e.target.textContent = "Copied";
+        const copied = await navigator.clipboard.writeText(answer.markdown).then(() => true, () => false);
+        e.target.textContent = copied ? "Copied" : "Copy failed: no clipboard access";
       } }),
       el("button", { type: "button", class: "secondary", text: "BibTeX", onclick: async () => {
         const ids = answer.citations.map((c) => `ids=${encodeURIComponent(c.paper_id)}`).join("&");
