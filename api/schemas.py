@@ -80,9 +80,9 @@ class SearchHit(BaseModel):
     paper_id: str
     title: str
     score: float = Field(
-        description="Rank-relative fused score (0-1) that orders this query's results "
-        "(for a comparison, 'X vs Y', those of its side); 1.0 is the top of this list, not "
-        "a sign that it is relevant."
+        description="Fused score (0-1), relative to this query's best papers, that orders "
+        "its results (for a comparison, 'X vs Y', those of its side); 1.0 is the top of "
+        "this list, not a sign that it is relevant."
     )
     relevance: float = Field(
         description="Calibrated relevance, comparable across queries and corpora: term "

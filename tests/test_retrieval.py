@@ -31,7 +31,7 @@ def test_finds_the_right_paper_in_each_mode(retriever: Retriever) -> None:
     assert results[0].title == "Reinforcement Learning for Robot Grasping"
     assert [r.rank for r in results] == [1, 2, 3, 4]
     assert len({r.paper_id for r in results}) == len(results)  # one entry per paper
-    assert results[0].score == pytest.approx(1.0)
+    assert results[0].score >= 0.5  # BM25's winner: its half at least
     assert all(0.0 <= r.score <= 1.0 for r in results)
     assert results == sorted(results, key=lambda r: -r.score)
 

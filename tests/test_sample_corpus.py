@@ -234,11 +234,14 @@ async def test_readme_examples_are_answered(sample, question: str, title: str) -
 async def test_a_question_is_answered_when_the_dense_winner_is_noise(
     sample, question: str, title: str
 ) -> None:
-    """MiniLM does not know the name: its top paper ranks first at relevance ~0.3 and
-    the paper BM25 finds by the name second (`rag.relevance.best_relevance`)."""
+    """MiniLM does not know the name: its top paper, at relevance ~0.1-0.3, ranked first
+    until weak dense matches weighed less in fusion (`rag.retrieval.DENSE_FULL_EXCESS`);
+    now the papers BM25 finds by the name rank above it."""
     _, rag = sample
-    first, second = rag.search(question, k=2)
-    assert not is_citable(first.relevance) and title in second.title  # the case at hand
+    results = rag.search(question, k=5)
+    noise = max(results, key=lambda result: result.dense_score)
+    assert not is_citable(noise.relevance) and noise.rank > 2  # the case at hand
+    assert any(title in result.title for result in results[:2])
     answer = await rag.answer(question)
     assert not answer.abstained
     assert any(title in c.title for c in answer.citations), answer.citations
