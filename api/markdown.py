@@ -10,8 +10,7 @@ link or image in an abstract would otherwise become live.
 
 from __future__ import annotations
 
-from api.inert import inert
-from rag import Answer, Citation, shown_date
+from rag import Answer, Citation, inert, shown_date
 
 
 def warning_lines(warnings: list[str], after: bool = False) -> str:

@@ -33,12 +33,13 @@ if TYPE_CHECKING:
         StoreDamagedError,
         explain,
     )
+    from rag.inert_text import InertStream, inert
     from rag.ingest import IngestReport
     from rag.limits import CITE_K_MAX, TITLES_MAX
     from rag.llm import ChatModel, LLMError, TokenCount
     from rag.paper_rag import AskOptions, IndexStats, PaperRAG, TitleMatch
     from rag.papers import DatePrecision, Paper, shown_date
-    from rag.plain_text import answer_text, paper_text, search_text, support_text
+    from rag.plain_text import QUOTE_NOTE, answer_text, paper_text, search_text, support_text
     from rag.retrieval import K_MAX, K_MIN, Mode, SearchResult
 
 _EXPORTS: dict[str, str] = {
@@ -58,6 +59,7 @@ _EXPORTS: dict[str, str] = {
     "Fallback": "rag.answering",
     "IndexMissingError": "rag.errors",
     "IndexStats": "rag.paper_rag",
+    "InertStream": "rag.inert_text",
     "IngestReport": "rag.ingest",
     "InvalidQueryError": "rag.errors",
     "K_MAX": "rag.retrieval",
@@ -70,6 +72,7 @@ _EXPORTS: dict[str, str] = {
     "NotReadyError": "rag.errors",
     "Paper": "rag.papers",
     "PaperRAG": "rag.paper_rag",
+    "QUOTE_NOTE": "rag.plain_text",
     "RagError": "rag.errors",
     "Related": "rag.answering",
     "SearchResult": "rag.retrieval",
@@ -84,6 +87,7 @@ _EXPORTS: dict[str, str] = {
     "answer_text": "rag.plain_text",
     "explain": "rag.errors",
     "get_settings": "rag.config",
+    "inert": "rag.inert_text",
     "paper_text": "rag.plain_text",
     "search_text": "rag.plain_text",
     "shown_date": "rag.papers",
@@ -105,6 +109,7 @@ __all__ = [
     "CITE_K_MAX",
     "K_MAX",
     "K_MIN",
+    "QUOTE_NOTE",
     "TITLES_MAX",
     "Answer",
     "AnswerStream",
@@ -121,6 +126,7 @@ __all__ = [
     "Fallback",
     "IndexMissingError",
     "IndexStats",
+    "InertStream",
     "IngestReport",
     "InvalidQueryError",
     "LLMError",
@@ -144,6 +150,7 @@ __all__ = [
     "answer_text",
     "explain",
     "get_settings",
+    "inert",
     "paper_text",
     "search_text",
     "shown_date",

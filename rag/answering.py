@@ -26,7 +26,7 @@ from rag.config import Settings
 from rag.definitions import asked_term, defining, origin_term
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
-from rag.papers import Dated, DatePrecision, Paper, shown_date
+from rag.papers import Dated, DatePrecision, Paper, shown_date, web_url
 from rag.prompts import Prompts, load_prompts
 from rag.relevance import best_relevance, is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
@@ -227,8 +227,6 @@ _POINTING = re.compile(
 )
 """A side of a compared follow-up that points back at the previous question's topic."""
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-_WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
-"""Only web URLs become links: a record's `javascript:` or `data:` URL is never returned."""
 _SOURCE_TAG = re.compile(r"<\s*/?\s*source", re.IGNORECASE)
 
 
@@ -395,7 +393,7 @@ class Answerer:
                     date=paper.date,
                     date_precision=paper.date_precision,
                     quote=quote,
-                    url=paper.url if paper.url and _WEB_URL.match(paper.url) else None,
+                    url=web_url(paper.url),
                 )
             )
         return citations

@@ -21,6 +21,13 @@ _DOI = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?(10\.\d{4,9}/\S+)$"
 
 
 DatePrecision = Literal["day", "month", "year"]
+_WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
+
+
+def web_url(url: str | None) -> str | None:
+    """A record's URL when it is a web URL, else None: a source file's `javascript:` or
+    `data:` URL is never shown as a link."""
+    return url if url and _WEB_URL.match(url) else None
 
 
 def shown_date(day: dt.date | None, precision: DatePrecision = "day") -> str:

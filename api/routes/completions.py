@@ -18,7 +18,6 @@ from sse_starlette import EventSourceResponse
 
 from api import guards, streaming
 from api.errors import ERROR_RESPONSES, ApiError
-from api.inert import InertStream
 from api.markdown import answer_markdown, sources_block, warning_lines
 from api.schemas import (
     AssistantMessage,
@@ -29,7 +28,7 @@ from api.schemas import (
     ModelList,
     Usage,
 )
-from rag import Message, PaperRAG, TokenCount
+from rag import InertStream, Message, PaperRAG, TokenCount
 
 MODEL_ID = "paper-rag"
 STARTED = int(time.time())

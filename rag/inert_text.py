@@ -1,4 +1,5 @@
-"""Answer text made inert for chat UIs that render markdown (`/v1/chat/completions`).
+"""Text made inert for whatever renders markdown: chat UIs (`/v1/chat/completions`), and
+the assistants that show tool results (`rag.plain_text`, the MCP server).
 
 An answer quotes abstracts, and in LLM mode it is written by a model that read them, so
 it may hold what a markdown renderer turns into something active: a link
