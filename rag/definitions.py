@@ -54,11 +54,54 @@ proposed Adam?"). Only a paper defining the name answers it (`rag.answering`): a
 that mentions LSTM does not say who proposed it."""
 
 
+KINDS = frozenset(
+    {
+        "algorithm",
+        "approach",
+        "architecture",
+        "benchmark",
+        "dataset",
+        "framework",
+        "index",
+        "layer",
+        "library",
+        "loss",
+        "method",
+        "metric",
+        "model",
+        "module",
+        "network",
+        "optimizer",
+        "optimiser",
+        "protocol",
+        "system",
+        "technique",
+        "toolkit",
+    }
+)
+"""What kind of thing a name is, as a question adds it after the name: "the Lion
+optimizer", "the HNSW algorithm", "the MMLU benchmark". Papers rarely write the two side
+by side ("a simple and effective optimization algorithm, Lion"), so the name alone is
+what is asked about (`named`)."""
+
+
+def named(words: list[str]) -> list[str]:
+    """`words` without a trailing `KINDS` word after a name (a word written with a
+    capital or a digit, as a question writes "Lion" or "GPT-4"): "What is the Lion
+    optimizer?" asks about Lion, and was refused because no abstract writes "Lion
+    optimizer". A lowercase word before it keeps the phrase ("the momentum optimizer")."""
+    kind = words[-1].lower() if len(words) >= 2 else ""
+    is_kind = kind in KINDS or (kind.endswith("s") and kind[:-1] in KINDS)
+    if is_kind and any(char.isupper() or char.isdigit() for char in words[-2]):
+        return words[:-1]
+    return words
+
+
 def origin_term(question: str) -> str | None:
     """The name whose origin `question` asks for ("HNSW" for "Which paper introduced
     HNSW?"), or None."""
     match = ORIGIN_QUESTION.match(question.strip())
-    words = match.group("term").split() if match else []
+    words = named(match.group("term").split()) if match else []
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 
@@ -74,7 +117,7 @@ def asked_term(question: str) -> str | None:
         term = match.group("term") or match.group("abbr")
     else:
         return None
-    words = ASKING_PHRASES.sub(" ", term).strip(" ,").split()
+    words = named(ASKING_PHRASES.sub(" ", term).strip(" ,").split())
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 
@@ -102,6 +145,9 @@ only modifies: "we propose an elastic quantization space" does not introduce
 quantization."""
 
 
+_KIND = rf"(?:{'|'.join(sorted(KINDS))})s?"
+
+
 @lru_cache(maxsize=256)
 def _defining(term: str) -> re.Pattern[str]:
     name = _name(term)
@@ -120,7 +166,10 @@ def _defining(term: str) -> re.Pattern[str]:
         rf"|{INTRODUCING}(?:[^.;]{{0,160}}?\((?:[^()]*,\s*)?{name}\)"
         rf"|\s+(?:\S+\s+){{0,3}}?{alone}(?!\s*\()(?!\s+(?!{_NAME_FOLLOWERS}\b)\w))"
         # given its name anywhere: "We introduce a new algorithm named WGAN"
-        rf"|\b(?:named|called|dubbed|termed|coined)\s+{alone}(?!\s*\()",
+        rf"|\b(?:named|called|dubbed|termed|coined)\s+{alone}(?!\s*\()"
+        # named after its kind, spelled out: "an optimization algorithm, Lion (EvoLved
+        # Sign Momentum)"
+        rf"|\b{_KIND},\s+{alone}(?=\s*\()",
         re.IGNORECASE,
     )
 

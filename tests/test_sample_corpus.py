@@ -168,6 +168,19 @@ async def test_where_a_name_comes_from_is_answered_by_the_paper_introducing_it(s
     assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.9
 
 
+async def test_a_name_with_its_kind_is_answered(sample) -> None:
+    """ "What is the Lion optimizer?" was refused: no abstract writes "Lion optimizer"
+    (`rag.definitions.named`); 80.0% false abstention on these before."""
+    from rag.evaluation import evaluate_answers
+
+    _, rag = sample
+    questions = load_questions(SHORT_QUESTIONS.with_name("kind_questions.jsonl"))
+    scores = await evaluate_answers(rag, questions)
+    assert scores.false_abstention.total == 20 and scores.false_abstention.value <= 0.05
+    assert scores.near_miss.total == 11 and scores.near_miss.value >= 0.8
+    assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.9
+
+
 async def test_comparisons_are_answered_from_both_sides(sample) -> None:
     """ "HNSW vs SPANN" asked as one query: 5 of 15 refused, 8 of 18 gold papers cited."""
     from rag.evaluation import evaluate_answers
