@@ -80,28 +80,30 @@ KINDS = frozenset(
     }
 )
 """What kind of thing a name is, as a question adds it after the name: "the Lion
-optimizer", "the HNSW algorithm", "the MMLU benchmark". Papers rarely write the two side
-by side ("a simple and effective optimization algorithm, Lion"), so the name alone is
-what is asked about (`named`)."""
+optimizer", "the HNSW algorithm", "the MMLU benchmark" (`named`)."""
 
 
-def named(words: list[str]) -> list[str]:
-    """`words` without a trailing `KINDS` word after a name (a word written with a
-    capital or a digit, as a question writes "Lion" or "GPT-4"): "What is the Lion
-    optimizer?" asks about Lion, and was refused because no abstract writes "Lion
-    optimizer". A lowercase word before it keeps the phrase ("the momentum optimizer")."""
+def named(term: str) -> str | None:
+    """The name in `term` when it ends with a `KINDS` word after a name (a word written
+    with a capital or a digit, as a question writes "Lion" or "GPT-4"), else None. Papers
+    may write the two side by side ("the Kuramoto model") or not ("a simple and
+    effective optimization algorithm, Lion"): where they do not, the name alone is what
+    is asked about. "What is the Lion optimizer?" was refused because no abstract writes
+    "Lion optimizer". A lowercase word before the kind keeps the phrase whole ("the
+    momentum optimizer")."""
+    words = term.split()
     kind = words[-1].lower() if len(words) >= 2 else ""
     is_kind = kind in KINDS or (kind.endswith("s") and kind[:-1] in KINDS)
     if is_kind and any(char.isupper() or char.isdigit() for char in words[-2]):
-        return words[:-1]
-    return words
+        return " ".join(words[:-1])
+    return None
 
 
 def origin_term(question: str) -> str | None:
     """The name whose origin `question` asks for ("HNSW" for "Which paper introduced
     HNSW?"), or None."""
     match = ORIGIN_QUESTION.match(question.strip())
-    words = named(match.group("term").split()) if match else []
+    words = match.group("term").split() if match else []
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 
@@ -117,7 +119,7 @@ def asked_term(question: str) -> str | None:
         term = match.group("term") or match.group("abbr")
     else:
         return None
-    words = named(ASKING_PHRASES.sub(" ", term).strip(" ,").split())
+    words = ASKING_PHRASES.sub(" ", term).strip(" ,").split()
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 
@@ -179,9 +181,12 @@ def defining(term: str, title: str, sentences: list[str]) -> list[bool]:
     "TERM") introduces it, in other words when not by name: "PowerNorm: Rethinking Batch
     Normalization in Transformers" says "we propose Power Normalization (PN)"; its first
     sentence introducing something is then the definition, else its first naming TERM
-    (else its first)."""
+    (else its first). A name asked with its kind ("the Lion optimizer") is defined where
+    the name is, when the two are not written together (`named`)."""
     pattern = _defining(term)
     found = [pattern.search(sentence) is not None for sentence in sentences]
+    if not any(found) and (name := named(term)) is not None:  # "the Lion optimizer"
+        return defining(name, title, sentences)
     if (
         any(found)
         or not sentences
@@ -190,7 +195,7 @@ def defining(term: str, title: str, sentences: list[str]) -> list[bool]:
         return found
     introducing = [re.search(INTRODUCING, s, re.IGNORECASE) is not None for s in sentences]
     if not any(introducing):  # "Neural Tangent Kernel: ...": where it first names it
-        named = re.compile(rf"(?<![\w-]){_name(term)}(?![\w-])", re.IGNORECASE)
-        introducing = [named.search(s) is not None for s in sentences]
+        naming = re.compile(rf"(?<![\w-]){_name(term)}(?![\w-])", re.IGNORECASE)
+        introducing = [naming.search(s) is not None for s in sentences]
     first = introducing.index(True) if any(introducing) else 0
     return [i == first for i in range(len(sentences))]

@@ -218,7 +218,10 @@ class QueryTerms:
     unwritten: tuple[frozenset[int], ...] = ()
     """Phrases asked about whose words the index holds but no paper writes together
     ("depth maps" where papers write "network depth" and "feature maps"): each counts as
-    one term no paper covers, in place of its words (`Retriever.unwritten_phrase`)."""
+    one term no paper covers, in place of its words (`Retriever.asked_phrase`)."""
+    phrases: tuple[tuple[int, ...], ...] = ()
+    """Phrases asked about that papers do write together ("the Kuramoto model"): the
+    papers writing one rank as if it were a term they hold (`Retriever.asked_phrase`)."""
 
     @property
     def searched(self) -> frozenset[int]:
@@ -470,6 +473,12 @@ class KeywordIndex:
         kept = [i if i != _EMPTY and (among is None or i in among) else None for i in ids]
         return {(a, b) for a, b in pairwise(kept) if a is not None and b is not None}
 
+    def writes(self, text: str, phrase: tuple[int, ...]) -> bool:
+        """Whether `text` writes the stems of `phrase` next to each other, either way
+        round ("depth map" in "maps of depth" too: stopwords between are ignored)."""
+        pairs = self.adjacent_pairs(text, set(phrase))
+        return set(pairwise(phrase)) <= pairs | {(b, a) for a, b in pairs}
+
     def compound_noun(self, text: str) -> list[int] | None:
         """The vocabulary ids of `text`'s words in order when it is a run of indexed
         content words ("depth maps", "graph neural networks"), else None: a stopword or
@@ -486,10 +495,12 @@ class KeywordIndex:
             ids.append(term)
         return ids
 
-    def holding_all(self, terms: Iterable[int]) -> np.ndarray:
-        """Positions of the live chunks containing every one of `terms`."""
+    def papers_holding(self, terms: Iterable[int]) -> list[str]:
+        """The papers with a live chunk containing every one of `terms`, in index order."""
         held = [self._postings(term)[0] for term in set(terms)]
-        return reduce(np.intersect1d, held) if held else np.zeros(0, dtype=np.int64)
+        positions = reduce(np.intersect1d, held) if held else np.zeros(0, dtype=np.int64)
+        chunk_ids = self.chunk_ids
+        return list(dict.fromkeys(chunk_ids[int(p)].rsplit("::", 2)[0] for p in positions))
 
     def query_terms(self, query: str) -> QueryTerms:
         """The query's topic terms (stopwords and `QUERY_FILLER` dropped), split into

@@ -346,4 +346,7 @@ def test_a_compound_noun_is_a_run_of_indexed_content_words() -> None:
     assert index.compound_noun("beam search") == [beam, search]
     assert index.compound_noun("beam used for") is None  # a description, not a name
     assert index.compound_noun("beam sourdough") is None  # a word the index lacks
-    assert list(index.holding_all([beam, search])) == [index.position["p0::key::0"]]
+    assert index.papers_holding([beam, search]) == ["p0"]
+    assert index.writes("Decoding with beam search.", (beam, search))
+    assert index.writes("A search over the beam.", (beam, search))  # either way round
+    assert not index.writes("The beam time of a search.", (beam, search))

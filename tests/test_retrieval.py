@@ -15,6 +15,7 @@ from rag.index import Index, ingest_paths
 from rag.retrieval import Retriever
 from rag.store import SEARCH_EF
 from tests.conftest import make_abstract, write_jsonl
+from tests.fakes import fake_index
 
 
 @pytest.fixture
@@ -160,3 +161,48 @@ def test_an_index_made_before_is_searched_as_deep_as_a_new_one(
     chunks.modify(configuration={"hnsw": {"ef_search": 100}})  # as an older index was
     reopened = Index.open(settings, embedder=embedder).store.chunks
     assert reopened.configuration["hnsw"]["ef_search"] == SEARCH_EF
+
+
+PHRASE_ROWS = [
+    {
+        "title": "Chaos in the Kuramoto\u2013Sivashinsky Equation",
+        "abstract": "The Kuramoto\u2013Sivashinsky equation is a model of flame fronts. We "
+        "compute Kuramoto\u2013Sivashinsky Lyapunov spectra for a model on large domains, "
+        "and the Kuramoto\u2013Sivashinsky attractor dimension grows with the domain.",
+    },
+    {
+        "title": "Synchronization of Coupled Oscillators",
+        "abstract": "We study the Kuramoto model of coupled phase oscillators and show how "
+        "synchronization emerges as the coupling strength passes a critical value.",
+    },
+    {
+        "title": "Knowledge Transfer Between Distant Tasks",
+        "abstract": "Knowledge from one task helps another. We study distillation of wine "
+        "as a running example of knowledge reuse, and of knowledge shared by many tasks.",
+    },
+    {
+        "title": "Compressing Networks for Phones",
+        "abstract": "We compress large networks with knowledge distillation: a small student "
+        "learns from the outputs of a large teacher and runs on phones.",
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def phrase_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    return fake_index(tmp_path_factory.mktemp("phrases"), PHRASE_ROWS, "phrases")[1]
+
+
+@pytest.mark.parametrize(
+    ("question", "first"),
+    [
+        # the phrase written together outranks its words written apart
+        ("What is knowledge distillation?", "Compressing Networks for Phones"),
+        # a name with its kind: the name written as a word of its own, not inside
+        # "Kuramoto-Sivashinsky", however often that is written
+        ("What is the Kuramoto model?", "Synchronization of Coupled Oscillators"),
+    ],
+)
+def test_papers_writing_the_asked_phrase_rank_first(phrase_index, question, first) -> None:
+    assert phrase_index.search(question, k=4, mode="keyword")[0].title == first
+    assert phrase_index.search(question, k=4)[0].title == first

@@ -70,7 +70,7 @@ def test_known_papers_rank_first(sample, query: str, title: str) -> None:
 )
 async def test_a_phrase_no_paper_writes_is_not_answered(sample, question: str) -> None:
     """Each word is in the corpus, the phrase in no paper: "beam search" was answered
-    from "beam time" at a particle accelerator (`Retriever.unwritten_phrase`)."""
+    from "beam time" at a particle accelerator (`Retriever.asked_phrase`)."""
     _, rag = sample
     assert (await rag.answer(question)).abstained
 
