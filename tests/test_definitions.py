@@ -133,6 +133,7 @@ def test_a_name_introduced_inside_a_longer_noun_phrase_is_not_defined() -> None:
     [
         ("Lion optimizer", "Lion"),
         ("GPT-4 models", "GPT-4"),
+        ("Potfit program", "Potfit"),
         ("Kuramoto model", "Kuramoto"),
         ("momentum optimizer", None),  # a lowercase word: the phrase is the thing
         ("Monte Carlo dropout", None),  # dropout is not a kind of thing
