@@ -95,6 +95,7 @@ ASKING_PHRASES = re.compile(
     r"|\b(?:like i'?m (?:five|5)|in (?:simple|plain|layman'?s) (?:terms|words|english)"
     r"|for (?:a )?(?:beginners?|dummies|newcomers?))\b"
     r"|\b(?:main|key|core|central)\s+(?:ideas?|findings?)\b"
+    r"|\bhow\s+(?:long|often|many|much|far|old|tall)\b"
     r"|^\W*(?:what|which)\s+problems?\s+(?:does|do|did|can)\b(?=.*\b(?:solve|address)\W*$)"
     r"|\b(?:solve|address)\W*$",
     re.IGNORECASE,
@@ -103,12 +104,18 @@ ASKING_PHRASES = re.compile(
 request opening the question ("explain X", "can you describe X"; but "which papers
 explain a black-box network" is about explaining), and how to answer ("like I'm five",
 "in simple terms"), what is asked about it ("the main ideas behind X", "key findings on
-X", "what problem does X solve?"), where it comes from ("which paper introduced X?":
-the HNSW paper never says "introduced", and that question was refused). Without them,
+X", "what problem does X solve?", "how long/much/many/far ...": a quantity, not a topic),
+where it comes from ("which paper introduced X?": the HNSW paper never says
+"introduced", and that question was refused). Without them,
 "explain HNSW like I'm five" was refused for 7 of the 12 topics of
 `eval/phrasing_questions.jsonl`, "HNSW in simple terms" for 3, and the last three
 phrasings for 9 of the 10 topics still refused; with "explain" dropped anywhere, that
-dev question lost a gold paper from its top 5."""
+dev question lost a gold paper from its top 5. With "long" a topic word, "How long should
+I boil an egg?" was answered over SciFact from "it has long been recognized that ... the
+egg" (it still is, from "egg" alone in another abstract), and a dev question asking "how long does a new style take?" was refused: dropping
+"how long/often/many/much/far/old/tall" took the dev questions' false abstention from
+2.9% to 1.4% (answer facts found 0.89 -> 0.94), no other figure of `rag eval answers`
+moving but the LLM gate's SciFact off-topic refusals over five sets (87 -> 86 of 273)."""
 
 STEMMED_NAME = re.compile(r"\b[A-Za-z]*[a-z][A-Z]\w*\b")
 """A word with a capital after a small letter ("NeuroNER", "MobileOne", "miRNA"): a

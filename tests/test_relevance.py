@@ -398,6 +398,12 @@ def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -
     with_unknown = index.query_terms("graph sourdough")
     assert with_unknown.unknown == {"sourdough"}
     assert 0.0 < index.coverage(with_unknown, first, texts[0]) < 0.5
+    # "how long" asks for a quantity: "long" is no topic ("it has long been recognized")
+    quantity = index.query_terms("How long should I boil sparse graph networks?")
+    assert (
+        quantity.unknown == {"boil"}
+        and quantity.known == index.query_terms("boil sparse graph networks").known
+    )
 
 
 def test_dense_background_is_measured_between_different_papers() -> None:
