@@ -112,7 +112,8 @@ where it comes from ("which paper introduced X?": the HNSW paper never says
 phrasings for 9 of the 10 topics still refused; with "explain" dropped anywhere, that
 dev question lost a gold paper from its top 5. With "long" a topic word, "How long should
 I boil an egg?" was answered over SciFact from "it has long been recognized that ... the
-egg" (it still is, from "egg" alone in another abstract), and a dev question asking "how long does a new style take?" was refused: dropping
+egg" (it still is, from "egg" alone in another abstract), and a dev question asking
+"how long does a new style take?" was refused: dropping
 "how long/often/many/much/far/old/tall" took the dev questions' false abstention from
 2.9% to 1.4% (answer facts found 0.89 -> 0.94), no other figure of `rag eval answers`
 moving but the LLM gate's SciFact off-topic refusals over five sets (87 -> 86 of 273)."""
