@@ -146,6 +146,12 @@ async def test_short_and_acronym_questions_are_answered(
         "what are the main ideas behind KAN?",
         "what problem does HNSW solve?",
         "key findings on MobileOne",
+        "I keep hearing about KAN, what is it?",
+        "the gist of grokking?",
+        "HNSW in a nutshell",
+        "key takeaways about MobileOne",
+        "can someone explain HNSW?",
+        "what is Wasserstein GAN good for?",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(

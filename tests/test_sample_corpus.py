@@ -191,18 +191,30 @@ async def test_comparisons_are_answered_from_both_sides(sample) -> None:
     assert scores.gold_cited.value >= 0.8 and scores.gold_first.value >= 0.9
 
 
-@pytest.mark.parametrize("name", ["phrasing_questions.jsonl", "phrasing_heldout.jsonl"])
+@pytest.mark.parametrize(
+    ("name", "refused_at_most"),
+    [
+        ("phrasing_questions.jsonl", 0.10),
+        ("phrasing_heldout.jsonl", 0.10),
+        ("phrasing_blind.jsonl", 0.10),
+        # not read while the asking phrases were written: 21.2% (`ASKING_PHRASES`)
+        ("phrasing_fresh.jsonl", 0.25),
+    ],
+)
 async def test_rephrased_questions_are_answered_and_off_topic_ones_refused(
-    sample, name: str
+    sample, name: str, refused_at_most: float
 ) -> None:
     """240 ways of asking about 12 bundled topics ("please list papers on X", "explain X
     like I'm five", ...) and 120 about off-topic ones: 33.8% and 50.8% of the answerable
-    ones were refused before the asking words stopped counting as topic (`QUERY_FILLER`)."""
+    ones of the first two sets were refused before the asking words stopped counting as
+    topic (`QUERY_FILLER`), 37.9% of the third before `ASKING_PHRASES` read "I keep
+    hearing about X, what is it?" and "the gist of X"."""
     from rag.evaluation import evaluate_answers
 
     _, rag = sample
     scores = await evaluate_answers(rag, load_questions(SHORT_QUESTIONS.with_name(name)))
-    assert scores.false_abstention.total == 240 and scores.false_abstention.value <= 0.10
+    assert scores.false_abstention.total == 240
+    assert scores.false_abstention.value <= refused_at_most
     assert scores.off_topic.total == 120 and scores.off_topic.value >= 0.95
 
 
