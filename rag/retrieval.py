@@ -464,15 +464,15 @@ class Retriever:
     def _written_out_first(
         snap: _Snapshot, keyword: dict[str, tuple[float, str]], topic: QueryTerms
     ) -> dict[str, tuple[float, str]]:
-        """Keyword candidates with each `Compound` of the query they write out, and each
-        of its `names` they write as typed, scored `max_idf` higher, as if it were a
-        term they hold: BM25 on its parts alone ranked the Seq2Seq paper third for
+        """Keyword candidates with each `Compound` of the query they write out, each of
+        its `names` they write as typed (as a word of its own), and each asked phrase they
+        write (`phrases`), scored `max_idf` higher, as if it were a term they hold: BM25 on its parts alone ranked the Seq2Seq paper third for
         "seq2seq learning", below two papers that only say "sequence" and "learning",
         and the question was refused; on "neuron", the stem of "NeuroNER", the NeuroNER
         paper was not among the first five."""
         papers = snap.papers(list(keyword))
         bonus = snap.keyword.max_idf
-        named = [  # "Kuramoto" is not written in "Kuramoto\u2013Sivashinsky"
+        named = [  # "Kuramoto" is not written in "Kuramoto–Sivashinsky"
             re.compile(rf"(?<![\w{DASHES}]){re.escape(name)}(?![\w{DASHES}])", re.IGNORECASE)
             for name in topic.names
         ]
