@@ -466,10 +466,11 @@ class Retriever:
     ) -> dict[str, tuple[float, str]]:
         """Keyword candidates with each `Compound` of the query they write out, each of
         its `names` they write as typed (as a word of its own), and each asked phrase they
-        write (`phrases`), scored `max_idf` higher, as if it were a term they hold: BM25 on its parts alone ranked the Seq2Seq paper third for
-        "seq2seq learning", below two papers that only say "sequence" and "learning",
-        and the question was refused; on "neuron", the stem of "NeuroNER", the NeuroNER
-        paper was not among the first five."""
+        write (`phrases`), scored `max_idf` higher, as if it were a term they hold: BM25
+        on its parts alone ranked the Seq2Seq paper third for "seq2seq learning", below
+        two papers that only say "sequence" and "learning", and the question was
+        refused; on "neuron", the stem of "NeuroNER", the NeuroNER paper was not among
+        the first five."""
         papers = snap.papers(list(keyword))
         bonus = snap.keyword.max_idf
         named = [  # "Kuramoto" is not written in "Kuramoto–Sivashinsky"
