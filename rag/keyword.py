@@ -192,6 +192,18 @@ def english_stems() -> frozenset[str]:
     return frozenset(Stemmer.Stemmer("english").stemWords(words))
 
 
+SLIP_MIN_CHARS = 4
+"""Shortest word read as a slip of the fingers (`KeywordIndex.unslipped`): a 4-letter
+acronym is one changed letter from many others ("SPNN" became "SNN"), but rarely two of
+its letters swapped from another ("HSNW", "LMAB")."""
+
+
+def may_be_slip(word: str, stem: str) -> bool:
+    """Whether a word the index has never seen may be a slip of the fingers: as
+    `may_be_typo`, from `SLIP_MIN_CHARS` letters."""
+    return len(word) >= SLIP_MIN_CHARS and word.isalpha() and stem not in english_stems()
+
+
 def may_be_typo(word: str, stem: str) -> bool:
     """Whether a word the index has never seen may be a typo of a word it has: not when
     short (`SPELLING_MIN_CHARS`), not an English word (`english_stems`: "tower" or
@@ -558,9 +570,12 @@ class KeywordIndex:
                     terms = frozenset(part for part in parts if part is not None)
                     compounds.append(Compound((compound[1], compound[2]), terms))
                     continue
-            if term is None and looked_up < SPELLING_MAX_WORDS and may_be_typo(word, stem):
+            if term is None and looked_up < SPELLING_MAX_WORDS and may_be_slip(word, stem):
                 looked_up += 1
-                if (term := self.spelled(stem)) is not None:
+                term = self.unslipped(word)
+                if term is None and may_be_typo(word, stem):
+                    term = self.spelled(stem)
+                if term is not None:
                     corrected.append((word, term))
             if term is not None:
                 known.add(term)
@@ -647,6 +662,23 @@ class KeywordIndex:
             stems.append(stem)
             ids.append(term)
         return buckets
+
+    def unslipped(self, word: str) -> int | None:
+        """The indexed term `word` reads as with a slip of the fingers undone, two
+        neighbouring letters swapped back ("hsnw" -> HNSW, "quantziation" ->
+        quantization) or a doubled letter typed once ("splaade" -> SPLADE), when exactly
+        one such fix gives one. Tried on the word, not its stem: the stemmer cuts a
+        misspelled word elsewhere ("quantziat" is three edits from "quantiz", "splaad"
+        two from "splade", so `spelled` missed both)."""
+        stem = self.tokenizer.stemmer or (lambda text: text)
+        fixes = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
+        fixes += [word[:i] + word[i + 1 :] for i in range(len(word) - 1) if word[i] == word[i + 1]]
+        found = {
+            term
+            for fixed in fixes
+            if fixed != word and (term := self._indexed(stem(fixed))) is not None
+        }
+        return found.pop() if len(found) == 1 else None
 
     def spelled(self, stem: str) -> int | None:
         """The indexed term a stem the index has never seen is a typo of (`may_be_typo`):

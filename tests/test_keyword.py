@@ -124,6 +124,31 @@ def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() ->
     assert lerning.known == set(index.terms("learning")) and not lerning.unknown
 
 
+def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
+    """Swapped neighbours and a doubled letter: the stem of the misspelled word is more
+    than one edit from the indexed stem ("quantziat" / "quantiz"), and a 4-letter
+    acronym is too short for any other guess ("SPNN" is one letter from "SNN")."""
+    texts = ["HNSW graphs", "quantization of weights", "SPLADE expansion", "SNN and LAMB"]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    for typo, word in [
+        ("HSNW", "hnsw"),
+        ("quantziation", "quantization"),
+        ("SPLAADE", "splade"),
+        ("LMAB", "lamb"),
+    ]:
+        query = index.query_terms(f"What is {typo}?")
+        assert query.known == set(index.terms(word)), typo
+        assert [typed for typed, _ in query.corrected] == [typo.lower()]
+    for other in ("SPNN", "LAMD", "HWSN"):  # a changed letter; two swaps away
+        assert not index.query_terms(other).known, other
+    both = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", t, 0, len(t), 0) for i, t in enumerate(["abdc", "bacd"])]
+    )
+    assert not both.query_terms("badc").known  # two swaps give two terms: no guess
+
+
 def test_a_corrected_word_is_shown_as_the_papers_write_it() -> None:
     texts = [
         "Retrievers and retrieval at scale: see github.com/x/retrieval-kit",

@@ -221,14 +221,15 @@ async def test_rephrased_questions_are_answered_and_off_topic_ones_refused(
 async def test_questions_with_a_typo_are_answered_and_off_topic_ones_refused(sample) -> None:
     """The short questions with one typo in their longest topic word: 76.9% of the
     answerable ones were refused before typos were read as the indexed term they are
-    one edit from (`KeywordIndex.spelled`)."""
+    one edit from (`KeywordIndex.spelled`), 25.6% before a slip of the fingers was
+    undone on the word itself ("HSNW", "quantziation": `KeywordIndex.unslipped`)."""
     from rag.evaluation import evaluate_answers
 
     _, rag = sample
     scores = await evaluate_answers(
         rag, load_questions(SHORT_QUESTIONS.with_name("typo_questions.jsonl"))
     )
-    assert scores.false_abstention.value <= 0.35
+    assert scores.false_abstention.value <= 0.2
     assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.9
 
 
