@@ -137,10 +137,16 @@ INTRODUCING = (
 """The authors introducing something: "we propose", "this paper introduces", "we have called"."""
 
 
+DASHES = "\\-\u2010-\u2015"
+"""Hyphen and dashes, as the inside of a character class: "Lempel-Ziv" is written
+"Lempel\u2013Ziv" too, and a name joined to another by one is part of a longer name
+("Kuramoto\u2013Sivashinsky")."""
+
+
 def _name(term: str) -> str:
     """The term as a pattern: any spacing, any dash ("Lempel-Ziv" asked, "Lempel–Ziv"
     written), a plural (KAN -> KANs, network -> networks)."""
-    escaped = re.escape(term).replace(r"\ ", r"\s+").replace(r"\-", "[-\u2010-\u2014]")
+    escaped = re.escape(term).replace(r"\ ", r"\s+").replace(r"\-", f"[{DASHES}]")
     return escaped + r"(?:e?s)?"
 
 

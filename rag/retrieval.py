@@ -25,7 +25,7 @@ from filelock import Timeout
 
 from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
-from rag.definitions import asked_term, named
+from rag.definitions import DASHES, asked_term, named
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.keyword import ASKING_PHRASES, QueryTerms
@@ -67,9 +67,6 @@ Word2Vec?" shared the number 2 with "Image2Tweet" and quoted that sentence. On S
 cite evaluation, rationale sentences quoted went from 172 of 332 (digits anywhere) to 173;
 taking only the digits outside words lost one instead (171): gene names like "CD4" are
 what a biomedical claim shares."""
-DASHES = "\\-\u2010-\u2015"
-"""Hyphen and dashes, as a character-class range: a name joined to another by one is
-part of a longer name."""
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 PHRASE_WORDS = (2, 3)
 """Words of an asked phrase checked for being written together (`Retriever.asked_phrase`):
