@@ -198,10 +198,16 @@ acronym is one changed letter from many others ("SPNN" became "SNN"), but rarely
 its letters swapped from another ("HSNW", "LMAB")."""
 
 
+SLIP_MAX_CHARS = 40
+"""Longest word tried for a slip: each fix is stemmed and looked up, and one 2,000-letter
+"word" (a query at its length limit) took 88 ms; no indexed word is that long."""
+
+
 def may_be_slip(word: str, stem: str) -> bool:
     """Whether a word the index has never seen may be a slip of the fingers: as
-    `may_be_typo`, from `SLIP_MIN_CHARS` letters."""
-    return len(word) >= SLIP_MIN_CHARS and word.isalpha() and stem not in english_stems()
+    `may_be_typo`, from `SLIP_MIN_CHARS` to `SLIP_MAX_CHARS` letters."""
+    fits = SLIP_MIN_CHARS <= len(word) <= SLIP_MAX_CHARS
+    return fits and word.isalpha() and stem not in english_stems()
 
 
 def may_be_typo(word: str, stem: str) -> bool:
