@@ -28,6 +28,14 @@ from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
 from rag.papers import Dated, DatePrecision, Paper, shown_date, web_url
 from rag.prompts import Prompts, load_prompts
+from rag.record_questions import (
+    RecordQuestion,
+    describes,
+    names_paper,
+    record_answer,
+    record_question,
+    searched_for,
+)
 from rag.relevance import best_relevance, is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
 
@@ -37,6 +45,9 @@ EXTRACTIVE_NOTE = (
     "*Extractive answer (no LLM): the most relevant sentences from the retrieved abstracts, "
     "quoted verbatim.*"
 )
+RECORD_NOTE = "*Extractive answer (no LLM): from the paper's record, as it was ingested.*"
+DESCRIBED_PAPERS = 3
+"""Papers answered for a question about "the paper on X" that several titles fit."""
 QUANTITY_QUESTION = re.compile(
     r"\b(how (many|much|long|big|small|fast|large|often)|what (accuracy|percentage|score|rate|"
     r"speed ?up|size|number)|by how|which year|top-1|top-5)\b",
@@ -211,6 +222,9 @@ def condense_rule(question: str, history: list[Message]) -> str:
         return question
     sides = compared_sides(question)
     topic = asked_term(previous[-1])
+    asked = record_question(question)
+    if asked and topic and _POINTING.match(asked.term):
+        return asked.about(topic)  # "What is HNSW?", then "who wrote it?"
     if sides and topic and any(_POINTING.match(side) for side in sides):
         # "What is HNSW?", then "how does it compare to SPANN?": HNSW vs SPANN
         named = [topic if _POINTING.match(side) else side for side in sides]
@@ -503,7 +517,10 @@ class Answerer:
         compared: list[tuple[str, list[SearchResult]]],
     ) -> tuple[str, list[int], dict[int, str]]:
         """The answer of `_picks`, numbered in the order the papers are first quoted;
-        each side of a comparison answered as "What is X?" from its own results."""
+        each side of a comparison answered as "What is X?" from its own results; a
+        question about a paper's record from that record (`_from_record`)."""
+        if (asked := record_question(question)) is not None:
+            return self._from_record(asked, results)
         if compared:
             picks = [
                 pick
@@ -528,6 +545,52 @@ class Answerer:
             quotes.setdefault(order.index(position[pick.paper_id]) + 1, pick.sentence)
         return f"{EXTRACTIVE_NOTE}\n\n" + "\n".join(lines), order, quotes
 
+    def _from_record(
+        self, asked: RecordQuestion, results: list[SearchResult]
+    ) -> tuple[str, list[int], dict[int, str]]:
+        """The record of the paper the question names (`_named_results`), each cited
+        with the sentence introducing the name (else its abstract's first); nothing when
+        no result is that paper (an abstention follows)."""
+        found = self._named_results(asked.term, results)
+        lines, order, quotes = [], [], {}
+        for n, (number, paper, sentences) in enumerate(found, 1):
+            defines = defining(asked.term, paper.title, sentences)
+            quotes[n] = sentences[defines.index(True)] if any(defines) else sentences[0]
+            order.append(number)
+            lines.append(record_answer(asked, paper, f"[{n}]"))
+        if len(lines) > 1:
+            lines = [f"{len(lines)} papers match \u201c{defuse_markers(asked.term)}\u201d:"] + [
+                f"- {line}" for line in lines
+            ]
+        return f"{RECORD_NOTE}\n\n" + "\n".join(lines), order, quotes
+
+    def _named_results(
+        self, term: str, results: list[SearchResult]
+    ) -> list[tuple[int, Paper, list[str]]]:
+        """(place in `results` from 1, paper, its sentences) of the citable result that
+        `term` names most surely (`names_paper`; the first of equals); else of each
+        citable result whose title holds every term of a description ("the paper on
+        quasicrystals": `describes`), at most `DESCRIBED_PAPERS`: with two ("Lempel-Ziv
+        complexity in biomedical signal analysis" on a Zotero library), which one is
+        meant would be a guess, and both are answered."""
+        citable = [(n, r) for n, r in enumerate(results, 1) if is_citable(r.relevance)]
+        papers = self.retriever.papers([r.paper_id for _, r in citable])
+        named: list[tuple[int, tuple[int, Paper, list[str]]]] = []
+        described = []
+        for number, result in citable:
+            paper = papers.get(result.paper_id)
+            if paper is None:
+                continue
+            spans = self.retriever.abstract_sentences(paper)
+            found = (number, paper, [paper.abstract[s.start : s.end] for s in spans])
+            if surely := names_paper(term, paper, found[2]):
+                named.append((surely, found))
+            elif describes(term, paper.title) and self.retriever.title_support(term, paper) == 1:
+                described.append(found)
+        if named:
+            return [max(named, key=lambda pair: pair[0])[1]]  # max keeps the first of equals
+        return described[:DESCRIBED_PAPERS]
+
     def _gate(self, relevance: float) -> bool:
         """Whether a question whose best results have this relevance is answered: with
         an LLM all but the clearly off-topic (its own reply decides the rest), without one
@@ -540,9 +603,11 @@ class Answerer:
         """The search results, the sources the LLM may cite (only those on topic: it
         cannot cite the others), its prompt and how the question was read, in one
         worker-thread call (a second call for the prompt cost a chat ~1 ms of waiting
-        under load)."""
-        results, compared = searched(self.retriever, question, k, self._gate, since, until)
-        readings = self.retriever.readings(question, results)
+        under load). A question about a paper's record ("who wrote KAN?") searches for
+        the paper it names (`rag.record_questions`)."""
+        query = searched_for(question)
+        results, compared = searched(self.retriever, query, k, self._gate, since, until)
+        readings = self.retriever.readings(query, results)
         if self.llm is None:
             return _Retrieved(results, [], [], readings, compared)
         sources = [r for r in results if is_on_topic(r.relevance)]

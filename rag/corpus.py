@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rag.chunking import CHUNKER_VERSION
 from rag.errors import CorpusError
-from rag.formats import Format, Skipped, parse_file
+from rag.formats import PARSER_VERSION, Format, Skipped, parse_file
 from rag.papers import Entry, Paper, merge_entries, normalize_title
 
 CORPUS_SUFFIXES = {".txt", ".jsonl", ".ndjson", ".bib", ".bibtex"}
@@ -37,7 +37,8 @@ class Corpus:
 
 def file_key(path: Path, fmt: Format | None, year: int | None, window: int) -> str | None:
     """Names a file's content as an ingest sees it (its bytes, the parse options, the
-    chunker and the model window); None when it cannot be read (parsing says why)."""
+    parser, the chunker and the model window); None when it cannot be read (parsing says
+    why)."""
     digest = hashlib.sha1()
     try:
         if not path.is_file():
@@ -47,7 +48,7 @@ def file_key(path: Path, fmt: Format | None, year: int | None, window: int) -> s
                 digest.update(block)
     except OSError:
         return None
-    digest.update(f"|{fmt}|{year}|{CHUNKER_VERSION}|{window}".encode())
+    digest.update(f"|{fmt}|{year}|{PARSER_VERSION}|{CHUNKER_VERSION}|{window}".encode())
     return digest.hexdigest()[:24]
 
 

@@ -150,6 +150,11 @@ def _name(term: str) -> str:
     return escaped + r"(?:e?s)?"
 
 
+def titled_for(term: str, title: str) -> bool:
+    """Whether `title` is "TERM: ..." or just "TERM": the paper is named for it."""
+    return re.match(rf"\W*{_name(term)}\s*(?::|$)", title, re.IGNORECASE) is not None
+
+
 _NAME_FOLLOWERS = (
     r"(?:that|which|who|whose|where|while|to|for|with|in|on|of|by|and|or|as|is|are|was"
     r"|were|can|could|a|an|the|from|using|based|via|at)"
@@ -200,11 +205,7 @@ def defining(term: str, title: str, sentences: list[str]) -> list[bool]:
     found = [pattern.search(sentence) is not None for sentence in sentences]
     if not any(found) and (name := named(term)) is not None:  # "the Lion optimizer"
         return defining(name, title, sentences)
-    if (
-        any(found)
-        or not sentences
-        or not re.match(rf"\W*{_name(term)}\s*(?::|$)", title, re.IGNORECASE)
-    ):
+    if any(found) or not sentences or not titled_for(term, title):
         return found
     introducing = [re.search(INTRODUCING, s, re.IGNORECASE) is not None for s in sentences]
     if not any(introducing):  # "Neural Tangent Kernel: ...": where it first names it

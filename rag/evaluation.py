@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from rag.comparisons import searched
 from rag.errors import CorpusError
 from rag.papers import normalize_title
+from rag.record_questions import searched_for
 from rag.relevance import best_relevance, is_on_topic
 from rag.retrieval import Mode, Retriever
 
@@ -184,9 +185,10 @@ async def evaluate_answers(rag: PaperRAG, questions: list[Question]) -> AnswerSc
 
 
 def evaluate_gate(retriever: Retriever, questions: list[Question], k: int) -> AnswerScores:
-    """The pre-LLM gate alone: what an LLM-mode answerer abstains on before any call."""
+    """The pre-LLM gate alone: what an LLM-mode answerer abstains on before any call
+    (on what the answerer searches: `searched_for`)."""
     scores = AnswerScores()
     for question in questions:
-        results, _ = searched(retriever, question.question, k, is_on_topic)
+        results, _ = searched(retriever, searched_for(question.question), k, is_on_topic)
         scores.add(question, not results or not is_on_topic(best_relevance(results)))
     return scores

@@ -168,7 +168,7 @@ def test_bibtex_entries_with_abstracts(tmp_path: Path) -> None:
     corpus = load_corpus([bib])
     (paper,) = corpus.papers
     assert paper.title == "Deep Learning for Über Graphs"
-    assert paper.authors == ["Smith, John", "Doe, Jane"]
+    assert paper.authors == ["John Smith", "Jane Doe"]  # "Smith, John, Doe, Jane" is four
     assert paper.paper_id == "2103.12345" and paper.date == date(2021, 3, 1)
     assert corpus.skipped[0].source == f"{bib}:9" and "no abstract" in corpus.skipped[0].reason
 
@@ -291,7 +291,51 @@ def test_a_bibtex_entry_with_a_repeated_field_is_kept(tmp_path: Path) -> None:
     [paper] = load_corpus([path]).papers
     assert paper.title == "Neural Fields for View Synthesis"
     assert paper.doi == paper.paper_id == "10.1007/978-3-030-58452-8_24"  # the full one
-    assert paper.authors == ["Müller, Ben", "Doe, Jane"]  # decoded like any entry
+    assert paper.authors == ["Ben Müller", "Jane Doe"]  # decoded like any entry
+
+
+def test_arxiv_snapshot_authors_come_without_tex_accents_or_affiliations(tmp_path: Path) -> None:
+    """The snapshot's `authors` string carries TeX and affiliations; `authors_parsed`
+    ([last, first, suffix, affiliation...]) the same names, clean: those are kept."""
+    row = {
+        "id": "0704.0185",
+        "title": "Potfit: effective potentials from ab-initio data",
+        "abstract": LONG,
+        "authors": 'Peter Brommer and Franz G\\"ahler (Institut f\\"ur Theoretische und\n'
+        '  Angewandte Physik, Universit\\"at Stuttgart)',
+        "authors_parsed": [
+            ["Brommer", "Peter", "", "Institut f\u00fcr Theoretische Physik"],
+            ["G\u00e4hler", "Franz", "", "Institut f\u00fcr Theoretische Physik"],
+            ["Smith", "John", "Jr"],
+        ],
+    }
+    plain = {k: v for k, v in row.items() if k != "authors_parsed"} | {"id": "0704.0186"}
+    path = write_jsonl(tmp_path / "s.jsonl", [row, plain | {"title": "Other"}])
+    parsed, string_only = load_corpus([path]).papers
+    assert parsed.authors == ["Peter Brommer", "Franz G\u00e4hler", "John Smith Jr"]
+    assert "authors_parsed" not in parsed.extra
+    # without it, the affiliation in parentheses is no author
+    assert string_only.authors == ["Peter Brommer", 'Franz G\\"ahler']
+    real = Path(__file__).resolve().parents[2] / "shared/external/arxiv"
+    if not real.exists():
+        pytest.skip(f"the real arXiv snapshot sample is not at {real}")
+    papers = load_corpus([real / "arxiv-metadata-oai-snapshot.json"], fmt="jsonl").papers
+    potfit = next(p for p in papers if p.paper_id == "0704.0185")
+    assert potfit.authors == ["Peter Brommer", "Franz G\u00e4hler"]
+    assert not any("\\" in a or "(" in a for p in papers for a in p.authors)
+
+
+def test_a_parser_change_makes_the_next_ingest_read_files_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files held byte for byte are not read again, unless the parser changed: then
+    their records are brought up to date (here, authors)."""
+    import rag.corpus
+
+    path = write_jsonl(tmp_path / "s.jsonl", [{"title": "T", "abstract": LONG}])
+    before = rag.corpus.file_key(path, None, None, 256)
+    monkeypatch.setattr(rag.corpus, "PARSER_VERSION", "p-next")
+    assert rag.corpus.file_key(path, None, None, 256) != before
 
 
 def test_the_arxiv_snapshot_date_is_the_first_versions(tmp_path: Path) -> None:

@@ -16,6 +16,13 @@ from rag.papers import Entry
 Format = Literal["hf-page", "jsonl", "bibtex"]
 FORMATS: tuple[Format, ...] = ("hf-page", "jsonl", "bibtex")
 
+PARSER_VERSION = "p2"
+"""Changed whenever the same bytes parse into different records, so the next ingest reads
+every file again (`rag.corpus.file_key`) and updates the records in place; nothing is
+embedded again unless a title or an abstract changed. p2: arXiv snapshot authors from
+`authors_parsed` (names without TeX accents or affiliations), BibTeX authors as "First
+Last"."""
+
 MIN_ABSTRACT_WORDS = 15
 """Below this an 'abstract' is a fragment (a stray line, a truncated export), not a paper."""
 

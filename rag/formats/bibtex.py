@@ -11,7 +11,13 @@ from datetime import date
 
 import bibtexparser
 from bibtexparser.library import Library
-from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
+from bibtexparser.middlewares import (
+    LatexDecodingMiddleware,
+    MergeNameParts,
+    SeparateCoAuthors,
+    SplitNameParts,
+)
+from bibtexparser.middlewares.middleware import Middleware
 from bibtexparser.model import DuplicateFieldKeyBlock, Entry
 
 from rag.formats import ParseResult, Skipped
@@ -54,10 +60,21 @@ def _date(fields: dict[str, str]) -> tuple[date | None, DatePrecision]:
         return None, "day"
 
 
+def _middleware() -> list[Middleware]:
+    """TeX decoded, then each author as "First Last": Zotero writes "Pumarola, Albert", and
+    a list of such names ("by Pumarola, Albert, Corona, Enric") reads as four people."""
+    return [
+        LatexDecodingMiddleware(),
+        SeparateCoAuthors(),
+        SplitNameParts(),
+        MergeNameParts("first"),
+    ]
+
+
 def _decoded(entry: Entry) -> Entry:
     """An entry bibtexparser set aside (a repeated field), through the same middleware."""
     library = Library([entry])
-    for middleware in (LatexDecodingMiddleware(), SeparateCoAuthors()):
+    for middleware in _middleware():
         library = middleware.transform(library)
     return library.entries[0]
 
@@ -75,9 +92,7 @@ def parse(text: str, path: str, year: int | None) -> ParseResult:
     del year
     result = ParseResult()
     logging.getLogger("bibtexparser").setLevel(logging.ERROR)
-    library = bibtexparser.parse_string(
-        text, append_middleware=[LatexDecodingMiddleware(), SeparateCoAuthors()]
-    )
+    library = bibtexparser.parse_string(text, append_middleware=_middleware())
     entries = list(library.entries)
     for block in library.failed_blocks:
         if isinstance(block, DuplicateFieldKeyBlock):  # Zotero exports do this: keep it

@@ -35,6 +35,7 @@ _KNOWN = {
     "update_date",
     "versions",
     "authors",
+    "authors_parsed",
     "url",
     "upvotes",
 }
@@ -46,14 +47,32 @@ def _text(value: Any) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
-def _authors(value: Any) -> tuple[list[str], int | None]:
+_PARENTHESIS = re.compile(r"\([^()]*\)")
+"""An affiliation written after a name in an author string ("Franz G\\"ahler (Institut
+f\\"ur Theoretische und Angewandte Physik, Universit\\"at Stuttgart)")."""
+
+
+def _authors(value: Any, parsed: Any = None) -> tuple[list[str], int | None]:
+    """Author names. The arXiv snapshot writes `authors` as one string, TeX accents and
+    affiliations included, and the same names clean in `authors_parsed` ([last, first,
+    suffix, affiliations...]), which are used: from the string, "Peter Brommer and Franz
+    G\\"ahler (Institut ..., Universit\\"at Stuttgart)" gave three "authors"."""
+    if isinstance(parsed, list) and parsed and all(isinstance(p, list) and p for p in parsed):
+        names = [
+            _text(" ".join(str(part) for part in (*p[1:2], p[0], *p[2:3]) if part)) for p in parsed
+        ]
+        if all(names):
+            return names, len(names)
     if isinstance(value, list):
         names = [_text(v) for v in value if _text(v)]
         return names, len(names)
     if isinstance(value, int) and not isinstance(value, bool):
         return [], value
     if isinstance(value, str) and value.strip():
-        names = [n.strip() for n in re.split(r",|\band\b", _text(value)) if n.strip()]
+        text = _text(value)
+        while _PARENTHESIS.search(text):
+            text = _PARENTHESIS.sub("", text)
+        names = [n.strip() for n in re.split(r",|\band\b", text) if n.strip()]
         return names, len(names)
     return [], None
 
@@ -113,7 +132,7 @@ def parse(text: str, path: str, year: int | None) -> ParseResult:
             )
             continue
         raw_id = obj.get("arxiv_id") or obj.get("id") or obj.get("_id")
-        authors, count = _authors(obj.get("authors"))
+        authors, count = _authors(obj.get("authors"), obj.get("authors_parsed"))
         upvotes = obj.get("upvotes")
         extra = {k: v for k, v in obj.items() if k not in _KNOWN}
         arxiv_id = normalize_arxiv_id(str(raw_id)) if raw_id is not None else None
