@@ -36,6 +36,7 @@ from rag.record_questions import (
     record_question,
     searched_for,
 )
+from rag.references import NAMED_DEPTH, Named, named_papers
 from rag.relevance import best_relevance, is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
 
@@ -270,6 +271,8 @@ class _Retrieved(NamedTuple):
     """Words of the question read as others (`Retriever.readings`): typed, read as."""
     compared: list[tuple[str, list[SearchResult]]]
     """Each side of a comparison with its own search results (`rag.comparisons`)."""
+    focus: str
+    """What was searched for: the question, or what it asks of the papers it names."""
 
 
 class _Pick(NamedTuple):
@@ -598,21 +601,34 @@ class Answerer:
         return is_on_topic(relevance) if self.llm is not None else is_citable(relevance)
 
     def _retrieve(
-        self, question: str, k: int, since: date | None, until: date | None
+        self,
+        question: str,
+        k: int,
+        since: date | None,
+        until: date | None,
+        named: Named | None = None,
     ) -> _Retrieved:
         """The search results, the sources the LLM may cite (only those on topic: it
         cannot cite the others), its prompt and how the question was read, in one
         worker-thread call (a second call for the prompt cost a chat ~1 ms of waiting
         under load). A question about a paper's record ("who wrote KAN?") searches for
-        the paper it names (`rag.record_questions`)."""
+        the paper it names (`rag.record_questions`); one naming papers by id
+        (`rag.references`) from those papers alone, on what it asks of them (its `focus`:
+        "say about proteins", or their titles for "summarize 0704.0185")."""
         query = searched_for(question)
-        results, compared = searched(self.retriever, query, k, self._gate, since, until)
+        if named is not None and named.ids:
+            if query == question and self.retriever.has_topic(named.rest):
+                query = named.rest
+            found = self.retriever.search(query, max(k, NAMED_DEPTH), since, until)
+            results, compared = [r for r in found if r.paper_id in named.ids], []
+        else:
+            results, compared = searched(self.retriever, query, k, self._gate, since, until)
         readings = self.retriever.readings(query, results)
         if self.llm is None:
-            return _Retrieved(results, [], [], readings, compared)
+            return _Retrieved(results, [], [], readings, compared, query)
         sources = [r for r in results if is_on_topic(r.relevance)]
         messages = self._messages(question, sources) if sources else []
-        return _Retrieved(results, sources, messages, readings, compared)
+        return _Retrieved(results, sources, messages, readings, compared, query)
 
     def _messages(self, question: str, results: list[SearchResult]) -> list[dict[str, str]]:
         papers = self.retriever.papers([r.paper_id for r in results])
@@ -673,9 +689,12 @@ class Answerer:
         def done(answer: Answer) -> None:
             finish(answer.model_copy(update={"llm_usage": meter.reported()}))
 
-        standalone = await self._standalone(question, history, meter)
-        results, sources, messages, readings, compared = await asyncio.to_thread(
-            self._retrieve, standalone, k or self.settings.answer_k, since, until
+        named = named_papers(question, self.retriever.catalog)
+        standalone = named.titled  # a question naming its papers by id stands alone
+        if not named.ids:
+            standalone = await self._standalone(question, history, meter)
+        results, sources, messages, readings, compared, focus = await asyncio.to_thread(
+            self._retrieve, standalone, k or self.settings.answer_k, since, until, named
         )
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
@@ -735,6 +754,8 @@ class Answerer:
 
         for typed, read in readings:  # "What is MoblieOne?" is answered by its definition
             standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
+        if named.ids and focus == named.rest:  # what it asks of the papers it names
+            standalone = focus
         text, order, quotes = await asyncio.to_thread(
             self._extractive, standalone, results, compared
         )

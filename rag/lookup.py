@@ -7,20 +7,21 @@ from rag.errors import NotFoundError
 from rag.papers import normalize_arxiv_id, normalize_doi, normalize_title
 
 
+def known_id(catalog: Catalog, text: str) -> str | None:
+    """The paper `text` names by id: its paper id, or any id its source gave (arXiv id or
+    URL, DOI or doi.org URL, the source's own id); None for no indexed paper."""
+    if text in catalog:
+        return text
+    keys = (("arxiv", normalize_arxiv_id(text)), ("doi", normalize_doi(text)), ("id", text))
+    return catalog.find((kind, value) for kind, value in keys if value)
+
+
 def find_paper_id(catalog: Catalog, id_or_title: str) -> str:
     """Exact paper id, any id the source gave (arXiv id or URL, DOI or doi.org URL, the
     source's own id) or title (case and punctuation ignored); else NotFoundError listing
     the closest titles."""
     query = id_or_title.strip()
-    if query in catalog:
-        return query
-    keys = (
-        ("arxiv", normalize_arxiv_id(query)),
-        ("doi", normalize_doi(query)),
-        ("id", query),
-        ("title", normalize_title(query)),
-    )
-    found = catalog.find((kind, value) for kind, value in keys if value)
+    found = known_id(catalog, query) or catalog.find([("title", normalize_title(query))])
     if found is not None:
         return found
     candidates = catalog.closest_titles(query, limit=5)

@@ -617,6 +617,11 @@ class Retriever:
         title names what the abstract's "we propose" is about."""
         return float(self.term_share(question, [paper.title])[0])
 
+    def has_topic(self, text: str) -> bool:
+        """Whether `text` has a topic term (`query_terms`): "What is it about?" has none."""
+        query = self.snapshot().keyword.query_terms(text)
+        return bool(query.known or query.unknown or query.compounds)
+
     def term_share(self, text: str, others: list[str]) -> np.ndarray:
         """IDF-weighted share of `text`'s topic terms (`query_terms`) found in each of
         `others` (0..1 each; `KeywordIndex.shares`)."""
