@@ -14,6 +14,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -71,6 +72,10 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 PHRASE_WORDS = (2, 3)
 """Words of an asked phrase checked for being written together (`Retriever.asked_phrase`):
 one word is a term of its own; four or more are a description, not a name."""
+ACRONYM = re.compile(r"\b\w*(?:[A-Z]\w*[A-Z]|\d)\w*\b")
+"""A word with two capitals or a digit ("LLMs", "LoRA", "GPT-4"): a phrase holding one is
+about that name, which papers relate to the rest in their own words, not a compound noun
+they must write as such (`Retriever.asked_phrase`)."""
 PHRASE_PAPERS = 50
 """Papers read, at most, to find one that writes an asked phrase."""
 PHRASE_BATCH = 10
@@ -275,6 +280,11 @@ class _Snapshot:
             return [region[s.start : s.end] for s in split_sentences(region)] or [region]
 
         return self._memo(self._regions, chunk_id, split)
+
+    def says_together(self, paper: Paper, terms: AbstractSet[int]) -> bool:
+        """Whether one sentence of `paper` (its title counting as one) holds all `terms`."""
+        sentences = [paper.abstract[s.start : s.end] for s in self.abstract_sentences(paper)]
+        return any(terms <= self.sentence_terms(s) for s in [paper.title, *sentences])
 
     def sentence_terms(self, sentence: str) -> frozenset[int]:
         """Vocabulary ids of an abstract sentence, leaving out the words of its URLs: "We
@@ -502,6 +512,10 @@ class Retriever:
           particle-accelerator paper ("beam time") and "What is label smoothing?" from
           "interpolating smooth ground-truth functions". The first `PHRASE_PAPERS`
           papers holding all the words are read; none writing the phrase counts as none.
+          A phrase holding a name (`ACRONYM`) is written where one sentence holds all
+          its words: "What is LoRA pre-training?" and "papers on fine-tuning LLMs" were
+          refused, their papers writing "extending LoRA to model pre-training" and
+          "fine-tuning ... LLMs" apart, while "BERT's vocabulary size" stays unwritten.
         - Papers write it: they rank first (`phrases`). "What is knowledge distillation?"
           opened with a paper holding both words apart; on `eval/phrase_questions.jsonl`
           answers opening with a gold paper went from 95.0% to 100%, gold papers cited
@@ -518,14 +532,19 @@ class Retriever:
         if phrase is None or not PHRASE_WORDS[0] <= len(set(phrase)) <= PHRASE_WORDS[1]:
             return topic
         readable = snap.keyword.papers_holding(phrase)[:PHRASE_PAPERS]
+        loose = term is not None and ACRONYM.search(term) is not None
+        together = False
         for start in range(0, len(readable), PHRASE_BATCH):
             for paper in snap.papers(readable[start : start + PHRASE_BATCH]).values():
                 if snap.keyword.writes(paper.text, tuple(phrase)):
                     # "Adam optimizer" written is no sign of a paper about Adam
                     written = () if name else (tuple(phrase),)
                     return replace(topic, phrases=(*topic.phrases, *written))
+                together = together or (loose and snap.says_together(paper, set(phrase)))
         if name is not None:
             return Retriever.asked_phrase(snap, query, topic, name)
+        if together:
+            return topic
         return replace(topic, unwritten=(*topic.unwritten, frozenset(phrase)))
 
     # -- public ------------------------------------------------------------------------

@@ -694,3 +694,33 @@ def test_a_phrase_no_paper_writes_counts_as_missing_not_as_its_words(tmp_path) -
     _, rag = fake_index(tmp_path, rows, "with")
     found = first("What is beam search?")
     assert (found.title, found.relevance) == ("Decoding Strategies for Sequence Models", 1.0)
+
+
+def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path) -> None:
+    """A name with a word ("LoRA pre-training") is no compound noun papers write as such:
+    its paper says "extending LoRA to model pre-training". One sentence holding all its
+    words writes it; "BERT's vocabulary size", words no sentence holds together, stays
+    unwritten (keyword mode: relevance is coverage alone)."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows += [
+        {
+            "title": "Training Networks from Scratch with Parallel Low-Rank Adapters",
+            "abstract": "Low-rank adaptation made finetuning cheap. This paper explores "
+            "extending LoRA to model pre-training, training many low-rank heads in parallel "
+            "and merging them, which matches full training at a fraction of the memory.",
+        },
+        {
+            "title": "Large Batch Optimization: Training BERT in 76 Minutes",
+            "abstract": "Large batches speed up training of attention models such as BERT. "
+            "With a layerwise adaptive optimizer the batch size grows to 32k, and the "
+            "vocabulary of tokens seen per second rises with it.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "names")
+
+    def first(question: str) -> SearchResult:
+        return rag.search(question, k=3, mode="keyword")[0]
+
+    lora = first("What is LoRA pre-training?")
+    assert lora.title.startswith("Training Networks") and lora.relevance == 1.0
+    assert first("What is BERT's vocabulary size?").relevance < ANSWER_MIN
