@@ -177,7 +177,8 @@ class CompletionMessage(BaseModel):
 
 class CompletionRequest(BaseModel):
     """OpenAI's request; sampling parameters are accepted and ignored (the service's own
-    settings govern the LLM), system prompts too (the service's prompt governs)."""
+    settings govern the LLM), system prompts too (the service's prompt governs); `n`
+    above 1 is refused."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -193,6 +194,13 @@ class CompletionRequest(BaseModel):
 
     model: str
     messages: list[CompletionMessage] = Field(min_length=1)
+    n: int | None = Field(
+        default=None,
+        ge=1,
+        le=1,
+        description="Choices to return: one (a client asking for more is told so, rather "
+        "than handed fewer than it will index)",
+    )
     stream: bool = False
     stream_options: dict[str, object] | None = None
     """`{"include_usage": true}` adds a final chunk with the token counts."""

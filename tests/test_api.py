@@ -616,6 +616,10 @@ async def test_openai_client_sees_our_errors(api) -> None:
         await open_client.chat.completions.create(
             model="gpt-4", messages=[{"role": "user", "content": QUESTION}]
         )
+    with pytest.raises(openai.UnprocessableEntityError, match="less than or equal to 1"):
+        await open_client.chat.completions.create(  # one answer, not two copies of it
+            model="paper-rag", messages=[{"role": "user", "content": QUESTION}], n=2
+        )
 
 
 @respx.mock
