@@ -39,6 +39,7 @@ from rag.record_questions import (
 from rag.references import NAMED_DEPTH, Named, named_papers
 from rag.relevance import best_relevance, is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
+from rag.small_talk import small_talk_reply
 
 SENTINEL = "INSUFFICIENT_EVIDENCE"
 NOT_COVERED = "The indexed papers do not answer this question."
@@ -684,6 +685,12 @@ class Answerer:
         """Yield text deltas; hand the final `Answer` to `finish` before returning."""
         if not question.strip():
             raise InvalidQueryError("the question is empty")
+        catalog = self.retriever.catalog
+        reply = small_talk_reply(question, len(catalog), map(catalog.title, catalog))
+        if reply is not None:  # "hi", "what can you do?": not searched
+            yield reply
+            finish(Answer(question=question, answer=reply, mode="extractive"))
+            return
         meter = UsageMeter()
 
         def done(answer: Answer) -> None:
