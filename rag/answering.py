@@ -707,7 +707,7 @@ class Answerer:
         model = self.llm.model if self.llm else None
         read_as = [
             f'Read "{typed}" as "{read}": no paper uses "{typed}"' for typed, read in readings
-        ]
+        ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
         if not results or not self._gate(best_relevance(results)):
             yield abstention_text(results)
             answer = self._abstention(question, results, mode, model)

@@ -56,6 +56,8 @@ class Named:
     rest: str
     """The question without the ids and `ASKING_OF_NAMED`: what it asks of the papers
     ("What does 0704.0185 say about proteins?" -> "What does proteins?")."""
+    unknown: list[str]
+    """Ids written like an arXiv id, a DOI or a paper id that no indexed paper has."""
 
 
 def named_papers(question: str, catalog: Catalog) -> Named:
@@ -65,10 +67,13 @@ def named_papers(question: str, catalog: Catalog) -> Named:
     ids: list[str] = []
     titled: list[str] = []
     rest: list[str] = []
+    unknown: list[str] = []
     done = 0
     for match in _ID.finditer(question):
         paper_id = known_id(catalog, next(group for group in match.groups() if group))
         if paper_id is None:
+            if not match["quoted"]:  # `torch.compile` is code, not an id
+                unknown.append(match[0])
             continue
         ids.append(paper_id)
         titled += [question[done : match.start()], f"\u201c{catalog.title(paper_id)}\u201d"]
@@ -78,4 +83,5 @@ def named_papers(question: str, catalog: Catalog) -> Named:
         list(dict.fromkeys(ids)),
         "".join(titled) + question[done:],
         " ".join(ASKING_OF_NAMED.sub(" ", "".join(rest) + question[done:]).split()),
+        unknown,
     )

@@ -85,3 +85,10 @@ async def test_two_named_papers_are_both_answered(rag: PaperRAG) -> None:
 async def test_a_record_question_may_name_its_paper_by_id(rag: PaperRAG) -> None:
     answer = await rag.answer("Who wrote 0704.0185?")
     assert "is by Peter Brommer and Franz Gähler." in answer.answer
+
+
+async def test_an_id_no_paper_has_is_said_so(rag: PaperRAG) -> None:
+    answer = await rag.answer("What is 0704.9999 about?")
+    assert answer.abstained and answer.warnings == ['No indexed paper has the id "0704.9999"']
+    code = await rag.answer("What is `torch.compile`?")  # backticks quote code too
+    assert not any("id" in warning for warning in code.warnings)
