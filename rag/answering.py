@@ -716,7 +716,11 @@ class Answerer:
 
         warnings: list[str] = list(read_as)
         fallback: Fallback | None = None
-        if self.llm is not None:
+        composed: tuple[str, list[int], dict[int, str]] | None = None
+        if self.llm is not None and (asked := record_question(standalone)) is not None:
+            found = await asyncio.to_thread(self._from_record, asked, results)
+            composed = found if found[1] else None  # the record answers it: no LLM call
+        if self.llm is not None and composed is None:
             rewriter = CitationRewriter(len(sources))
             parts: list[str] = []
             head, decided, abstain = "", False, False
@@ -759,13 +763,13 @@ class Answerer:
                 done(self._cited(question, text, citations, results, "llm", model, warnings))
                 return
 
-        for typed, read in readings:  # "What is MoblieOne?" is answered by its definition
-            standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
-        if named.ids and focus == named.rest:  # what it asks of the papers it names
-            standalone = focus
-        text, order, quotes = await asyncio.to_thread(
-            self._extractive, standalone, results, compared
-        )
+        if composed is None:
+            for typed, read in readings:  # "What is MoblieOne?" is answered by its definition
+                standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
+            if named.ids and focus == named.rest:  # what it asks of the papers it names
+                standalone = focus
+            composed = await asyncio.to_thread(self._extractive, standalone, results, compared)
+        text, order, quotes = composed
         if not order:  # an LLM fallback for a question no paper answers well enough
             yield abstention_text(results)
             answer = self._abstention(question, results, "extractive", None)

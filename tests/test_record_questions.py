@@ -11,7 +11,7 @@ import pytest
 from rag.answering import RECORD_NOTE, Answer, Message
 from rag.paper_rag import PaperRAG
 from rag.record_questions import record_question
-from tests.fakes import HashEmbedder, fake_index
+from tests.fakes import FakeLLM, HashEmbedder, fake_index
 
 ROWS = [
     {
@@ -158,3 +158,19 @@ async def test_a_follow_up_asks_about_the_paper_asked_about_before(rag: PaperRAG
     answer = await rag.answer("who are its authors?", history=history)
     _checked(answer, rag)
     assert "Ziming Liu and Max Tegmark" in answer.answer
+
+
+async def test_with_an_llm_the_record_still_answers_and_the_llm_is_not_called(
+    tmp_path: Path,
+) -> None:
+    """The LLM would read the same record from the source header (ten authors at most);
+    a question the record does not settle still goes to it."""
+    settings, _ = fake_index(tmp_path, ROWS, "records-llm")
+    llm = FakeLLM("Several papers use low-rank adapters [1].")
+    rag = PaperRAG.open(settings, embedder=HashEmbedder(), llm=llm)
+    answer = await rag.answer("Who wrote the KAN paper?")
+    _checked(answer, rag)
+    assert "Ziming Liu and Max Tegmark" in answer.answer and not llm.prompts
+    assert answer.mode == "extractive" and answer.model is None
+    await rag.answer("Who wrote the paper on splines?")  # KAN uses them; no title names them
+    assert llm.prompts
