@@ -20,6 +20,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 from pydantic import BaseModel, Field
 
+from rag.asked_period import asked_period, asks_latest, newest_first
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.comparisons import ASKED_SIDE, compared_sides, searched
 from rag.config import Settings
@@ -88,7 +89,8 @@ supports the question at least this share as well as the best paper's best sente
 LISTING_QUESTION = re.compile(
     r"\b(?:which|what|any|list|find|show\s+me|recommend|suggest)\s+(?:\w+\s+){0,3}?"
     r"(?:papers|works|studies|articles|publications)\b"
-    r"|^\W*(?:papers|works|studies|articles|publications|research|literature)\s+"
+    r"|^\W*(?:(?:the\s+)?(?:latest|newest|most\s+recent|recent)\s+)?"
+    r"(?:papers|works|studies|articles|publications|research|literature)\s+"
     r"(?:on|about|that|which|using|for|studying|proposing|addressing|in)\b"
     r"|\bany\s+(?:work|research|literature)\s+(?:on|about)\b",
     re.IGNORECASE,
@@ -624,6 +626,9 @@ class Answerer:
             results, compared = [r for r in found if r.paper_id in named.ids], []
         else:
             results, compared = searched(self.retriever, query, k, self._gate, since, until)
+        if asks_latest(question):  # the newest of the relevant papers first
+            citable = [r for r in results if is_citable(r.relevance)]
+            results = newest_first(citable) + [r for r in results if r not in citable]
         readings = self.retriever.readings(query, results)
         if self.llm is None:
             return _Retrieved(results, [], [], readings, compared, query)
@@ -700,14 +705,25 @@ class Answerer:
         standalone = named.titled  # a question naming its papers by id stands alone
         if not named.ids:
             standalone = await self._standalone(question, history, meter)
-        results, sources, messages, readings, compared, focus = await asyncio.to_thread(
-            self._retrieve, standalone, k or self.settings.answer_k, since, until, named
+        period = asked_period(standalone, date.today())
+        if period is not None:  # "papers on KAN from 2024": a date range, not a topic word
+            standalone = period.question
+            since = max((d for d in (since, period.since) if d), default=None)
+            until = min((d for d in (until, period.until) if d), default=None)
+        in_range = not (since and until and since > until)
+        results, sources, messages, readings, compared, focus = (
+            await asyncio.to_thread(
+                self._retrieve, standalone, k or self.settings.answer_k, since, until, named
+            )
+            if in_range
+            else _Retrieved([], [], [], [], [], standalone)
         )
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
         read_as = [
             f'Read "{typed}" as "{read}": no paper uses "{typed}"' for typed, read in readings
         ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
+        read_as += [period.note()] if period is not None else []
         if not results or not self._gate(best_relevance(results)):
             yield abstention_text(results)
             answer = self._abstention(question, results, mode, model)

@@ -11,9 +11,11 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.asked_period import asked_period
 from rag.comparisons import searched
 from rag.errors import CorpusError
 from rag.papers import normalize_title
@@ -186,9 +188,12 @@ async def evaluate_answers(rag: PaperRAG, questions: list[Question]) -> AnswerSc
 
 def evaluate_gate(retriever: Retriever, questions: list[Question], k: int) -> AnswerScores:
     """The pre-LLM gate alone: what an LLM-mode answerer abstains on before any call
-    (on what the answerer searches: `searched_for`)."""
+    (on what the answerer searches: `asked_period`, `searched_for`)."""
     scores = AnswerScores()
     for question in questions:
-        results, _ = searched(retriever, searched_for(question.question), k, is_on_topic)
+        text, since, until = question.question, None, None
+        if (period := asked_period(text, date.today())) is not None:
+            text, since, until = period.question, period.since, period.until
+        results, _ = searched(retriever, searched_for(text), k, is_on_topic, since, until)
         scores.add(question, not results or not is_on_topic(best_relevance(results)))
     return scores

@@ -33,6 +33,8 @@ from bm25s.tokenization import Tokenizer
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from rag.asked_period import LATEST
+
 K = TypeVar("K")
 
 K1, B = 1.5, 0.75
@@ -112,7 +114,9 @@ ASKING_PHRASES = re.compile(
     # what it is good for, good papers on it
     r"|\bgood\s+for\W*$|\bgood\s+(?=(?:papers?|articles?|references?|reads?|resources?)\b)"
     r"|^\W*(?:what|which)\s+problems?\s+(?:does|do|did|can)\b(?=.*\b(?:solve|address)\W*$)"
-    r"|\b(?:solve|address)\W*$",
+    r"|\b(?:solve|address)\W*$"
+    # how new: the papers are ordered by date instead (`rag.asked_period.LATEST`)
+    rf"|{LATEST}",
     re.IGNORECASE,
 )
 """Phrases of asking whose words name topics elsewhere, dropped from a query as a whole: a

@@ -42,6 +42,10 @@ ON_TOPIC_MIN = 0.4
 `ANSWER_MIN`: the LLM reads the sources and says itself when they do not answer, so the
 gate only stops what is clearly off-topic (0% false abstention on SciFact, the dev and the
 short questions)."""
+MIN_BACKGROUND_STD = 0.02
+"""Least spread of the background: a few near-identical abstracts (a templated test
+corpus) measured 1e-7, so a cosine 0.1 below their mean read as -1,000,000 standard
+deviations and refused everything. Real corpora spread 0.11-0.12 (`rag stats`)."""
 BACKGROUND_SAMPLE = 512
 """Chunks sampled to measure the dense background (130k pairs: the mean is stable to
 +-0.002 across samples of the bundled corpus)."""
@@ -79,7 +83,8 @@ class DenseBackground:
         ids = np.asarray(paper_ids)
         different = ids[:, None] != ids[None, :]
         values = similarity[different]
-        return cls(mean=float(values.mean()), std=float(values.std()) or 1.0, sample=len(vectors))
+        std = max(float(values.std()), MIN_BACKGROUND_STD)
+        return cls(mean=float(values.mean()), std=std, sample=len(vectors))
 
     def excess(self, cosine: float) -> float:
         """`cosine` in background standard deviations above the background mean."""

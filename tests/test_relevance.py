@@ -19,6 +19,7 @@ from rag.keyword import ChunkRow, KeywordIndex
 from rag.paper_rag import PaperRAG
 from rag.relevance import (
     ANSWER_MIN,
+    MIN_BACKGROUND_STD,
     ON_TOPIC_MIN,
     DenseBackground,
     best_relevance,
@@ -419,6 +420,9 @@ def test_dense_background_is_measured_between_different_papers() -> None:
     assert relevance(0.5, background.mean, background) == pytest.approx(0.5)
     alone = DenseBackground.measure(vectors[:1], ["a"])
     assert (alone.mean, alone.std) == (0.0, 1.0)
+    same = np.asarray([[1.0, 0.0], [0.99999, 0.00447]], dtype=np.float32)  # templated
+    flat = DenseBackground.measure(same, ["a", "b"])
+    assert flat.std == MIN_BACKGROUND_STD and flat.excess(flat.mean - 0.1) == pytest.approx(-5)
 
 
 @pytest.mark.parametrize(
