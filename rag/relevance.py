@@ -43,9 +43,11 @@ ON_TOPIC_MIN = 0.4
 gate only stops what is clearly off-topic (0% false abstention on SciFact, the dev and the
 short questions)."""
 MIN_BACKGROUND_STD = 0.02
-"""Least spread of the background: a few near-identical abstracts (a templated test
-corpus) measured 1e-7, so a cosine 0.1 below their mean read as -1,000,000 standard
-deviations and refused everything. Real corpora spread 0.11-0.12 (`rag stats`)."""
+"""Least spread of a background worth measuring against: a few near-identical abstracts
+(a templated test corpus) measured 1e-7, so a cosine 0.1 below their mean read as
+-1,000,000 standard deviations and refused everything; two papers give one pair and no
+spread at all. Below it there is no background, as with one paper (cosine taken as it
+is). Real corpora spread 0.11-0.12 (`rag stats`)."""
 BACKGROUND_SAMPLE = 512
 """Chunks sampled to measure the dense background (130k pairs: the mean is stable to
 +-0.002 across samples of the bundled corpus)."""
@@ -76,15 +78,17 @@ class DenseBackground:
     @classmethod
     def measure(cls, vectors: np.ndarray, paper_ids: list[str]) -> DenseBackground:
         """Mean and spread of cosine over all pairs of sampled chunks from different papers.
-        Fewer than two papers give no background: cosine is then taken as it is."""
+        Fewer than two papers, or less spread than `MIN_BACKGROUND_STD`, give no
+        background: cosine is then taken as it is."""
         if len(vectors) < 2 or len(set(paper_ids)) < 2:
             return cls(mean=0.0, std=1.0, sample=len(vectors))
         similarity = vectors @ vectors.T
         ids = np.asarray(paper_ids)
         different = ids[:, None] != ids[None, :]
         values = similarity[different]
-        std = max(float(values.std()), MIN_BACKGROUND_STD)
-        return cls(mean=float(values.mean()), std=std, sample=len(vectors))
+        if float(values.std()) < MIN_BACKGROUND_STD:
+            return cls(mean=0.0, std=1.0, sample=len(vectors))
+        return cls(mean=float(values.mean()), std=float(values.std()), sample=len(vectors))
 
     def excess(self, cosine: float) -> float:
         """`cosine` in background standard deviations above the background mean."""
