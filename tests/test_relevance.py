@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -663,24 +664,26 @@ def test_a_name_the_stemmer_changes_finds_the_paper_writing_it(tmp_path) -> None
     assert rag.retriever.snapshot().keyword.query_terms("neuroner miRNAs").names == ()
 
 
+def _keyword_first(
+    tmp_path: Path, rows: list[dict[str, str]], name: str
+) -> Callable[[str], SearchResult]:
+    """The first keyword-mode result for a question, over `PAPERS` and `rows`."""
+    _, rag = fake_index(tmp_path, [{"title": t, "abstract": a} for t, a in PAPERS] + rows, name)
+    return lambda question: rag.search(question, k=3, mode="keyword")[0]
+
+
 def test_a_phrase_no_paper_writes_counts_as_missing_not_as_its_words(tmp_path) -> None:
     """ "What is beam search?" was answered from a physics paper on "beam time" whose
     next sentence said "search": each word is indexed, the phrase is written nowhere.
     (Keyword mode: relevance is then coverage alone, free of the fake embedder's cosine;
     the real model's answer is checked in `tests/test_sample_corpus.py`.)"""
-    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
-    rows.append(
-        {
-            "title": "Cheetah: Differentiable Beam Dynamics for Accelerators",
-            "abstract": "The limited availability of beam time makes accelerator tuning "
-            "costly. We introduce Cheetah, a differentiable beam dynamics code that makes "
-            "the search for good settings orders of magnitude faster.",
-        }
-    )
-    _, rag = fake_index(tmp_path, rows, "without")
-
-    def first(question: str) -> SearchResult:
-        return rag.search(question, k=3, mode="keyword")[0]
+    cheetah = {
+        "title": "Cheetah: Differentiable Beam Dynamics for Accelerators",
+        "abstract": "The limited availability of beam time makes accelerator tuning "
+        "costly. We introduce Cheetah, a differentiable beam dynamics code that makes "
+        "the search for good settings orders of magnitude faster.",
+    }
+    first = _keyword_first(tmp_path, [cheetah], "without")
 
     for question in ("What is beam search?", "Which papers study beam search?"):
         assert first(question).title.startswith("Cheetah")  # still the closest paper
@@ -689,14 +692,12 @@ def test_a_phrase_no_paper_writes_counts_as_missing_not_as_its_words(tmp_path) -
     assert first("What is beam dynamics?").relevance == 1.0  # written together
     assert first("What is HNSW used for?").relevance > ANSWER_MIN  # a description
 
-    rows.append(
-        {
-            "title": "Decoding Strategies for Sequence Models",
-            "abstract": "Beam search keeps the best partial outputs at each decoding step. "
-            "We compare search widths and show that wider beams can hurt output quality.",
-        }
-    )
-    _, rag = fake_index(tmp_path, rows, "with")
+    decoding = {
+        "title": "Decoding Strategies for Sequence Models",
+        "abstract": "Beam search keeps the best partial outputs at each decoding step. "
+        "We compare search widths and show that wider beams can hurt output quality.",
+    }
+    first = _keyword_first(tmp_path, [cheetah, decoding], "with")
     found = first("What is beam search?")
     assert (found.title, found.relevance) == ("Decoding Strategies for Sequence Models", 1.0)
 
@@ -706,8 +707,7 @@ def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path
     its paper says "extending LoRA to model pre-training". One sentence holding all its
     words writes it; "BERT's vocabulary size", words no sentence holds together, stays
     unwritten (keyword mode: relevance is coverage alone)."""
-    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
-    rows += [
+    rows = [
         {
             "title": "Training Networks from Scratch with Parallel Low-Rank Adapters",
             "abstract": "Low-rank adaptation made finetuning cheap. This paper explores "
@@ -721,11 +721,7 @@ def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path
             "vocabulary of tokens seen per second rises with it.",
         },
     ]
-    _, rag = fake_index(tmp_path, rows, "names")
-
-    def first(question: str) -> SearchResult:
-        return rag.search(question, k=3, mode="keyword")[0]
-
+    first = _keyword_first(tmp_path, rows, "names")
     lora = first("What is LoRA pre-training?")
     assert lora.title.startswith("Training Networks") and lora.relevance == 1.0
     assert first("What is BERT's vocabulary size?").relevance < ANSWER_MIN
