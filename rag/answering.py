@@ -37,7 +37,7 @@ from rag.record_questions import (
     record_question,
     searched_for,
 )
-from rag.references import NAMED_DEPTH, Named, named_papers
+from rag.references import NAMED_DEPTH, Named, first_id, named_papers
 from rag.relevance import best_relevance, is_citable, is_on_topic
 from rag.retrieval import Retriever, SearchResult
 from rag.small_talk import small_talk_reply
@@ -227,8 +227,11 @@ def condense_rule(question: str, history: list[Message]) -> str:
     sides = compared_sides(question)
     topic = asked_term(previous[-1])
     asked = record_question(question)
-    if asked and topic and _POINTING.match(asked.term):
-        return asked.about(topic)  # "What is HNSW?", then "who wrote it?"
+    if asked and _POINTING.match(asked.term):  # "What is HNSW?", then "who wrote it?"
+        before = record_question(previous[-1])  # "Who wrote KAN?", then "when ... it ...?"
+        named = topic or (before.term if before else None) or first_id(previous[-1])
+        if named:
+            return asked.about(named)
     if sides and topic and any(_POINTING.match(side) for side in sides):
         # "What is HNSW?", then "how does it compare to SPANN?": HNSW vs SPANN
         named = [topic if _POINTING.match(side) else side for side in sides]
@@ -703,8 +706,11 @@ class Answerer:
 
         named = named_papers(question, self.retriever.catalog)
         standalone = named.titled  # a question naming its papers by id stands alone
-        if not named.ids:
-            standalone = await self._standalone(question, history, meter)
+        if not named.ids:  # a follow-up may name them through the question before
+            named = named_papers(
+                await self._standalone(question, history, meter), self.retriever.catalog
+            )
+            standalone = named.titled
         period = asked_period(standalone, date.today())
         if period is not None:  # "papers on KAN from 2024": a date range, not a topic word
             standalone = period.question

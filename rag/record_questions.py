@@ -23,6 +23,8 @@ from rag.papers import Paper, normalize_title, shown_date
 Field = Literal["authors", "date"]
 
 _TERM = r"(?P<term>[^?]{1,120}?)"
+_LEAD = r"(?:(?:and|so|ok(?:ay)?|also|then|but)\W+)?"
+"""How a follow-up opens: "and who wrote it?"."""
 _END = r"[\s?.!]*$"
 _APPEARED = (
     r"(?:first\s+)?(?:published|released|written|posted|submitted|put\s+out|come\s+out"
@@ -33,14 +35,14 @@ _ASKED: dict[Field, tuple[re.Pattern[str], ...]] = {
         re.compile(pattern, re.IGNORECASE)
         for pattern in (
             # "Who wrote KAN?", "who authored the HNSW paper", "who is behind Potfit?"
-            rf"^\W*who\s+(?:(?:first\s+)?(?:wrote|authored)|(?:is|are|was|were)\s+behind)"
+            rf"^\W*{_LEAD}who\s+(?:(?:first\s+)?(?:wrote|authored)|(?:is|are|was|were)\s+behind)"
             rf"\s+{_TERM}{_END}",
             # "Who are the authors of KAN?", "authors of the Potfit paper", "list the
             # authors of X"
-            rf"^\W*(?:(?:who|what)\s+(?:is|are|was|were)\s+|list\s+|name\s+)?(?:the\s+)?"
+            rf"^\W*{_LEAD}(?:(?:who|what)\s+(?:is|are|was|were)\s+|list\s+|name\s+)?(?:the\s+)?"
             rf"(?:authors?|writers?)\s+(?:of|for|behind)\s+{_TERM}{_END}",
             # "Who are KAN's authors?"
-            rf"^\W*(?:who|what)\s+(?:is|are|was|were)\s+(?:the\s+)?{_TERM}['\u2019]s\s+"
+            rf"^\W*{_LEAD}(?:who|what)\s+(?:is|are|was|were)\s+(?:the\s+)?{_TERM}['\u2019]s\s+"
             rf"authors?{_END}",
         )
     ),
@@ -48,12 +50,12 @@ _ASKED: dict[Field, tuple[re.Pattern[str], ...]] = {
         re.compile(pattern, re.IGNORECASE)
         for pattern in (
             # "When was KAN published?", "when did the HNSW paper come out?"
-            rf"^\W*when\s+(?:was|were|did)\s+{_TERM}\s+{_APPEARED}{_END}",
+            rf"^\W*{_LEAD}when\s+(?:was|were|did)\s+{_TERM}\s+{_APPEARED}{_END}",
             # "What year was KAN published?", "in which year did X appear"
-            rf"^\W*(?:in\s+)?(?:what|which)\s+year\s+(?:was|were|did)\s+{_TERM}\s+"
+            rf"^\W*{_LEAD}(?:in\s+)?(?:what|which)\s+year\s+(?:was|were|did)\s+{_TERM}\s+"
             rf"{_APPEARED}{_END}",
             # "the publication date of KAN", "what is the date of the Potfit paper?"
-            rf"^\W*(?:(?:what|when)\s+(?:is|was)\s+)?the\s+(?:publication\s+)?(?:date|year)"
+            rf"^\W*{_LEAD}(?:(?:what|when)\s+(?:is|was)\s+)?the\s+(?:publication\s+)?(?:date|year)"
             rf"\s+of\s+{_TERM}{_END}",
         )
     ),

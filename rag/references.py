@@ -41,6 +41,13 @@ ASKING_OF_NAMED = re.compile(
 0704.0185 and 0704.0163" asks of them no topic of its own (read as one, "compare" made
 the answer quote "... is discussed and compared")."""
 
+
+def first_id(text: str) -> str | None:
+    """The first thing `text` writes like a paper id (indexed or not), as written."""
+    match = _ID.search(text)
+    return next(group for group in match.groups() if group) if match else None
+
+
 NAMED_DEPTH = 50
 """Results searched for a question about named papers before keeping theirs: what it asks
 of them ("quasicrystals") may rank other papers first."""

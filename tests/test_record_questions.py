@@ -174,3 +174,14 @@ async def test_with_an_llm_the_record_still_answers_and_the_llm_is_not_called(
     assert answer.mode == "extractive" and answer.model is None
     await rag.answer("Who wrote the paper on splines?")  # KAN uses them; no title names them
     assert llm.prompts
+
+
+async def test_a_follow_up_asks_about_the_paper_of_a_record_question(rag: PaperRAG) -> None:
+    """ "Who wrote KAN?" names no term `asked_term` reads; the record question does."""
+    history = [
+        Message(role="user", content="Who wrote the KAN paper?"),
+        Message(role="assistant", content="It is by Ziming Liu and Max Tegmark [1]."),
+    ]
+    when = await rag.answer("and when was it published?", history=history)
+    _checked(when, rag)
+    assert "is dated 2024-04-30." in when.answer

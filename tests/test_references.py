@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering import Message
 from rag.paper_rag import PaperRAG
 from rag.references import named_papers
 from tests.fakes import HashEmbedder, fake_index
@@ -92,3 +93,14 @@ async def test_an_id_no_paper_has_is_said_so(rag: PaperRAG) -> None:
     assert answer.abstained and answer.warnings == ['No indexed paper has the id "0704.9999"']
     code = await rag.answer("What is `torch.compile`?")  # backticks quote code too
     assert not any("id" in warning for warning in code.warnings)
+
+
+async def test_a_follow_up_asks_about_the_paper_named_before(rag: PaperRAG) -> None:
+    history = [
+        Message(role="user", content="Tell me about 0704.0185"),
+        Message(role="assistant", content="Potfit fits potentials [1]."),
+    ]
+    authors = await rag.answer("who are its authors?", history=history)
+    assert "is by Peter Brommer and Franz Gähler." in authors.answer
+    about = await rag.answer("what does it say about quasicrystals?", history=history)
+    assert [c.paper_id for c in about.citations] == ["0704.0185"]
