@@ -150,16 +150,6 @@ async def test_no_paper_of_that_name_is_an_abstention(rag: PaperRAG, question: s
     assert answer.abstained and not answer.citations
 
 
-async def test_a_follow_up_asks_about_the_paper_asked_about_before(rag: PaperRAG) -> None:
-    history = [
-        Message(role="user", content="What is KAN?"),
-        Message(role="assistant", content="KAN puts learnable activations on edges [1]."),
-    ]
-    answer = await rag.answer("who are its authors?", history=history)
-    _checked(answer, rag)
-    assert "Ziming Liu and Max Tegmark" in answer.answer
-
-
 async def test_with_an_llm_the_record_still_answers_and_the_llm_is_not_called(
     tmp_path: Path,
 ) -> None:
@@ -176,12 +166,21 @@ async def test_with_an_llm_the_record_still_answers_and_the_llm_is_not_called(
     assert llm.prompts
 
 
-async def test_a_follow_up_asks_about_the_paper_of_a_record_question(rag: PaperRAG) -> None:
-    """ "Who wrote KAN?" names no term `asked_term` reads; the record question does."""
+@pytest.mark.parametrize(
+    ("before", "follow_up", "expected"),
+    [
+        ("What is KAN?", "who are its authors?", "is by Ziming Liu and Max Tegmark."),
+        # "Who wrote KAN?" has no term `asked_term` reads; the record question has one
+        ("Who wrote the KAN paper?", "and when was it published?", "is dated 2024-04-30."),
+    ],
+)
+async def test_a_follow_up_asks_about_the_paper_asked_about_before(
+    rag: PaperRAG, before: str, follow_up: str, expected: str
+) -> None:
     history = [
-        Message(role="user", content="Who wrote the KAN paper?"),
-        Message(role="assistant", content="It is by Ziming Liu and Max Tegmark [1]."),
+        Message(role="user", content=before),
+        Message(role="assistant", content="KAN puts learnable activations on edges [1]."),
     ]
-    when = await rag.answer("and when was it published?", history=history)
-    _checked(when, rag)
-    assert "is dated 2024-04-30." in when.answer
+    answer = await rag.answer(follow_up, history=history)
+    _checked(answer, rag)
+    assert expected in answer.answer
