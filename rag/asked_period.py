@@ -62,7 +62,8 @@ class AskedPeriod:
 
 
 def _year_range(first: int, last: int) -> tuple[date, date]:
-    return date(first, 1, 1), date(last, 12, 31)
+    """The years from `first` to `last`, either way round ("between 2024 and 2020")."""
+    return date(min(first, last), 1, 1), date(max(first, last), 12, 31)
 
 
 class _Dated(Protocol):
