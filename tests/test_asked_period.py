@@ -35,6 +35,7 @@ TODAY = date(2026, 11, 24)
             date(2017, 1, 1),
             date(2019, 12, 31),
         ),
+        ("GAN papers between 2019 and 2017", "GAN papers", date(2017, 1, 1), date(2019, 12, 31)),
         ("2023 papers on diffusion", "papers on diffusion", date(2023, 1, 1), date(2023, 12, 31)),
         ("HNSW work in the last two years", "HNSW work", date(2024, 1, 1), None),
         ("papers from this year on LLMs", "papers on LLMs", date(2026, 1, 1), None),
