@@ -223,6 +223,9 @@ def may_be_typo(word: str, stem: str) -> bool:
     return len(word) >= SPELLING_MIN_CHARS and word.isalpha() and stem not in english_stems()
 
 
+_CLAUSE_END = re.compile(r"[,;:.!?()\[\]]\s")
+"""Punctuation ending a clause ("theorem, we prove"), not inside a word ("v1.5")."""
+
 _JOINED = re.compile(r"\b([a-z]+)(?:[\s-]+to[\s-]+|2)([a-z]+)\b", re.IGNORECASE)
 """Two words joined by "to" or "2" in a text ("sequence-to-sequence", "text2image")."""
 
@@ -275,6 +278,11 @@ class QueryTerms:
     ("depth maps" where papers write "network depth" and "feature maps"): each counts as
     one term no paper covers, in place of its words (`Retriever.asked_phrase`)."""
     phrases: tuple[tuple[int, ...], ...] = ()
+    spaced: tuple[tuple[int, ...], ...] = ()
+    """Phrases no paper writes together but some write with one more word before the last
+    ("self-normalizing networks" in "self-normalizing neural networks"): each counts as
+    one term, in place of its words, held by the texts writing it either way
+    (`KeywordIndex.writes_near`)."""
     """Phrases asked about that papers do write together ("the Kuramoto model"): the
     papers writing one rank as if it were a term they hold (`Retriever.asked_phrase`)."""
 
@@ -534,6 +542,27 @@ class KeywordIndex:
         pairs = self.adjacent_pairs(text, set(phrase))
         return set(pairwise(phrase)) <= pairs | {(b, a) for a, b in pairs}
 
+    def writes_spaced(self, text: str, phrase: tuple[int, ...]) -> bool:
+        """Whether one clause of `text` writes the stems of `phrase` in order with one
+        more word before the last: "self-normalizing neural networks" for
+        "self-normalizing networks". A clause ends at punctuation: "the fixed-point
+        theorem, we prove" does not write "theorem proving"."""
+        clauses = [clause for clause in _CLAUSE_END.split(text) if clause.strip()]
+        if not clauses:
+            return False
+        body, head, n = list(phrase[:-1]), phrase[-1], len(phrase) - 1
+        return any(
+            ids[start : start + n] == body and ids[start + n + 1] == head
+            for ids in self.tokenizer.tokenize(
+                clauses, update_vocab=False, return_as="ids", show_progress=False
+            )
+            for start in range(len(ids) - n - 1)
+        )
+
+    def writes_near(self, text: str, phrase: tuple[int, ...]) -> bool:
+        """`writes` or `writes_spaced`: what a `QueryTerms.spaced` phrase asks of a text."""
+        return self.writes(text, phrase) or self.writes_spaced(text, phrase)
+
     def compound_noun(self, text: str) -> list[int] | None:
         """The vocabulary ids of `text`'s words in order when it is a run of indexed
         content words ("depth maps", "graph neural networks"), else None: a stopword or
@@ -753,11 +782,12 @@ class KeywordIndex:
         writes them out; unknown stems and unwritten phrases count as missing at
         `max_idf` when `unknown_missing`, else not at all (the query's IDFs looked up
         once)."""
-        phrased = frozenset().union(*query.unwritten) if unknown_missing else frozenset()
+        spaced = query.spaced if unknown_missing else ()
+        phrased = frozenset().union(*query.unwritten, *spaced) if unknown_missing else frozenset()
         weights = {t: self.idf(t) for t in query.known - phrased}
-        unseen = len(query.compounds) + (
-            len(query.unknown) + len(query.unwritten) if unknown_missing else 0
-        )
+        unseen = len(query.compounds) + len(spaced)
+        if unknown_missing:
+            unseen += len(query.unknown) + len(query.unwritten)
         total = sum(weights.values()) + self.max_idf * unseen
         if not total:
             return [0.0] * len(texts)
@@ -765,6 +795,7 @@ class KeywordIndex:
             (
                 sum(weights[t] for t in weights.keys() & terms)
                 + self.max_idf * sum(c.written_out_in(text) for c in query.compounds)
+                + self.max_idf * sum(self.writes_near(text, phrase) for phrase in spaced)
             )
             / total
             for text, terms in zip(texts, texts_terms, strict=True)

@@ -484,7 +484,14 @@ class Retriever:
             re.compile(rf"(?<![\w{DASHES}]){re.escape(name)}(?![\w{DASHES}])", re.IGNORECASE)
             for name in topic.names
         ]
-        holding = [(phrase, set(snap.keyword.papers_holding(phrase))) for phrase in topic.phrases]
+        holding = [
+            (phrase, set(snap.keyword.papers_holding(phrase)), writes)
+            for phrases, writes in [
+                (topic.phrases, snap.keyword.writes),
+                (topic.spaced, snap.keyword.writes_near),
+            ]
+            for phrase in phrases
+        ]
         boosted = {}
         for paper_id, (score, chunk_id) in keyword.items():
             paper = papers.get(paper_id)
@@ -492,8 +499,7 @@ class Retriever:
             written = sum(c.written_out_in(text) for c in topic.compounds)
             written += sum(name.search(text) is not None for name in named)
             written += sum(
-                paper_id in holders and snap.keyword.writes(text, phrase)
-                for phrase, holders in holding
+                paper_id in holders and writes(text, phrase) for phrase, holders, writes in holding
             )
             boosted[paper_id] = (score + bonus * written, chunk_id)
         return boosted
@@ -533,7 +539,7 @@ class Retriever:
             return topic
         readable = snap.keyword.papers_holding(phrase)[:PHRASE_PAPERS]
         loose = term is not None and ACRONYM.search(term) is not None
-        together = False
+        together = spaced = False
         for start in range(0, len(readable), PHRASE_BATCH):
             for paper in snap.papers(readable[start : start + PHRASE_BATCH]).values():
                 if snap.keyword.writes(paper.text, tuple(phrase)):
@@ -541,10 +547,13 @@ class Retriever:
                     written = () if name else (tuple(phrase),)
                     return replace(topic, phrases=(*topic.phrases, *written))
                 together = together or (loose and snap.says_together(paper, set(phrase)))
+                spaced = spaced or snap.keyword.writes_spaced(paper.text, tuple(phrase))
         if name is not None:
             return Retriever.asked_phrase(snap, query, topic, name)
         if together:
             return topic
+        if spaced:
+            return replace(topic, spaced=(*topic.spaced, tuple(phrase)))
         return replace(topic, unwritten=(*topic.unwritten, frozenset(phrase)))
 
     # -- public ------------------------------------------------------------------------
@@ -569,7 +578,7 @@ class Retriever:
             vector = self.embedder.embed([query])[0] if vector is None else vector
             dense = self._dense_retrying(vector, depth, since, until)
         keyword = self._keyword(snap, topic.searched, since, until, k) if mode != "dense" else {}
-        if topic.compounds or topic.names or topic.phrases:
+        if topic.compounds or topic.names or topic.phrases or topic.spaced:
             keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight, snap.background)

@@ -725,3 +725,32 @@ def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path
     lora = first("What is LoRA pre-training?")
     assert lora.title.startswith("Training Networks") and lora.relevance == 1.0
     assert first("What is BERT's vocabulary size?").relevance < ANSWER_MIN
+
+
+def test_a_phrase_written_with_one_more_word_counts_only_where_so_written(tmp_path) -> None:
+    """ "What are self-normalizing networks?" was refused: its paper writes
+    "self-normalizing neural networks", and no paper "self-normalizing networks". A phrase
+    written with one more word before its last counts, for the papers so writing it
+    alone; "the fixed-point theorem, we prove" writes no "theorem proving" (a clause ends
+    at the comma), and a paper holding the words apart covers nothing of the phrase."""
+    rows = [
+        {
+            "title": "Self-Normalizing Neural Networks",
+            "abstract": "We introduce self-normalizing neural networks, whose activations "
+            "converge to zero mean and unit variance. Using the fixed-point theorem, we "
+            "prove that this holds even under noise, so very deep networks train stably.",
+        },
+        {
+            "title": "Normalizing Flows for Density Estimation",
+            "abstract": "Normalizing flows map a simple density to a complex one. Our "
+            "networks learn the map by self-supervised training on unlabelled samples.",
+        },
+    ]
+    first = _keyword_first(tmp_path, rows, "spaced")
+    found = first("What are self-normalizing networks?")
+    assert (found.title, found.relevance) == ("Self-Normalizing Neural Networks", 1.0)
+    assert first("Which papers are about theorem proving?").relevance == 0.0
+
+    flows = [row for row in rows if row["title"].startswith("Normalizing")]
+    alone = _keyword_first(tmp_path, flows, "flows")
+    assert alone("What are self-normalizing networks?").relevance == 0.0

@@ -75,6 +75,16 @@ async def test_a_phrase_no_paper_writes_is_not_answered(sample, question: str) -
     assert (await rag.answer(question)).abstained
 
 
+async def test_a_phrase_written_with_one_more_word_is_answered(sample) -> None:
+    """The paper writes "self-normalizing neural networks"; the question was refused as
+    asking about a phrase no paper writes (`QueryTerms.spaced`)."""
+    _, rag = sample
+    answer = await rag.answer("What are self-normalizing networks?")
+    assert not answer.abstained
+    assert answer.citations[0].title == "Self-Normalizing Neural Networks"
+    assert (await rag.answer("Which papers are about theorem proving?")).abstained
+
+
 def test_retrieval_targets_on_dev_questions(sample) -> None:
     if not QUESTIONS.exists():
         pytest.skip(f"dev questions not found at {QUESTIONS} (set RAG_EVAL_QUESTIONS)")
