@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.keyword import ASKING_PHRASES, ORIGIN_PHRASE
+from rag.keyword import ASKING_PHRASES, DASHES, ORIGIN_PHRASE
 
 DEFINITION_QUESTION = re.compile(
     r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
@@ -135,12 +135,6 @@ INTRODUCING = (
     r"(?:propos|introduc|present|develop|design|call|nam|term|dub)\w*\b"
 )
 """The authors introducing something: "we propose", "this paper introduces", "we have called"."""
-
-
-DASHES = "\\-\u2010-\u2015"
-"""Hyphen and dashes, as the inside of a character class: "Lempel-Ziv" is written
-"Lempel\u2013Ziv" too, and a name joined to another by one is part of a longer name
-("Kuramoto\u2013Sivashinsky")."""
 
 
 def _name(term: str) -> str:

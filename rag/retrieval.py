@@ -17,6 +17,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -26,10 +27,10 @@ from filelock import Timeout
 
 from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
-from rag.definitions import DASHES, asked_term, named
+from rag.definitions import asked_term, named
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
-from rag.keyword import ASKING_PHRASES, QueryTerms
+from rag.keyword import ASKING_PHRASES, DASHES, KeywordIndex, QueryTerms, Spelling
 from rag.papers import DatePrecision, Paper, stated_precision
 from rag.relevance import DenseBackground, relevance
 from rag.search_state import SearchState, sync
@@ -78,6 +79,38 @@ about that name, which papers relate to the rest in their own words, not a compo
 they must write as such (`Retriever.asked_phrase`)."""
 PHRASE_PAPERS = 50
 """Papers read, at most, to find one that writes an asked phrase."""
+HYPHEN_CHARS = "-\u2010\u2011"
+HYPHENS = frozenset(HYPHEN_CHARS)
+"""What joins the two words of a hyphenated one ("real-time")."""
+SPLIT_MIN = 3
+"""Letters of each word a joined word splits into (`Retriever.spelled_both_ways`):
+"pre", "non", "sub"."""
+
+
+def _shared_letters(word: str, stem: str) -> str:
+    """The letters a word shares with its stem, its inflections' common start ("tun" of
+    "tuning" and "tune"); the word itself where they share fewer than `SPLIT_MIN`."""
+    size = next((i for i, (a, b) in enumerate(zip(word, stem, strict=False)) if a != b), None)
+    size = min(len(word), len(stem)) if size is None else size
+    return word[:size] if size >= SPLIT_MIN else word
+
+
+def _as_indexed(keyword: KeywordIndex, term: str, topic: QueryTerms) -> str:
+    """`term` with each `Spelling` in it written as the index can hold it: as typed where
+    it can, else joined, else as two words. "realtime rendering" (no paper writes
+    "realtime") is then the phrase "real time rendering", refused where no paper writes
+    it, as "real-time rendering" was, not answered from "real" and "time" anywhere."""
+    for spelling in topic.spellings:
+        pattern = rf"(?<!\w){re.escape(spelling.first)}[\s{DASHES}]?{re.escape(spelling.second)}\w*"
+        typed = re.search(pattern, term, re.IGNORECASE)
+        if typed is None or keyword.compound_noun(typed[0]) is not None:
+            continue
+        rest = typed[0][len(spelling.first) :].lstrip(f" {HYPHEN_CHARS}")
+        written = spelling.first + ("" if spelling.joined else " ") + rest
+        term = term[: typed.start()] + written + term[typed.end() :]
+    return term
+
+
 PHRASE_BATCH = 10
 """Papers read from the store at a time while looking for the phrase. Of the 24 written
 phrases measured on the bundled corpus (`eval/phrase_questions.jsonl` and "neural
@@ -217,6 +250,7 @@ class _Snapshot:
         self._regions: LRUCache[str, list[str]] = LRUCache(PAPER_CACHE_SIZE)
         self._sentences: LRUCache[str, list[Sentence]] = LRUCache(PAPER_CACHE_SIZE)
         self._terms: LRUCache[str, frozenset[int]] = LRUCache(SENTENCE_CACHE_SIZE)
+        self._apart: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
         self._lock = threading.Lock()
         if previous is not None and previous.version == state.moved_from:
             with previous._lock:  # unchanged papers stay cached across an ingest
@@ -285,6 +319,24 @@ class _Snapshot:
         """Whether one sentence of `paper` (its title counting as one) holds all `terms`."""
         sentences = [paper.abstract[s.start : s.end] for s in self.abstract_sentences(paper)]
         return any(terms <= self.sentence_terms(s) for s in [paper.title, *sentences])
+
+    def writes_apart(self, first: str, second: str, terms: tuple[int, int]) -> bool:
+        """Whether a paper holding both `terms` writes `first` and `second` (its shared
+        letters) as two words: "fine-tuning" or "fine tuning" (`Spelling`). The first
+        `PHRASE_PAPERS` such papers are read; memoised."""
+        pattern = re.compile(
+            rf"(?<!\w){re.escape(first)}[\s{DASHES}]{re.escape(second)}", re.IGNORECASE
+        )
+
+        def find() -> bool:
+            readable = self.keyword.papers_holding(terms)[:PHRASE_PAPERS]
+            return any(
+                pattern.search(paper.text) is not None
+                for start in range(0, len(readable), PHRASE_BATCH)
+                for paper in self.papers(readable[start : start + PHRASE_BATCH]).values()
+            )
+
+        return self._memo(self._apart, f"{first} {second}", find)
 
     def sentence_terms(self, sentence: str) -> frozenset[int]:
         """Vocabulary ids of an abstract sentence, leaving out the words of its URLs: "We
@@ -435,13 +487,13 @@ class Retriever:
     def _keyword(
         self,
         snap: _Snapshot,
-        terms: frozenset[int],
+        topic: QueryTerms,
         since: date | None,
         until: date | None,
         k: int = 10,
     ) -> dict[str, tuple[float, str]]:
         """paper id -> (best BM25 score, chunk id) over the top `KEYWORD_DEPTH` chunks."""
-        scores = snap.keyword.scores(terms)
+        scores = snap.keyword.scores(topic.searched)
         if since or until:
             date_keys = snap.keyword.date_keys
             mask = date_keys > 0
@@ -505,6 +557,64 @@ class Retriever:
         return boosted
 
     @staticmethod
+    def spelled_both_ways(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
+        """`topic` with each word asked about that papers write both joined and as two
+        words read as one `Spelling`, in place of its forms' terms: two words whose
+        joining the index holds ("fine tuning", "hyper-parameters"), or one word that
+        splits into two indexed words that a paper writes apart ("finetuning",
+        "multihead"). Read as typed, "hyperparameters" missed the papers writing
+        "hyper-parameters", and "What is selfattention?" was refused."""
+        keyword = snap.keyword
+        text = ASKING_PHRASES.sub(" ", query.lower())
+        words = list(re.finditer(r"[a-z]+", text))
+        found: list[tuple[str, str, list[str]]] = []  # first, second, the words typed
+        for left, right in pairwise(words):
+            if (
+                text[left.end() : right.start()] in HYPHENS | {" "}
+                and keyword.indexed_word(left[0] + right[0]) is not None
+                and keyword.is_content_word(left[0])
+                and keyword.is_content_word(right[0])
+                and (not found or found[-1][2][-1] != left[0])
+            ):
+                found.append((left[0], right[0], [left[0], right[0]]))
+        taken = {word for *_, typed in found for word in typed}
+        for word in (match[0] for match in words):
+            if word in taken or not keyword.is_content_word(word):
+                continue
+            for cut in range(SPLIT_MIN, len(word) - SPLIT_MIN + 1):
+                first, second = word[:cut], word[cut:]
+                parts = keyword.indexed_word(first), keyword.indexed_word(second)
+                if (
+                    parts[0]
+                    and parts[1]
+                    and snap.writes_apart(
+                        first,
+                        _shared_letters(second, keyword.word_stem(second)),
+                        (parts[0], parts[1]),
+                    )
+                ):
+                    found.append((first, second, [word]))
+                    break
+        spellings = []
+        for first, second, typed in found:
+            parts = keyword.indexed_word(first), keyword.indexed_word(second)
+            spelling = Spelling(
+                first,
+                _shared_letters(second, keyword.word_stem(second)),
+                keyword.indexed_word(first + second),
+                (parts[0], parts[1]) if parts[0] and parts[1] else None,
+            )
+            spellings.append(spelling)
+            stems = {keyword.word_stem(word) for word in typed}
+            typed_terms = {keyword.indexed_word(word) for word in typed}
+            topic = replace(
+                topic,
+                known=topic.known - spelling.terms - typed_terms,
+                unknown=topic.unknown - stems,
+            )
+        return replace(topic, spellings=tuple(spellings)) if spellings else topic
+
+    @staticmethod
     def asked_phrase(
         snap: _Snapshot, query: str, topic: QueryTerms, term: str | None = None
     ) -> QueryTerms:
@@ -534,8 +644,12 @@ class Retriever:
         name = named(term) if term else None
         if name is not None and name not in topic.names:
             topic = replace(topic, names=(*topic.names, name))
-        phrase = snap.keyword.compound_noun(term) if term else None
+        phrase = (
+            snap.keyword.compound_noun(_as_indexed(snap.keyword, term, topic)) if term else None
+        )
         if phrase is None or not PHRASE_WORDS[0] <= len(set(phrase)) <= PHRASE_WORDS[1]:
+            return topic
+        if set(phrase) <= frozenset().union(*(s.terms for s in topic.spellings)):  # one word
             return topic
         readable = snap.keyword.papers_holding(phrase)[:PHRASE_PAPERS]
         loose = term is not None and ACRONYM.search(term) is not None
@@ -572,12 +686,13 @@ class Retriever:
         validate_query(query, k, since, until)
         snap = self.snapshot()
         depth = min(max(DENSE_DEPTH, 2 * k), snap.keyword.size)
-        topic = self.asked_phrase(snap, query, snap.keyword.query_terms(query))
+        topic = snap.keyword.query_terms(query)
+        topic = self.asked_phrase(snap, query, self.spelled_both_ways(snap, query, topic))
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector
             dense = self._dense_retrying(vector, depth, since, until)
-        keyword = self._keyword(snap, topic.searched, since, until, k) if mode != "dense" else {}
+        keyword = self._keyword(snap, topic, since, until, k) if mode != "dense" else {}
         if topic.compounds or topic.names or topic.phrases or topic.spaced:
             keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
@@ -654,7 +769,7 @@ class Retriever:
         """IDF-weighted share of `text`'s topic terms (`query_terms`) found in each of
         `others` (0..1 each; `KeywordIndex.shares`)."""
         snap = self.snapshot()
-        query = snap.keyword.query_terms(text)
+        query = self.spelled_both_ways(snap, text, snap.keyword.query_terms(text))
         return np.asarray(
             snap.keyword.shares(query, others, [snap.sentence_terms(o) for o in others])
         )

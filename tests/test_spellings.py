@@ -1,0 +1,108 @@
+"""A word papers write both joined and as two words ("finetuning", "fine-tuning", "fine
+tuning") is one word to search: `Retriever.spelled_both_ways`, `rag.keyword.Spelling`.
+
+Keyword mode on a fake-embedder index: relevance is then coverage alone, so the figures
+below are what the spelling rule makes of each paper's words."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.paper_rag import PaperRAG
+from rag.retrieval import Retriever
+from tests.fakes import fake_index
+
+ROWS = [
+    {
+        "title": "Cheap Finetuning of Large Models",
+        "abstract": "Finetuning every weight of a large model is costly. We finetune only "
+        "the biases and match full finetuning on eight benchmarks.",
+    },
+    {
+        "title": "Low-Rank Adapters for Language Models",
+        "abstract": "Fine-tuning large language models is memory hungry. Adapters of low "
+        "rank make fine-tuning fit on one consumer graph card.",
+    },
+    {
+        "title": "Grid Search Revisited",
+        "abstract": "Fine grids waste compute. Hyperparameter tuning by random search finds "
+        "good settings with fewer trials than a fine grid.",
+    },
+    {
+        "title": "Transformers Without Softmax",
+        "abstract": "Self-attention weighs every token against every other. We replace the "
+        "softmax of self-attention by a linear kernel.",
+    },
+    {
+        "title": "Casting a Wide Net",
+        "abstract": "A wide net; our work shows that wider networks generalise, and the "
+        "networks we train need no regularisation.",
+    },
+]
+
+FINETUNING = {"Cheap Finetuning of Large Models", "Low-Rank Adapters for Language Models"}
+
+
+@pytest.fixture(scope="module")
+def rag(tmp_path_factory: pytest.TempPathFactory) -> PaperRAG:
+    return fake_index(tmp_path_factory.mktemp("spellings"), ROWS, "spellings")[1]
+
+
+@pytest.mark.parametrize(
+    "question", ["What is finetuning?", "What is fine-tuning?", "papers on fine tuning"]
+)
+def test_each_spelling_finds_the_papers_writing_any_other(rag: PaperRAG, question) -> None:
+    """Read as typed, "finetuning" found only the paper writing it so, "fine-tuning"
+    ranked first the one writing both words and the grid-search paper writing "fine
+    grids" and "tuning" covered it as fully."""
+    results = rag.search(question, k=5, mode="keyword")
+    assert {r.title for r in results[:2]} == FINETUNING
+    assert all(r.relevance == 1.0 for r in results[:2])
+    grid = next(r for r in results if r.title == "Grid Search Revisited")
+    assert grid.relevance < 0.5
+
+
+def test_a_joined_word_the_index_lacks_is_read_as_the_two_words_papers_write(
+    rag: PaperRAG,
+) -> None:
+    """ "selfattention" is in no paper; "self-attention" is: it was refused."""
+    first = rag.search("What is selfattention?", k=3, mode="keyword")[0]
+    assert (first.title, first.relevance) == ("Transformers Without Softmax", 1.0)
+
+
+def test_a_word_splitting_into_words_no_paper_writes_apart_stays_one_word(
+    rag: PaperRAG,
+) -> None:
+    """ "networks" splits into "net" and "works", both indexed; "net; our work" is no
+    way of writing "networks" (the punctuation between), so nothing changes."""
+    snap = rag.retriever.snapshot()
+    topic = snap.keyword.query_terms("wider networks")
+    assert Retriever.spelled_both_ways(snap, "wider networks", topic) == topic
+    spelled = Retriever.spelled_both_ways(
+        snap, "What is fine tuning?", snap.keyword.query_terms("What is fine tuning?")
+    )
+    assert [(s.first, s.second) for s in spelled.spellings] == [("fine", "tun")]
+
+
+def test_a_phrase_holding_a_spelling_is_one_phrase_however_typed(tmp_path) -> None:
+    """ "realtime rendering" (no paper writes "realtime") was answered from a paper
+    holding "real-time" and "rendering" apart, while "real-time rendering" was refused
+    as a phrase no paper writes; both are that phrase now (`_as_indexed`), answered
+    once a paper writes it."""
+    apart = {
+        "title": "Real-Time Inference on Phones",
+        "abstract": "We run real-time inference of detectors on phones. Rendering of the "
+        "boxes happens on the device after detection.",
+    }
+    written = {
+        "title": "Neural Scene Rendering",
+        "abstract": "Our method enables real-time rendering of scenes from sparse views. "
+        "A small network predicts colour and density, and a cache of its outputs keeps "
+        "every frame under ten milliseconds.",
+    }
+    questions = ("What is realtime rendering?", "What is real-time rendering?")
+    _, rag = fake_index(tmp_path, [*ROWS, apart], "apart")
+    assert [rag.search(q, k=3, mode="keyword")[0].relevance for q in questions] == [0.0, 0.0]
+    _, rag = fake_index(tmp_path, [*ROWS, apart, written], "written")
+    found = [rag.search(q, k=3, mode="keyword")[0] for q in questions]
+    assert [(r.title, r.relevance) for r in found] == [("Neural Scene Rendering", 1.0)] * 2
