@@ -168,6 +168,7 @@ class Answer(BaseModel):
 
 
 Finish = Callable[[Answer], None]
+Note = Callable[[list[str]], None]
 
 
 class AnswerStream:
@@ -177,12 +178,19 @@ class AnswerStream:
 
     def __init__(
         self,
-        compose: Callable[[Finish], AsyncGenerator[str, None]],
+        compose: Callable[[Finish, Note], AsyncGenerator[str, None]],
         on_answer: Finish | None = None,
     ) -> None:
         self._answer: Answer | None = None
         self._on_answer = on_answer
-        self._deltas = compose(self._finish)
+        self.early_warnings: list[str] = []
+        """Warnings known before the text ("Read "retreival" as "retrieval"", a period,
+        an unknown id): set before the first delta, so a streaming surface shows them
+        above the answer as a whole answer does, not after the text it qualifies."""
+        self._deltas = compose(self._finish, self._note)
+
+    def _note(self, warnings: list[str]) -> None:
+        self.early_warnings = list(warnings)
 
     def _finish(self, answer: Answer) -> None:
         self._answer = answer
@@ -675,14 +683,15 @@ class Answerer:
         """The answer to `question` (a follow-up of `history`) from the `k` best papers.
         `stream=False` asks the LLM for one completion instead of a stream of deltas."""
 
-        def compose(finish: Finish) -> AsyncGenerator[str, None]:
-            return self._compose(finish, question, history or [], k, since, until, stream)
+        def compose(finish: Finish, note: Note) -> AsyncGenerator[str, None]:
+            return self._compose(finish, note, question, history or [], k, since, until, stream)
 
         return AnswerStream(compose, self.on_answer)
 
     async def _compose(
         self,
         finish: Finish,
+        note: Note,
         question: str,
         history: list[Message],
         k: int | None,
@@ -730,6 +739,7 @@ class Answerer:
             f'Read "{typed}" as "{read}": no paper uses "{typed}"' for typed, read in readings
         ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
         read_as += [period.note()] if period is not None else []
+        note(read_as)
         if not results or not self._gate(best_relevance(results)):
             yield abstention_text(results)
             answer = self._abstention(question, results, mode, model)

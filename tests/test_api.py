@@ -590,6 +590,20 @@ async def test_a_fallback_is_visible_in_chat_ui_content(api, caplog) -> None:
     assert "_⚠️ LLM unavailable" in text
 
 
+async def test_a_streamed_answer_shows_what_the_question_was_read_as_first(api) -> None:
+    """A chat UI showed "Read "stlye" as "style"" after the streamed answer it qualifies,
+    and above the same answer unstreamed (`AnswerStream.early_warnings`)."""
+    client = openai_client(await api())
+    asked = [{"role": "user", "content": QUESTION.replace("style", "stlye")}]
+    whole = await client.chat.completions.create(model="paper-rag", messages=asked)
+    stream = await client.chat.completions.create(model="paper-rag", messages=asked, stream=True)
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    warning = '_⚠️ Read "stlye" as "style"'
+    assert text.startswith(warning) and text.count(warning) == 1
+    assert (whole.choices[0].message.content or "").startswith(warning)
+    assert "**Sources**" in text and text.index("**Sources**") > len(warning)
+
+
 async def test_official_openai_client_streamed(api) -> None:
     client = openai_client(await api())
     stream = await client.chat.completions.create(

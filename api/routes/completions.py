@@ -120,16 +120,26 @@ async def completions(
         try:
             if primed.waiting:
                 yield {"comment": streaming.WAITING_COMMENT}
+            early: list[str] = []
             async for delta in primed.deltas():
                 if text := shown.feed(delta):
+                    if not sent:  # what the question was read as, above the answer
+                        early = primed.stream.early_warnings
+                        text = warning_lines(early) + text
                     sent.append(text)
                     yield {"data": _chunk(cid, {"content": text})}
             answer = await primed.stream.result()
-            # Warnings are known only at the end (the LLM failed mid-way or never
+            head = ""
+            if not sent:  # the whole text was held back until now
+                early = primed.stream.early_warnings
+                head = warning_lines(early)
+            # The others are known only at the end (the LLM failed mid-way or never
             # answered): shown after the text, before the sources.
+            late = [warning for warning in answer.warnings if warning not in early]
             tail = (
-                shown.flush()
-                + warning_lines(answer.warnings, after=True)
+                head
+                + shown.flush()
+                + warning_lines(late, after=True)
                 + sources_block(answer.citations)
             )
             if tail:
