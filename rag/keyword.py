@@ -265,6 +265,37 @@ class Compound:
         )
 
 
+HYPHENATED = re.compile(r"(?<![\w\-\u2010\u2011])[a-z]+(?:[\-\u2010\u2011][a-z]+){2,}(?![\w\-])")
+"""Three or more words joined by hyphens ("once-for-all", "mixture-of-experts"): read as
+a `HyphenatedName` when a stopword is among them."""
+
+
+def shared_letters(word: str, stem: str) -> str:
+    """The letters a word shares with its stem, its inflections' common start ("tun" of
+    "tuning" and "tune"); the word itself where they share fewer than 3."""
+    size = next((i for i, (a, b) in enumerate(zip(word, stem, strict=False)) if a != b), None)
+    size = min(len(word), len(stem)) if size is None else size
+    return word[:size] if size >= 3 else word
+
+
+@dataclass(frozen=True)
+class HyphenatedName:
+    """A name of hyphenated words holding a stopword ("Once-for-All", "Mixture-of-Experts",
+    "chain-of-thought"): found where a text writes its words in a row, with hyphens or
+    spaces between. Read word by word, "papers on Once-for-All from 2023" was answered
+    from a 2023 paper on Hopfield networks holding "once" and "all" apart."""
+
+    words: tuple[str, ...]
+    last: str
+    """The last word's letters that its inflections share ("expert" of "experts")."""
+    terms: frozenset[int]
+
+    def written_out_in(self, text: str) -> bool:
+        joint = f"[\\s{DASHES}]+"
+        pattern = joint.join(map(re.escape, (*self.words[:-1], self.last)))
+        return re.search(rf"(?<!\w){pattern}", text, re.IGNORECASE) is not None
+
+
 @dataclass(frozen=True)
 class Spelling:
     """A word asked about that papers write both joined and as two words ("finetuning",
@@ -297,7 +328,7 @@ class QueryTerms:
 
     known: frozenset[int]
     unknown: frozenset[str]
-    compounds: tuple[Compound, ...] = ()
+    compounds: tuple[Compound | HyphenatedName, ...] = ()
     corrected: tuple[tuple[str, int], ...] = ()
     """Words read as the indexed term they are a typo of (`KeywordIndex.spelled`), with
     that term: what the user is told (`written_as`)."""
@@ -630,7 +661,7 @@ class KeywordIndex:
         tokenizer = self.tokenizer
         known: set[int] = set()
         unknown: set[str] = set()
-        compounds: list[Compound] = []
+        compounds: list[Compound | HyphenatedName] = self._hyphenated_names(query)
         corrected: list[tuple[str, int]] = []
         looked_up = 0
         for word in tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower())):
@@ -664,9 +695,22 @@ class KeywordIndex:
             if stem(name.lower()) not in (name.lower(), name.lower().rstrip("s"))
             and self._indexed(stem(name.lower())) is not None
         )
+        known.difference_update(*(c.terms for c in compounds if isinstance(c, HyphenatedName)))
         return QueryTerms(
             frozenset(known), frozenset(unknown), tuple(compounds), tuple(corrected), names
         )
+
+    def _hyphenated_names(self, query: str) -> list[Compound | HyphenatedName]:
+        """The query's `HyphenatedName`s: hyphenated words, a stopword among them and an
+        indexed word."""
+        found: list[Compound | HyphenatedName] = []
+        for match in HYPHENATED.finditer(ASKING_PHRASES.sub(" ", query.lower())):
+            words = tuple(re.split(r"[\-\u2010\u2011]", match[0]))
+            terms = frozenset(t for t in map(self.indexed_word, words) if t is not None)
+            if terms and not all(map(self.is_content_word, words)):
+                last = shared_letters(words[-1], self.word_stem(words[-1]))
+                found.append(HyphenatedName(words, last, terms))
+        return found
 
     def written_as(self, term: int, texts: Iterable[str], typed: str) -> str | None:
         """How `texts` write `term`: the word closest to the `typed` one (then the most
@@ -834,31 +878,38 @@ class KeywordIndex:
         unknown_missing: bool = False,
     ) -> list[float]:
         """IDF-weighted share of the query's topic terms found in each text (0..1; its
-        `terms()` in `texts_terms`): compounds weigh `max_idf`, found where the text
-        writes them out; spellings their rarest form's IDF, found in any form; unknown
+        `terms()` in `texts_terms`). Units found where a text writes them: compounds
+        weigh `max_idf`, hyphenated names their words' IDFs (what the words weighed read
+        one by one), spellings their rarest form's IDF, spaced phrases `max_idf`. Unknown
         stems and unwritten phrases count as missing at `max_idf` when `unknown_missing`,
         else not at all (the query's IDFs looked up once)."""
         spaced = query.spaced if unknown_missing else ()
         phrased = frozenset().union(*query.unwritten, *spaced) if unknown_missing else frozenset()
         weights = {t: self.idf(t) for t in query.known - phrased}
-        spellings = [s for s in query.spellings if not s.terms & phrased]  # in a phrase
-        spelled = [self.spelled_idf(spelling) for spelling in spellings]
-        unseen = len(query.compounds) + len(spaced)
-        if unknown_missing:
-            unseen += len(query.unknown) + len(query.unwritten)
-        total = sum(weights.values()) + sum(spelled) + self.max_idf * unseen
+        units: list[tuple[float, Callable[[str], bool]]] = [
+            (
+                sum(map(self.idf, c.terms)) if isinstance(c, HyphenatedName) else self.max_idf,
+                c.written_out_in,
+            )
+            for c in query.compounds
+        ]
+        units += [
+            (self.spelled_idf(s), s.written_out_in)
+            for s in query.spellings
+            if not s.terms & phrased  # counted with its phrase
+        ]
+        units += [
+            (self.max_idf, lambda text, phrase=phrase: self.writes_near(text, phrase))
+            for phrase in spaced
+        ]
+        missing = len(query.unknown) + len(query.unwritten) if unknown_missing else 0
+        total = sum(weights.values()) + sum(w for w, _ in units) + self.max_idf * missing
         if not total:
             return [0.0] * len(texts)
         return [
             (
                 sum(weights[t] for t in weights.keys() & terms)
-                + self.max_idf * sum(c.written_out_in(text) for c in query.compounds)
-                + self.max_idf * sum(self.writes_near(text, phrase) for phrase in spaced)
-                + sum(
-                    weight
-                    for weight, s in zip(spelled, spellings, strict=True)
-                    if s.written_out_in(text)
-                )
+                + sum(weight for weight, written in units if written(text))
             )
             / total
             for text, terms in zip(texts, texts_terms, strict=True)

@@ -30,7 +30,14 @@ from rag.chunking import Sentence, split_sentences
 from rag.definitions import asked_term, named
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
-from rag.keyword import ASKING_PHRASES, DASHES, KeywordIndex, QueryTerms, Spelling
+from rag.keyword import (
+    ASKING_PHRASES,
+    DASHES,
+    KeywordIndex,
+    QueryTerms,
+    Spelling,
+    shared_letters,
+)
 from rag.papers import DatePrecision, Paper, stated_precision
 from rag.relevance import DenseBackground, relevance
 from rag.search_state import SearchState, sync
@@ -85,14 +92,6 @@ HYPHENS = frozenset(HYPHEN_CHARS)
 SPLIT_MIN = 3
 """Letters of each word a joined word splits into (`Retriever.spelled_both_ways`):
 "pre", "non", "sub"."""
-
-
-def _shared_letters(word: str, stem: str) -> str:
-    """The letters a word shares with its stem, its inflections' common start ("tun" of
-    "tuning" and "tune"); the word itself where they share fewer than `SPLIT_MIN`."""
-    size = next((i for i, (a, b) in enumerate(zip(word, stem, strict=False)) if a != b), None)
-    size = min(len(word), len(stem)) if size is None else size
-    return word[:size] if size >= SPLIT_MIN else word
 
 
 def _as_indexed(keyword: KeywordIndex, term: str, topic: QueryTerms) -> str:
@@ -589,7 +588,7 @@ class Retriever:
                     and parts[1]
                     and snap.writes_apart(
                         first,
-                        _shared_letters(second, keyword.word_stem(second)),
+                        shared_letters(second, keyword.word_stem(second)),
                         (parts[0], parts[1]),
                     )
                 ):
@@ -600,7 +599,7 @@ class Retriever:
             parts = keyword.indexed_word(first), keyword.indexed_word(second)
             spelling = Spelling(
                 first,
-                _shared_letters(second, keyword.word_stem(second)),
+                shared_letters(second, keyword.word_stem(second)),
                 keyword.indexed_word(first + second),
                 (parts[0], parts[1]) if parts[0] and parts[1] else None,
             )

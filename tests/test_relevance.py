@@ -754,3 +754,37 @@ def test_a_phrase_written_with_one_more_word_counts_only_where_so_written(tmp_pa
     flows = [row for row in rows if row["title"].startswith("Normalizing")]
     alone = _keyword_first(tmp_path, flows, "flows")
     assert alone("What are self-normalizing networks?").relevance == 0.0
+
+
+def test_a_hyphenated_name_counts_only_where_its_words_are_written_in_a_row(tmp_path) -> None:
+    """ "papers on Once-for-All from 2023" was answered from a 2023 paper holding "once"
+    and "all" apart: a name of hyphenated words holding a stopword is found where its
+    words stand in a row, hyphens or spaces between (`HyphenatedName`)."""
+    rows = [
+        {
+            "title": "Once-for-All: Train One Network and Specialize It",
+            "abstract": "We train a once-for-all network that supports diverse architectural "
+            "settings, then pick a specialized sub-network for each device without "
+            "retraining, cutting the cost of deployment on many phones.",
+        },
+        {
+            "title": "Hopfield Networks Revisited",
+            "abstract": "Once trained, the network stores patterns as attractors. We show "
+            "that all stored patterns remain stable when the load stays below a threshold "
+            "set by the signal-to-noise ratio.",
+        },
+        {
+            "title": "Reasoning Step by Step",
+            "abstract": "Chain of thought prompting asks a language model to write out its "
+            "reasoning before the answer, which improves arithmetic and symbolic tasks "
+            "for large models.",
+        },
+    ]
+    first = _keyword_first(tmp_path, rows, "hyphenated")
+    found = first("papers on Once-for-All")
+    assert (found.title, found.relevance) == (rows[0]["title"], 1.0)
+    _, rag = fake_index(tmp_path, rows, "hyphenated-alone")
+    hopfield = next(r for r in rag.search("Once-for-All", k=5, mode="keyword") if "Hop" in r.title)
+    assert hopfield.relevance == 0.0
+    written = first("What is chain-of-thought prompting?")
+    assert (written.title, written.relevance) == ("Reasoning Step by Step", 1.0)

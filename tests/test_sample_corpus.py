@@ -85,6 +85,15 @@ async def test_a_phrase_written_with_one_more_word_is_answered(sample) -> None:
     assert (await rag.answer("Which papers are about theorem proving?")).abstained
 
 
+async def test_a_hyphenated_name_is_not_its_words_apart(sample) -> None:
+    """Read word by word, "Once-for-All" was answered for 2023 from a Hopfield-network
+    paper holding "once" and "all" (`rag.keyword.HyphenatedName`)."""
+    _, rag = sample
+    assert (await rag.answer("papers on Once-for-All from 2023")).abstained
+    answer = await rag.answer("What is Once-for-All?")
+    assert answer.citations[0].title.startswith("Once-for-All")
+
+
 def test_retrieval_targets_on_dev_questions(sample) -> None:
     if not QUESTIONS.exists():
         pytest.skip(f"dev questions not found at {QUESTIONS} (set RAG_EVAL_QUESTIONS)")
