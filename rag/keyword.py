@@ -802,14 +802,19 @@ class KeywordIndex:
         quantization) or a doubled letter typed once ("splaade" -> SPLADE), when exactly
         one such fix gives one. Tried on the word, not its stem: the stemmer cuts a
         misspelled word elsewhere ("quantziat" is three edits from "quantiz", "splaad"
-        two from "splade", so `spelled` missed both)."""
+        two from "splade", so `spelled` missed both). The fixed word must be one the
+        papers write, not merely stem to an indexed term: "ControlNet" was read as
+        "control" through "controlent"."""
         stem = self.tokenizer.stemmer or (lambda text: text)
         fixes = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
         fixes += [word[:i] + word[i + 1 :] for i in range(len(word) - 1) if word[i] == word[i + 1]]
+        written = self.tokenizer.word_to_stem  # every word the papers write, and more
         found = {
             term
             for fixed in fixes
-            if fixed != word and (term := self._indexed(stem(fixed))) is not None
+            if fixed != word
+            and fixed in written
+            and (term := self._indexed(stem(fixed))) is not None
         }
         return found.pop() if len(found) == 1 else None
 

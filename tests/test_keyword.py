@@ -147,6 +147,9 @@ def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
         [ChunkRow(f"p{i}::key::0", t, 0, len(t), 0) for i, t in enumerate(["abdc", "bacd"])]
     )
     assert not both.query_terms("badc").known  # two swaps give two terms: no guess
+    control = KeywordIndex.build([ChunkRow("p0::key::0", "controlled by a control", 0, 23, 0)])
+    controlnet = control.query_terms("What is ControlNet?")  # "controlent" stems to "control"
+    assert (controlnet.known, controlnet.unknown) == (frozenset(), {"controlnet"})
 
 
 def test_a_corrected_word_is_shown_as_the_papers_write_it() -> None:
