@@ -486,13 +486,13 @@ class Retriever:
     def _keyword(
         self,
         snap: _Snapshot,
-        topic: QueryTerms,
+        terms: frozenset[int],
         since: date | None,
         until: date | None,
         k: int = 10,
     ) -> dict[str, tuple[float, str]]:
         """paper id -> (best BM25 score, chunk id) over the top `KEYWORD_DEPTH` chunks."""
-        scores = snap.keyword.scores(topic.searched)
+        scores = snap.keyword.scores(terms)
         if since or until:
             date_keys = snap.keyword.date_keys
             mask = date_keys > 0
@@ -564,54 +564,44 @@ class Retriever:
         "multihead"). Read as typed, "hyperparameters" missed the papers writing
         "hyper-parameters", and "What is selfattention?" was refused."""
         keyword = snap.keyword
+
+        def spelling(first: str, second: str) -> Spelling:
+            parts = keyword.indexed_word(first), keyword.indexed_word(second)
+            return Spelling(
+                first,
+                shared_letters(second, keyword.word_stem(second)),
+                keyword.indexed_word(first + second),
+                (parts[0], parts[1]) if parts[0] and parts[1] else None,
+            )
+
         text = ASKING_PHRASES.sub(" ", query.lower())
         words = list(re.finditer(r"[a-z]+", text))
-        found: list[tuple[str, str, list[str]]] = []  # first, second, the words typed
+        found: list[tuple[Spelling, list[str]]] = []  # with the words typed
         for left, right in pairwise(words):
             if (
                 text[left.end() : right.start()] in HYPHENS | {" "}
                 and keyword.indexed_word(left[0] + right[0]) is not None
                 and keyword.is_content_word(left[0])
                 and keyword.is_content_word(right[0])
-                and (not found or found[-1][2][-1] != left[0])
+                and (not found or found[-1][1][-1] != left[0])
             ):
-                found.append((left[0], right[0], [left[0], right[0]]))
-        taken = {word for *_, typed in found for word in typed}
+                found.append((spelling(left[0], right[0]), [left[0], right[0]]))
+        taken = {word for _, typed in found for word in typed}
         for word in (match[0] for match in words):
             if word in taken or not keyword.is_content_word(word):
                 continue
             for cut in range(SPLIT_MIN, len(word) - SPLIT_MIN + 1):
-                first, second = word[:cut], word[cut:]
-                parts = keyword.indexed_word(first), keyword.indexed_word(second)
-                if (
-                    parts[0]
-                    and parts[1]
-                    and snap.writes_apart(
-                        first,
-                        shared_letters(second, keyword.word_stem(second)),
-                        (parts[0], parts[1]),
-                    )
-                ):
-                    found.append((first, second, [word]))
+                split = spelling(word[:cut], word[cut:])
+                if split.apart and snap.writes_apart(split.first, split.second, split.apart):
+                    found.append((split, [word]))
                     break
-        spellings = []
-        for first, second, typed in found:
-            parts = keyword.indexed_word(first), keyword.indexed_word(second)
-            spelling = Spelling(
-                first,
-                shared_letters(second, keyword.word_stem(second)),
-                keyword.indexed_word(first + second),
-                (parts[0], parts[1]) if parts[0] and parts[1] else None,
-            )
-            spellings.append(spelling)
-            stems = {keyword.word_stem(word) for word in typed}
-            typed_terms = {keyword.indexed_word(word) for word in typed}
+        for split, typed in found:
             topic = replace(
                 topic,
-                known=topic.known - spelling.terms - typed_terms,
-                unknown=topic.unknown - stems,
+                known=topic.known - split.terms - {keyword.indexed_word(w) for w in typed},
+                unknown=topic.unknown - {keyword.word_stem(w) for w in typed},
             )
-        return replace(topic, spellings=tuple(spellings)) if spellings else topic
+        return replace(topic, spellings=tuple(split for split, _ in found)) if found else topic
 
     @staticmethod
     def asked_phrase(
@@ -691,7 +681,7 @@ class Retriever:
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector
             dense = self._dense_retrying(vector, depth, since, until)
-        keyword = self._keyword(snap, topic, since, until, k) if mode != "dense" else {}
+        keyword = self._keyword(snap, topic.searched, since, until, k) if mode != "dense" else {}
         if topic.compounds or topic.names or topic.phrases or topic.spaced:
             keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]

@@ -104,8 +104,8 @@ def test_keyword_ranking_selects_the_top_chunks_without_sorting_them_all(
     assert [r.paper_id for r in selected] == [r.paper_id for r in full]
     assert [r.keyword_score for r in selected] == [r.keyword_score for r in full]
     snap = rag.retriever.snapshot()
-    topic = snap.keyword.query_terms(query)
-    assert len(rag.retriever._keyword(snap, topic, None, None, k=10)) <= 25
+    terms = snap.keyword.query_terms(query).known
+    assert len(rag.retriever._keyword(snap, terms, None, None, k=10)) <= 25
 
 
 def test_a_quote_embeds_only_the_sentences_sharing_most_of_the_claim(sample_index) -> None:
