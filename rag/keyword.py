@@ -37,6 +37,9 @@ from rag.asked_period import LATEST
 
 K = TypeVar("K")
 
+HYPHENS = "\\-\u2010\u2011"
+"""What joins the words of a hyphenated one ("real-time"), as the inside of a character
+class."""
 DASHES = "\\-\u2010-\u2015"
 """Hyphen and dashes, as the inside of a character class: "Lempel-Ziv" is written
 "Lempel\u2013Ziv" too, and a name joined to another by one is part of a longer name
@@ -265,7 +268,7 @@ class Compound:
         )
 
 
-HYPHENATED = re.compile(r"(?<![\w\-\u2010\u2011])[a-z]+(?:[\-\u2010\u2011][a-z]+){2,}(?![\w\-])")
+HYPHENATED = re.compile(rf"(?<![\w{HYPHENS}])[a-z]+(?:[{HYPHENS}][a-z]+){{2,}}(?![\w{HYPHENS}])")
 """Three or more words joined by hyphens ("once-for-all", "mixture-of-experts"): read as
 a `HyphenatedName` when a stopword is among them."""
 
@@ -705,7 +708,7 @@ class KeywordIndex:
         indexed word."""
         found: list[Compound | HyphenatedName] = []
         for match in HYPHENATED.finditer(ASKING_PHRASES.sub(" ", query.lower())):
-            words = tuple(re.split(r"[\-\u2010\u2011]", match[0]))
+            words = tuple(re.split(f"[{HYPHENS}]", match[0]))
             terms = frozenset(t for t in map(self.indexed_word, words) if t is not None)
             if terms and not all(map(self.is_content_word, words)):
                 last = shared_letters(words[-1], self.word_stem(words[-1]))

@@ -33,6 +33,7 @@ from rag.errors import InvalidQueryError
 from rag.keyword import (
     ASKING_PHRASES,
     DASHES,
+    HYPHENS,
     KeywordIndex,
     QueryTerms,
     Spelling,
@@ -86,9 +87,6 @@ about that name, which papers relate to the rest in their own words, not a compo
 they must write as such (`Retriever.asked_phrase`)."""
 PHRASE_PAPERS = 50
 """Papers read, at most, to find one that writes an asked phrase."""
-HYPHEN_CHARS = "-\u2010\u2011"
-HYPHENS = frozenset(HYPHEN_CHARS)
-"""What joins the two words of a hyphenated one ("real-time")."""
 SPLIT_MIN = 3
 """Letters of each word a joined word splits into (`Retriever.spelled_both_ways`):
 "pre", "non", "sub"."""
@@ -104,7 +102,7 @@ def _as_indexed(keyword: KeywordIndex, term: str, topic: QueryTerms) -> str:
         typed = re.search(pattern, term, re.IGNORECASE)
         if typed is None or keyword.compound_noun(typed[0]) is not None:
             continue
-        rest = typed[0][len(spelling.first) :].lstrip(f" {HYPHEN_CHARS}")
+        rest = re.sub(f"^[\\s{HYPHENS}]+", "", typed[0][len(spelling.first) :])
         written = spelling.first + ("" if spelling.joined else " ") + rest
         term = term[: typed.start()] + written + term[typed.end() :]
     return term
@@ -579,7 +577,7 @@ class Retriever:
         found: list[tuple[Spelling, list[str]]] = []  # with the words typed
         for left, right in pairwise(words):
             if (
-                text[left.end() : right.start()] in HYPHENS | {" "}
+                re.fullmatch(f"[ {HYPHENS}]", text[left.end() : right.start()])
                 and keyword.indexed_word(left[0] + right[0]) is not None
                 and keyword.is_content_word(left[0])
                 and keyword.is_content_word(right[0])
