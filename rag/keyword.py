@@ -54,6 +54,7 @@ QUERY_FILLER = frozenset(
             # question words and auxiliaries
             "what which who whom whose when where why how is are was were be been being am do "
             "does did has have had can could would should will shall may might must "
+            "become becomes became happen happens happened "
             # the asker and the conversation
             "i me my mine myself you your yours yourself we us our anyone anything someone "
             "something any some there please thanks thank hi hello hey ok okay eli5 briefly "
@@ -163,6 +164,9 @@ neurons: `rag search NeuroNER` did not show the NeuroNER paper, and "Which paper
 introduced NeuroNER?" was refused. Such a name counts where a paper writes it as typed
 (`Retriever._written_out_first`)."""
 
+NEGATED_MIN_CHARS = 7
+"""Shortest word whose "un" or "in" is read as a negating prefix (`derivations`):
+"unstable" and "instability", while "unit" is no "init" (nor "inch" "unch")."""
 SPELLING_MIN_CHARS = 5
 """Shortest word taken for a typo of an indexed term (`may_be_typo`). On
 `eval/typo_questions.jsonl` (the short questions, each with one typo in its longest
@@ -324,6 +328,39 @@ class Spelling:
         return re.search(pattern, text, re.IGNORECASE) is not None
 
 
+def derivations(word: str) -> list[str]:
+    """Words derived from `word` that English stemmers keep apart from it: an adjective
+    and its noun in "-ity" ("sparse", "sparsity"; "stable", "stability": the Snowball
+    stemmer gives "spars" and "sparsiti", "stabl" and "stabil"), with the other negating
+    prefix ("unstable", "instability"). Only the ones the papers write are used
+    (`KeywordIndex.query_terms`): "prejudicity" is no word, though it stems as
+    "prejudiced" does."""
+    negated = [{"un": "in", "in": "un"}[word[:2]] + word[2:]] if _negated(word) else []
+    found = []
+    for form in (word, *negated):
+        if form.endswith("bility"):
+            found.append(form[: -len("bility")] + "ble")
+        elif form.endswith("ity"):
+            found.append(form[: -len("ity")] + "e")
+        elif form.endswith("ble"):
+            found.append(form[: -len("ble")] + "bility")
+        elif form.endswith("e"):
+            found.append(form[: -len("e")] + "ity")
+    return negated + found
+
+
+def _negated(word: str) -> bool:
+    return len(word) >= NEGATED_MIN_CHARS and word[:2] in ("un", "in")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A word asked about with the indexed words derived from it (`derivations`): one
+    term, its forms' terms ranked by BM25, found where a text holds any form."""
+
+    terms: frozenset[int]
+
+
 @dataclass(frozen=True)
 class QueryTerms:
     """A query's informative terms: vocabulary ids, stems the index has never seen, and
@@ -342,6 +379,8 @@ class QueryTerms:
     ("depth maps" where papers write "network depth" and "feature maps"): each counts as
     one term no paper covers, in place of its words (`Retriever.asked_phrase`)."""
     phrases: tuple[tuple[int, ...], ...] = ()
+    """Phrases asked about that papers do write together ("the Kuramoto model"): the
+    papers writing one rank as if it were a term they hold (`Retriever.asked_phrase`)."""
     spellings: tuple[Spelling, ...] = ()
     """Words asked about that papers write both joined and as two words: each one term,
     found where a text writes any form."""
@@ -350,8 +389,13 @@ class QueryTerms:
     ("self-normalizing networks" in "self-normalizing neural networks"): each counts as
     one term, in place of its words, held by the texts writing it either way
     (`KeywordIndex.writes_near`)."""
-    """Phrases asked about that papers do write together ("the Kuramoto model"): the
-    papers writing one rank as if it were a term they hold (`Retriever.asked_phrase`)."""
+    derived: tuple[Derived, ...] = ()
+    """Words asked about whose derived words papers write ("unstable", "instability"):
+    each one term, in place of the word's own (`derivations`)."""
+
+    @property
+    def derived_terms(self) -> frozenset[int]:
+        return frozenset().union(*(d.terms for d in self.derived))
 
     @property
     def searched(self) -> frozenset[int]:
@@ -360,7 +404,9 @@ class QueryTerms:
         form's count plus, where a chunk holds both words, the rarer one's) took SciFact's
         training claims from 0.740 to 0.733 nDCG@10 (`rag eval beir`): chunks holding both
         words apart scored as if they wrote the compound."""
-        return self.known.union(*(c.terms for c in (*self.compounds, *self.spellings)))
+        return self.known.union(
+            *(c.terms for c in (*self.compounds, *self.spellings, *self.derived))
+        )
 
 
 @dataclass(frozen=True)
@@ -666,6 +712,7 @@ class KeywordIndex:
         unknown: set[str] = set()
         compounds: list[Compound | HyphenatedName] = self._hyphenated_names(query)
         corrected: list[tuple[str, int]] = []
+        derived: list[Derived] = []
         looked_up = 0
         for word in tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower())):
             if word in tokenizer.stopwords or word in QUERY_FILLER:
@@ -680,6 +727,11 @@ class KeywordIndex:
                     terms = frozenset(part for part in parts if part is not None)
                     compounds.append(Compound((compound[1], compound[2]), terms))
                     continue
+            written = [form for form in derivations(word) if form in tokenizer.word_to_stem]
+            forms = {self.indexed_word(form) for form in written} - {None, term}
+            if forms:
+                derived.append(Derived(frozenset({*forms, term} - {None})))
+                continue
             if term is None and looked_up < SPELLING_MAX_WORDS and may_be_slip(word, stem):
                 looked_up += 1
                 term = self.unslipped(word)
@@ -700,7 +752,12 @@ class KeywordIndex:
         )
         known.difference_update(*(c.terms for c in compounds if isinstance(c, HyphenatedName)))
         return QueryTerms(
-            frozenset(known), frozenset(unknown), tuple(compounds), tuple(corrected), names
+            frozenset(known),
+            frozenset(unknown),
+            tuple(compounds),
+            tuple(corrected),
+            names,
+            derived=tuple(derived),
         )
 
     def _hyphenated_names(self, query: str) -> list[Compound | HyphenatedName]:
@@ -888,7 +945,9 @@ class KeywordIndex:
         """IDF-weighted share of the query's topic terms found in each text (0..1; its
         `terms()` in `texts_terms`). Units found where a text writes them: compounds
         weigh `max_idf`, hyphenated names their words' IDFs (what the words weighed read
-        one by one), spellings their rarest form's IDF, spaced phrases `max_idf`. Unknown
+        one by one), spellings their rarest form's IDF, spaced phrases `max_idf`; a word
+        with its derived words (`Derived`) weighs its rarest form's IDF where a text holds
+        any form's term. Unknown
         stems and unwritten phrases count as missing at `max_idf` when `unknown_missing`,
         else not at all (the query's IDFs looked up once)."""
         spaced = query.spaced if unknown_missing else ()
@@ -910,14 +969,21 @@ class KeywordIndex:
             (self.max_idf, lambda text, phrase=phrase: self.writes_near(text, phrase))
             for phrase in spaced
         ]
+        families = [
+            (max(map(self.idf, d.terms)), d.terms)
+            for d in query.derived
+            if not d.terms & phrased  # counted with its phrase
+        ]
         missing = len(query.unknown) + len(query.unwritten) if unknown_missing else 0
         total = sum(weights.values()) + sum(w for w, _ in units) + self.max_idf * missing
+        total += sum(w for w, _ in families)
         if not total:
             return [0.0] * len(texts)
         return [
             (
                 sum(weights[t] for t in weights.keys() & terms)
                 + sum(weight for weight, written in units if written(text))
+                + sum(weight for weight, forms in families if forms & terms)
             )
             / total
             for text, terms in zip(texts, texts_terms, strict=True)

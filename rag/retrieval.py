@@ -750,7 +750,7 @@ class Retriever:
     def has_topic(self, text: str) -> bool:
         """Whether `text` has a topic term (`query_terms`): "What is it about?" has none."""
         query = self.snapshot().keyword.query_terms(text)
-        return bool(query.known or query.unknown or query.compounds)
+        return bool(query.known or query.unknown or query.compounds or query.derived)
 
     def term_share(self, text: str, others: list[str]) -> np.ndarray:
         """IDF-weighted share of `text`'s topic terms (`query_terms`) found in each of
@@ -767,7 +767,8 @@ class Retriever:
         `first` writes none. A paper saying "knowledge distillation" and "dataset"
         elsewhere shares the words of "papers on dataset distillation", not its topic."""
         keyword = self.snapshot().keyword
-        asked = keyword.query_terms(question).known
+        topic = keyword.query_terms(question)
+        asked = topic.known | topic.derived_terms
         wanted = keyword.adjacent_pairs(
             ASKING_PHRASES.sub(" ", question.lower()), asked
         ) & keyword.adjacent_pairs(first.text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.keyword import derivations
 from rag.paper_rag import PaperRAG
 from rag.retrieval import Retriever
 from tests.fakes import fake_index
@@ -106,3 +107,83 @@ def test_a_phrase_holding_a_spelling_is_one_phrase_however_typed(tmp_path) -> No
     _, rag = fake_index(tmp_path, [*ROWS, apart, written], "written")
     found = [rag.search(q, k=3, mode="keyword")[0] for q in questions]
     assert [(r.title, r.relevance) for r in found] == [("Neural Scene Rendering", 1.0)] * 2
+
+
+DERIVED_ROWS = [
+    {
+        "title": "A Curvature View of Training Instability",
+        "abstract": "Training instability in deep networks follows the sharpness of the "
+        "loss. Warmup keeps the sharpness low and the training stable.",
+    },
+    {
+        "title": "Pruning at Initialization",
+        "abstract": "Sparsity chosen before training matches dense accuracy: we prune "
+        "nine weights in ten at initialization.",
+    },
+    {
+        "title": "Labels Are Expensive",
+        "abstract": "Supervised learning needs labels for every training example; we "
+        "train with labels for one example in a hundred.",
+    },
+    {
+        "title": "Who Gets Labelled",
+        "abstract": "Annotators prejudiced against a dialect label the posts of its "
+        "speakers as toxic more often than other posts; we measure how often, in four "
+        "datasets of hate speech.",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    ("word", "derived"),
+    [
+        ("unstable", {"instability"}),
+        ("instability", {"unstable"}),
+        ("stable", {"stability"}),
+        ("stability", {"stable"}),
+        ("sparse", {"sparsity"}),
+        ("sparsity", {"sparse"}),
+        ("unit", set()),  # no negation: too short to be "un" + a word
+    ],
+)
+def test_the_derivations_stemmers_keep_apart(word: str, derived: set[str]) -> None:
+    assert set(derivations(word)) >= derived
+    assert "init" not in derivations(word)
+
+
+@pytest.mark.parametrize(
+    ("question", "title"),
+    [
+        ("Why is training unstable?", "A Curvature View of Training Instability"),
+        ("sparse weights at initialization", "Pruning at Initialization"),
+    ],
+)
+def test_a_word_finds_the_papers_writing_its_derived_noun(
+    tmp_path, question: str, title: str
+) -> None:
+    """ "unstable" and "instability" stem to "unstabl" and "instabl", "sparse" and
+    "sparsity" to "spars" and "sparsiti": "what makes deep learning training unstable"
+    opened with papers holding "unstable" anywhere, not with the paper on training
+    instability."""
+    _, rag = fake_index(tmp_path, DERIVED_ROWS, "derived")
+    first = rag.search(question, k=3, mode="keyword")[0]
+    assert (first.title, first.relevance) == (title, 1.0)
+
+
+def test_a_negated_word_is_not_the_word_it_negates(tmp_path) -> None:
+    """Only "un" and "in" are exchanged: "unsupervised" is never "supervised"."""
+    _, rag = fake_index(tmp_path, DERIVED_ROWS, "negated")
+    snap = rag.retriever.snapshot()
+    assert not snap.keyword.query_terms("What is unsupervised learning?").derived
+    labels = next(r for r in rag.search("unsupervised learning", k=3, mode="keyword"))
+    assert labels.relevance < 0.5
+
+
+def test_a_derived_word_must_be_one_the_papers_write(tmp_path) -> None:
+    """ "prejudicity" stems as "prejudiced" does ("prejud"), but no paper writes it: "Who
+    wrote Pride and Prejudice?" passed SciFact's pre-LLM gate through it."""
+    _, rag = fake_index(tmp_path, DERIVED_ROWS, "written")
+    snap = rag.retriever.snapshot()
+    prejudiced = snap.keyword.indexed_word("prejudiced")
+    assert prejudiced is not None and snap.keyword.indexed_word("prejudicity") == prejudiced
+    assert not snap.keyword.query_terms("Who wrote Pride and Prejudice?").derived
