@@ -24,7 +24,7 @@ from rag.asked_period import asked_period, asks_latest, newest_first
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.comparisons import ASKED_SIDE, compared_sides, searched
 from rag.config import Settings
-from rag.definitions import asked_term, defining, origin_term
+from rag.definitions import ORIGIN_QUESTION, asked_term, defining, origin_term
 from rag.errors import InvalidQueryError
 from rag.llm import ChatModel, LLMError, TokenCount, UsageMeter
 from rag.papers import Dated, DatePrecision, Paper, shown_date, web_url
@@ -240,6 +240,15 @@ def condense_rule(question: str, history: list[Message]) -> str:
         named = topic or (before.term if before else None) or first_id(previous[-1])
         if named:
             return asked.about(named)
+    if origin := ORIGIN_QUESTION.match(question.strip()):
+        # "What is KAN?", then "who proposed it?": joined, "What is KAN? who proposed it?"
+        # opened with a paper proposing a variant of KAN, not with the KAN paper; and
+        # "who proposed LSTM?" is a question of its own
+        if not _POINTING.match(origin["term"].strip()):
+            return question
+        if topic:
+            typed = question.strip()
+            return typed[: origin.start("term")] + topic + typed[origin.end("term") :]
     if sides and topic and any(_POINTING.match(side) for side in sides):
         # "What is HNSW?", then "how does it compare to SPANN?": HNSW vs SPANN
         named = [topic if _POINTING.match(side) else side for side in sides]

@@ -95,10 +95,12 @@ of the first two results: 0.0% / 0.0% and 5.8% / 3.8%.)"""
 ORIGIN_PHRASE = (
     r"^\W*(?:(?:which|what)\s+(?:paper|work|article|study|publication)|who)\s+"
     r"(?:first\s+|originally\s+)?(?:introduced|proposed|invented|presented|created"
-    r"|developed|came\s+up\s+with)\b"
+    r"|developed|discovered|devised|coined|came\s+up\s+with)\b"
 )
 """How a question asks where a name comes from ("Which paper introduced HNSW?", "who
-proposed Adam?"): `rag.definitions.ORIGIN_QUESTION`."""
+proposed Adam?"): `rag.definitions.ORIGIN_QUESTION`. Without "discovered", "Who
+discovered the Higgs boson?" on the arXiv sample (papers of 2007) was answered with a
+diphoton paper's sentences on Higgs decays."""
 
 ASKING_PHRASES = re.compile(
     ORIGIN_PHRASE + r"|^\W*(?:please\s+)?(?:(?:can|could|would|will)\s+"

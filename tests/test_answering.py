@@ -268,6 +268,22 @@ def test_extractive_follow_up_rule() -> None:
     assert condense_rule("and it?", []) == "and it?"
 
 
+@pytest.mark.parametrize(
+    ("follow_up", "rewritten"),
+    [
+        ("Who proposed it?", "Who proposed KAN?"),
+        ("which paper first introduced this method", "which paper first introduced KAN"),
+        ("Who proposed LSTM?", "Who proposed LSTM?"),
+    ],
+)
+def test_an_origin_follow_up_asks_about_the_name_before(follow_up: str, rewritten: str) -> None:
+    """ "What is KAN?", then "Who proposed it?" was searched as both questions joined,
+    and answered first from a paper proposing a variant of KAN; "Who proposed LSTM?"
+    was searched as "What is KAN? Who proposed LSTM?"."""
+    history = [Message(role="user", content="What is KAN?")]
+    assert condense_rule(follow_up, history) == rewritten
+
+
 async def test_an_unmocked_call_fails() -> None:
     """respx intercepts the SDK's httpx transport: nothing can reach a real server."""
     llm = ChatLLM(Settings(openai_api_key="sk-test", openai_base_url=BASE, llm_max_retries=0))

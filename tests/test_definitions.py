@@ -90,6 +90,8 @@ def test_a_paper_titled_for_the_term_defines_it_in_other_words() -> None:
         ("who proposed Adam?", "Adam"),
         ("Which paper first proposed the neural tangent kernel?", "neural tangent kernel"),
         ("Who came up with Adafactor?", "Adafactor"),
+        ("Who discovered the Higgs boson?", "Higgs boson"),
+        ("Which paper coined grokking?", "grokking"),
         ("Who proposed the Lion optimizer?", "Lion optimizer"),
         ("Which papers propose a fix?", None),
         ("What is HNSW?", None),

@@ -643,6 +643,7 @@ async def test_only_a_paper_introducing_a_name_says_where_it_comes_from(tmp_path
     assert (await rag.answer("Which paper introduced LSTM?")).abstained
     proposed = await rag.answer("Who proposed LSTM?")
     assert proposed.abstained and "Sequence to Sequence" in proposed.answer  # closest papers
+    assert (await rag.answer("Who discovered LSTM?")).abstained
 
 
 def test_a_name_the_stemmer_changes_finds_the_paper_writing_it(tmp_path) -> None:
