@@ -169,6 +169,9 @@ introduced NeuroNER?" was refused. Such a name counts where a paper writes it as
 NEGATED_MIN_CHARS = 7
 """Shortest word whose "un" or "in" is read as a negating prefix (`derivations`):
 "unstable" and "instability", while "unit" is no "init" (nor "inch" "unch")."""
+DERIVED_MIN_CHARS = 5
+"""Shortest word given a derived noun in "-ity" (`derivations`): on SciFact's abstracts
+"ce" and "city", "pare" and "parity" were derived from one another."""
 SPELLING_MIN_CHARS = 5
 """Shortest word taken for a typo of an indexed term (`may_be_typo`). On
 `eval/typo_questions.jsonl` (the short questions, each with one typo in its longest
@@ -338,8 +341,8 @@ def derivations(word: str) -> list[str]:
     (`KeywordIndex.query_terms`): "prejudicity" is no word, though it stems as
     "prejudiced" does."""
     negated = [{"un": "in", "in": "un"}[word[:2]] + word[2:]] if _negated(word) else []
-    found = []
-    for form in (word, *negated):
+    found: list[str] = []
+    for form in (word, *negated) if len(word) >= DERIVED_MIN_CHARS else ():
         if form.endswith("bility"):
             found.append(form[: -len("bility")] + "ble")
         elif form.endswith("ity"):
