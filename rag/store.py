@@ -26,6 +26,7 @@ import contextlib
 import ctypes
 import gc
 import json
+import logging
 import re
 import threading
 import time
@@ -79,6 +80,12 @@ CHANGED_IDS_MAX = 50_000
 about as cheap then, and the log row stays small)."""
 
 
+log = logging.getLogger("rag.store")
+LOCKED_RETRIES = 10
+LOCKED_WAIT_SECONDS = 0.2
+"""Tries at bringing an older index to `SEARCH_EF` while another writer holds SQLite's
+write lock ("database is locked"), and the wait between them; then it is searched as it
+is and brought up on a later open. The fast suite failed on it once under load."""
 SEARCH_EF = 600
 """HNSW candidates Chroma explores per query (its default is 100; a query for more chunks
 explores that many). A search asks for 200 chunks (`retrieval.DENSE_DEPTH`), and with 200
@@ -87,6 +94,24 @@ explored the 200 returned were approximate and differed from one process to the 
 HNSW" had the HNSW paper 5th in one process and out of the top 5 in the next, and 3 of 200
 held-out phrasing questions changed their top 5 between two runs. At 600 the 200 returned
 are the exact nearest ones (the same as with 1,000, identical across processes)."""
+
+
+def _search_exactly(chunks: Collection) -> None:
+    """Bring `chunks` to `SEARCH_EF`, waiting out a write lock another writer holds (an
+    ingest in another process): opening the index never fails for a setting."""
+    for attempt in range(LOCKED_RETRIES):
+        try:
+            chunks.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+            return
+        except ChromaError as exc:
+            if "locked" not in str(exc):
+                raise
+            if attempt < LOCKED_RETRIES - 1:
+                time.sleep(LOCKED_WAIT_SECONDS)
+    log.warning(
+        "the index is locked by another writer: searched with its own ef_search until "
+        "it is opened again"
+    )
 
 
 @dataclass
@@ -253,7 +278,7 @@ class PaperStore:
         )
         hnsw = (chunks.configuration or {}).get("hnsw") or {}
         if hnsw.get("ef_search") != SEARCH_EF:  # an index made before: searched the same
-            chunks.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
+            _search_exactly(chunks)
         records = client.get_or_create_collection(
             self.records_name, metadata={"kind": "paper-records"}, embedding_function=None
         )

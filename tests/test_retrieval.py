@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from chromadb.errors import InternalError
 
+from rag import store
 from rag.config import Settings
 from rag.errors import InvalidQueryError
 from rag.index import Index, ingest_paths
@@ -161,6 +163,38 @@ def test_an_index_made_before_is_searched_as_deep_as_a_new_one(
     chunks.modify(configuration={"hnsw": {"ef_search": 100}})  # as an older index was
     reopened = Index.open(settings, embedder=embedder).store.chunks
     assert reopened.configuration["hnsw"]["ef_search"] == SEARCH_EF
+
+
+class _LockedChunks:
+    """A collection whose writes fail as Chroma's do while another writer holds SQLite's
+    lock, `fails` times."""
+
+    def __init__(self, fails: int, error: str = "(code: 5) database is locked") -> None:
+        self.fails, self.error, self.calls = fails, error, 0
+        self.configuration: dict = {"hnsw": {"ef_search": 100}}
+
+    def modify(self, configuration: dict) -> None:
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise InternalError(f"Database error: error returned from database: {self.error}")
+        self.configuration = configuration
+
+
+def test_an_index_locked_by_another_writer_still_opens(monkeypatch, caplog) -> None:
+    """Bringing an older index to `SEARCH_EF` is a write, and the fast suite once failed
+    with "database is locked" there (a background write of Chroma's after an ingest):
+    opening waits for the lock, else opens the index as it is and says so."""
+    monkeypatch.setattr(store, "LOCKED_WAIT_SECONDS", 0.0)
+    waited = _LockedChunks(fails=3)
+    store._search_exactly(waited)  # type: ignore[arg-type]
+    assert waited.calls == 4 and waited.configuration["hnsw"]["ef_search"] == SEARCH_EF
+    assert "locked" not in caplog.text
+    held = _LockedChunks(fails=1_000)
+    store._search_exactly(held)  # type: ignore[arg-type]
+    assert held.calls == store.LOCKED_RETRIES and held.configuration["hnsw"]["ef_search"] == 100
+    assert "locked by another writer" in caplog.text
+    with pytest.raises(InternalError):  # anything else is no lock to wait out
+        store._search_exactly(_LockedChunks(fails=1, error="disk I/O error"))  # type: ignore[arg-type]
 
 
 PHRASE_ROWS = [
