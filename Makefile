@@ -25,7 +25,7 @@ install: $(BIN)/.installed
 run: install  ## the HTTP service on 127.0.0.1:8000 (ingests the bundled corpus on first start)
 	$(BIN)/rag serve --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
-test: install  ## fast tests on fakes (about a minute); CI also runs test-slow
+test: install  ## fast tests on fakes (about two minutes); CI also runs test-slow
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 test-slow: install  ## end-to-end: the real model, `rag serve`, the wheel, the page in Chromium
