@@ -167,10 +167,10 @@ introduced NeuroNER?" was refused. Such a name counts where a paper writes it as
 (`Retriever._written_out_first`)."""
 
 NEGATED_MIN_CHARS = 7
-"""Shortest word whose "un" or "in" is read as a negating prefix (`derivations`):
+"""Shortest word whose "un" or "in" is read as a negating prefix (`variants`):
 "unstable" and "instability", while "unit" is no "init" (nor "inch" "unch")."""
 DERIVED_MIN_CHARS = 5
-"""Shortest word given a derived noun in "-ity" (`derivations`): on SciFact's abstracts
+"""Shortest word given a derived noun in "-ity" (`variants`): on SciFact's abstracts
 "ce" and "city", "pare" and "parity" were derived from one another."""
 SPELLING_MIN_CHARS = 5
 """Shortest word taken for a typo of an indexed term (`may_be_typo`). On
@@ -333,15 +333,31 @@ class Spelling:
         return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def derivations(word: str) -> list[str]:
-    """Words derived from `word` that English stemmers keep apart from it: an adjective
-    and its noun in "-ity" ("sparse", "sparsity"; "stable", "stability": the Snowball
-    stemmer gives "spars" and "sparsiti", "stabl" and "stabil"), with the other negating
-    prefix ("unstable", "instability"). Only the ones the papers write are used
-    (`KeywordIndex.query_terms`): "prejudicity" is no word, though it stems as
-    "prejudiced" does."""
+_BRITISH = re.compile(r"(?<=[a-z]{3})([iy])([sz])(e|es|ed|ing|er|ers|ation|ations)$")
+"""A British or American "-ise"/"-ize", "-yse"/"-yze" ending ("normalisation",
+"optimizers", "analysed"), the "s" or "z" its second group."""
+_OUR = re.compile(r"(?<=[a-z]{3})(ou?r)(s|ed|ing|al|hood)?$")
+"""A British "-our" or American "-or" ending ("behaviour", "neighbors"; "four" and "hour"
+are too short), the "our" or "or" its first group."""
+
+
+def variants(word: str) -> list[str]:
+    """Other forms of `word` that English stemmers keep apart from it:
+
+    - its British or American spelling ("normalisation" stems to "normalis",
+      "normalization" to "normal"; "behaviour", "behavior"): "What is batch
+      normalisation?" was answered from one paper writing it so, not from the batch
+      normalization papers;
+    - an adjective and its noun in "-ity" ("sparse", "sparsity"; "stable", "stability":
+      "spars" and "sparsiti", "stabl" and "stabil"), with the other negating prefix
+      ("unstable", "instability").
+
+    Only the forms the papers write are used (`KeywordIndex.query_terms`): "prejudicity"
+    is no word, though it stems as "prejudiced" does."""
+    spelled = _BRITISH.sub(lambda m: m[1] + {"s": "z", "z": "s"}[m[2]] + m[3], word)
+    spelled = _OUR.sub(lambda m: {"our": "or", "or": "our"}[m[1]] + (m[2] or ""), spelled)
     negated = [{"un": "in", "in": "un"}[word[:2]] + word[2:]] if _negated(word) else []
-    found: list[str] = []
+    found = [spelled] if spelled != word else []
     for form in (word, *negated) if len(word) >= DERIVED_MIN_CHARS else ():
         if form.endswith("bility"):
             found.append(form[: -len("bility")] + "ble")
@@ -351,7 +367,7 @@ def derivations(word: str) -> list[str]:
             found.append(form[: -len("ble")] + "bility")
         elif form.endswith("e"):
             found.append(form[: -len("e")] + "ity")
-    return negated + found
+    return found + negated
 
 
 def _negated(word: str) -> bool:
@@ -359,8 +375,8 @@ def _negated(word: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Derived:
-    """A word asked about with the indexed words derived from it (`derivations`): one
+class Variants:
+    """A word asked about with the other forms of it the papers write (`variants`): one
     term, its forms' terms ranked by BM25, found where a text holds any form."""
 
     terms: frozenset[int]
@@ -394,13 +410,14 @@ class QueryTerms:
     ("self-normalizing networks" in "self-normalizing neural networks"): each counts as
     one term, in place of its words, held by the texts writing it either way
     (`KeywordIndex.writes_near`)."""
-    derived: tuple[Derived, ...] = ()
-    """Words asked about whose derived words papers write ("unstable", "instability"):
-    each one term, in place of the word's own (`derivations`)."""
+    variants: tuple[Variants, ...] = ()
+    """Words asked about that papers also write in another form ("normalisation",
+    "normalization"; "unstable", "instability"): each one term, in place of the word's
+    own (`variants`)."""
 
     @property
-    def derived_terms(self) -> frozenset[int]:
-        return frozenset().union(*(d.terms for d in self.derived))
+    def variant_terms(self) -> frozenset[int]:
+        return frozenset().union(*(v.terms for v in self.variants))
 
     @property
     def searched(self) -> frozenset[int]:
@@ -410,7 +427,7 @@ class QueryTerms:
         training claims from 0.740 to 0.733 nDCG@10 (`rag eval beir`): chunks holding both
         words apart scored as if they wrote the compound."""
         return self.known.union(
-            *(c.terms for c in (*self.compounds, *self.spellings, *self.derived))
+            *(c.terms for c in (*self.compounds, *self.spellings, *self.variants))
         )
 
 
@@ -717,7 +734,7 @@ class KeywordIndex:
         unknown: set[str] = set()
         compounds: list[Compound | HyphenatedName] = self._hyphenated_names(query)
         corrected: list[tuple[str, int]] = []
-        derived: list[Derived] = []
+        forms_of: list[Variants] = []
         looked_up = 0
         for word in tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower())):
             if word in tokenizer.stopwords or word in QUERY_FILLER:
@@ -732,10 +749,10 @@ class KeywordIndex:
                     terms = frozenset(part for part in parts if part is not None)
                     compounds.append(Compound((compound[1], compound[2]), terms))
                     continue
-            written = [form for form in derivations(word) if form in tokenizer.word_to_stem]
+            written = [form for form in variants(word) if form in tokenizer.word_to_stem]
             forms = {self.indexed_word(form) for form in written} - {None, term}
             if forms:
-                derived.append(Derived(frozenset({*forms, term} - {None})))
+                forms_of.append(Variants(frozenset({*forms, term} - {None})))
                 continue
             if term is None and looked_up < SPELLING_MAX_WORDS and may_be_slip(word, stem):
                 looked_up += 1
@@ -762,7 +779,7 @@ class KeywordIndex:
             tuple(compounds),
             tuple(corrected),
             names,
-            derived=tuple(derived),
+            variants=tuple(forms_of),
         )
 
     def _hyphenated_names(self, query: str) -> list[Compound | HyphenatedName]:
@@ -951,7 +968,7 @@ class KeywordIndex:
         `terms()` in `texts_terms`). Units found where a text writes them: compounds
         weigh `max_idf`, hyphenated names their words' IDFs (what the words weighed read
         one by one), spellings their rarest form's IDF, spaced phrases `max_idf`; a word
-        with its derived words (`Derived`) weighs its rarest form's IDF where a text holds
+        with its other forms (`Variants`) weighs its commonest form's IDF where a text holds
         any form's term. Unknown
         stems and unwritten phrases count as missing at `max_idf` when `unknown_missing`,
         else not at all (the query's IDFs looked up once)."""
@@ -975,8 +992,8 @@ class KeywordIndex:
             for phrase in spaced
         ]
         families = [
-            (max(map(self.idf, d.terms)), d.terms)
-            for d in query.derived
+            (min(map(self.idf, d.terms)), d.terms)  # as common as its commonest form
+            for d in query.variants
             if not d.terms & phrased  # counted with its phrase
         ]
         missing = len(query.unknown) + len(query.unwritten) if unknown_missing else 0

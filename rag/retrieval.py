@@ -17,7 +17,7 @@ from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
-from itertools import pairwise
+from itertools import pairwise, product
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -90,6 +90,23 @@ PHRASE_PAPERS = 50
 SPLIT_MIN = 3
 """Letters of each word a joined word splits into (`Retriever.spelled_both_ways`):
 "pre", "non", "sub"."""
+
+
+PHRASE_FORMS = 4
+"""Forms of an asked phrase read for it (`_phrase_forms`): as typed, then with its words'
+other forms."""
+
+
+def _phrase_forms(phrase: tuple[int, ...], topic: QueryTerms) -> list[tuple[int, ...]]:
+    """`phrase` as typed, then with each word's other forms (`QueryTerms.variants`): "batch
+    normalisation" is written where a paper writes "batch normalization", and "What is
+    batch normalisation?" was refused as a phrase no paper writes."""
+    forms = [
+        [term, *sorted(next((v.terms for v in topic.variants if term in v.terms), ()))]
+        for term in phrase
+    ]
+    every = dict.fromkeys(product(*(dict.fromkeys(f) for f in forms)))
+    return list(every)[:PHRASE_FORMS]
 
 
 def _as_indexed(keyword: KeywordIndex, term: str, topic: QueryTerms) -> str:
@@ -638,17 +655,23 @@ class Retriever:
             return topic
         if set(phrase) <= frozenset().union(*(s.terms for s in topic.spellings)):  # one word
             return topic
-        readable = snap.keyword.papers_holding(phrase)[:PHRASE_PAPERS]
         loose = term is not None and ACRONYM.search(term) is not None
         together = spaced = False
-        for start in range(0, len(readable), PHRASE_BATCH):
-            for paper in snap.papers(readable[start : start + PHRASE_BATCH]).values():
-                if snap.keyword.writes(paper.text, tuple(phrase)):
-                    # "Adam optimizer" written is no sign of a paper about Adam
-                    written = () if name else (tuple(phrase),)
-                    return replace(topic, phrases=(*topic.phrases, *written))
-                together = together or (loose and snap.says_together(paper, set(phrase)))
-                spaced = spaced or snap.keyword.writes_spaced(paper.text, tuple(phrase))
+        written: list[tuple[int, ...]] = []  # every form some paper writes
+        for form in _phrase_forms(tuple(phrase), topic):
+            readable = snap.keyword.papers_holding(form)[:PHRASE_PAPERS]
+            for paper in (
+                paper
+                for start in range(0, len(readable), PHRASE_BATCH)
+                for paper in snap.papers(readable[start : start + PHRASE_BATCH]).values()
+            ):
+                if snap.keyword.writes(paper.text, form):
+                    written.append(form)
+                    break
+                together = together or (loose and snap.says_together(paper, set(form)))
+                spaced = spaced or snap.keyword.writes_spaced(paper.text, form)
+        if written:  # "Adam optimizer" written is no sign of a paper about Adam
+            return replace(topic, phrases=(*topic.phrases, *(() if name else written)))
         if name is not None:
             return Retriever.asked_phrase(snap, query, topic, name)
         if together:
@@ -750,7 +773,7 @@ class Retriever:
     def has_topic(self, text: str) -> bool:
         """Whether `text` has a topic term (`query_terms`): "What is it about?" has none."""
         query = self.snapshot().keyword.query_terms(text)
-        return bool(query.known or query.unknown or query.compounds or query.derived)
+        return bool(query.known or query.unknown or query.compounds or query.variants)
 
     def term_share(self, text: str, others: list[str]) -> np.ndarray:
         """IDF-weighted share of `text`'s topic terms (`query_terms`) found in each of
@@ -768,7 +791,7 @@ class Retriever:
         elsewhere shares the words of "papers on dataset distillation", not its topic."""
         keyword = self.snapshot().keyword
         topic = keyword.query_terms(question)
-        asked = topic.known | topic.derived_terms
+        asked = topic.known | topic.variant_terms
         wanted = keyword.adjacent_pairs(
             ASKING_PHRASES.sub(" ", question.lower()), asked
         ) & keyword.adjacent_pairs(first.text)

@@ -1,5 +1,7 @@
 """A word papers write both joined and as two words ("finetuning", "fine-tuning", "fine
-tuning") is one word to search: `Retriever.spelled_both_ways`, `rag.keyword.Spelling`.
+tuning") is one word to search: `Retriever.spelled_both_ways`, `rag.keyword.Spelling`; so
+is a word and its other forms that stemmers keep apart (British and American spellings,
+"-ity" nouns): `rag.keyword.variants`.
 
 Keyword mode on a fake-embedder index: relevance is then coverage alone, so the figures
 below are what the spelling rule makes of each paper's words."""
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.keyword import derivations
+from rag.keyword import variants
 from rag.paper_rag import PaperRAG
 from rag.retrieval import Retriever
 from tests.fakes import fake_index
@@ -109,7 +111,7 @@ def test_a_phrase_holding_a_spelling_is_one_phrase_however_typed(tmp_path) -> No
     assert [(r.title, r.relevance) for r in found] == [("Neural Scene Rendering", 1.0)] * 2
 
 
-DERIVED_ROWS = [
+FORMS_ROWS = [
     {
         "title": "A Curvature View of Training Instability",
         "abstract": "Training instability in deep networks follows the sharpness of the "
@@ -126,6 +128,16 @@ DERIVED_ROWS = [
         "train with labels for one example in a hundred.",
     },
     {
+        "title": "Batch Normalization Revisited",
+        "abstract": "Batch normalization rescales each layer's activations by their batch "
+        "statistics; we show why it lets networks train with larger learning rates.",
+    },
+    {
+        "title": "Kernel Machines, Deep and Convolutional",
+        "abstract": "Deep kernel machines stack kernels as networks stack layers. We add "
+        "a normalisation of the Gram matrix and train them at the scale of networks.",
+    },
+    {
         "title": "Who Gets Labelled",
         "abstract": "Annotators prejudiced against a dialect label the posts of its "
         "speakers as toxic more often than other posts; we measure how often, in four "
@@ -135,8 +147,13 @@ DERIVED_ROWS = [
 
 
 @pytest.mark.parametrize(
-    ("word", "derived"),
+    ("word", "forms"),
     [
+        ("normalisation", {"normalization"}),
+        ("optimizers", {"optimisers"}),
+        ("analysed", {"analyzed"}),
+        ("behaviour", {"behavior"}),
+        ("neighbors", {"neighbours"}),
         ("unstable", {"instability"}),
         ("instability", {"unstable"}),
         ("stable", {"stability"}),
@@ -145,49 +162,84 @@ DERIVED_ROWS = [
         ("sparsity", {"sparse"}),
     ],
 )
-def test_the_derivations_stemmers_keep_apart(word: str, derived: set[str]) -> None:
-    assert set(derivations(word)) >= derived
+def test_the_forms_stemmers_keep_apart(word: str, forms: set[str]) -> None:
+    assert set(variants(word)) >= forms
 
 
-@pytest.mark.parametrize("word", ["unit", "pare", "ce"])
-def test_a_short_word_has_no_derivations(word: str) -> None:
-    """Not "init" from "unit", nor "parity" from "pare", "city" from "ce"."""
-    assert derivations(word) == []
+@pytest.mark.parametrize("word", ["unit", "pare", "ce", "four", "size"])
+def test_a_short_word_has_no_other_forms(word: str) -> None:
+    """Not "init" from "unit", nor "parity" from "pare", "city" from "ce", "for" from
+    "four", "sise" from "size"."""
+    assert variants(word) == []
 
 
 @pytest.mark.parametrize(
     ("question", "title"),
     [
         ("Why is training unstable?", "A Curvature View of Training Instability"),
-        ("sparse weights at initialization", "Pruning at Initialization"),
+        ("sparse weights at initialisation", "Pruning at Initialization"),
+        ("What is batch normalisation?", "Batch Normalization Revisited"),
     ],
 )
-def test_a_word_finds_the_papers_writing_its_derived_noun(
+def test_a_word_finds_the_papers_writing_another_form_of_it(
     tmp_path, question: str, title: str
 ) -> None:
     """ "unstable" and "instability" stem to "unstabl" and "instabl", "sparse" and
-    "sparsity" to "spars" and "sparsiti": "what makes deep learning training unstable"
-    opened with papers holding "unstable" anywhere, not with the paper on training
-    instability."""
-    _, rag = fake_index(tmp_path, DERIVED_ROWS, "derived")
+    "sparsity" to "spars" and "sparsiti", "normalisation" and "normalization" to
+    "normalis" and "normal": "what makes deep learning training unstable" opened with
+    papers holding "unstable" anywhere, not with the paper on training instability, and
+    "What is batch normalisation?" with a kernel paper writing "normalisation"."""
+    _, rag = fake_index(tmp_path, FORMS_ROWS, "forms")
     first = rag.search(question, k=3, mode="keyword")[0]
     assert (first.title, first.relevance) == (title, 1.0)
 
 
 def test_a_negated_word_is_not_the_word_it_negates(tmp_path) -> None:
     """Only "un" and "in" are exchanged: "unsupervised" is never "supervised"."""
-    _, rag = fake_index(tmp_path, DERIVED_ROWS, "negated")
+    _, rag = fake_index(tmp_path, FORMS_ROWS, "negated")
     snap = rag.retriever.snapshot()
-    assert not snap.keyword.query_terms("What is unsupervised learning?").derived
+    assert not snap.keyword.query_terms("What is unsupervised learning?").variants
     labels = next(r for r in rag.search("unsupervised learning", k=3, mode="keyword"))
     assert labels.relevance < 0.5
 
 
-def test_a_derived_word_must_be_one_the_papers_write(tmp_path) -> None:
+def test_another_form_must_be_one_the_papers_write(tmp_path) -> None:
     """ "prejudicity" stems as "prejudiced" does ("prejud"), but no paper writes it: "Who
     wrote Pride and Prejudice?" passed SciFact's pre-LLM gate through it."""
-    _, rag = fake_index(tmp_path, DERIVED_ROWS, "written")
+    _, rag = fake_index(tmp_path, FORMS_ROWS, "written")
     snap = rag.retriever.snapshot()
     prejudiced = snap.keyword.indexed_word("prejudiced")
     assert prejudiced is not None and snap.keyword.indexed_word("prejudicity") == prejudiced
-    assert not snap.keyword.query_terms("Who wrote Pride and Prejudice?").derived
+    assert not snap.keyword.query_terms("Who wrote Pride and Prejudice?").variants
+
+
+def test_a_word_with_other_forms_weighs_as_its_commonest_form(tmp_path) -> None:
+    """A few papers writing "optimiser" made "optimizer" weigh as that rare form, and
+    outweigh the name in "What is the Lion optimizer?" (the kind set's answers cited two
+    more papers of no gold)."""
+    rows = [
+        {
+            "title": f"Optimizer Study {n}",
+            "abstract": f"We tune the optimizer of model {n} and compare every optimizer "
+            "on image classification, language modelling and speech recognition tasks.",
+        }
+        for n in range(4)
+    ] + [
+        {
+            "title": "A British Optimiser",
+            "abstract": "Our optimiser uses signs of momentum, and the optimiser matches "
+            "AdamW on vision transformers with a third of its memory.",
+        },
+        {
+            "title": "Momentum Everywhere",
+            "abstract": "Momentum speeds up gradient descent on ill-conditioned problems; we "
+            "study heavy-ball momentum on quadratics and on deep networks alike.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "weights")
+    keyword = rag.retriever.snapshot().keyword
+    topic = keyword.query_terms("momentum optimizer")
+    optimizer, momentum = keyword.indexed_word("optimizer"), keyword.indexed_word("momentum")
+    assert topic.variants and optimizer in topic.variants[0].terms
+    share = keyword.idf(momentum) / (keyword.idf(momentum) + keyword.idf(optimizer))
+    assert keyword.shares(topic, ["momentum"], [{momentum}]) == [pytest.approx(share)]
