@@ -752,7 +752,8 @@ class KeywordIndex:
             written = [form for form in variants(word) if form in tokenizer.word_to_stem]
             forms = {self.indexed_word(form) for form in written} - {None, term}
             if forms:
-                forms_of.append(Variants(frozenset({*forms, term} - {None})))
+                if (found := Variants(frozenset({*forms, term} - {None}))) not in forms_of:
+                    forms_of.append(found)
                 continue
             if term is None and looked_up < SPELLING_MAX_WORDS and may_be_slip(word, stem):
                 looked_up += 1
