@@ -968,11 +968,11 @@ class KeywordIndex:
         """IDF-weighted share of the query's topic terms found in each text (0..1; its
         `terms()` in `texts_terms`). Units found where a text writes them: compounds
         weigh `max_idf`, hyphenated names their words' IDFs (what the words weighed read
-        one by one), spellings their rarest form's IDF, spaced phrases `max_idf`; a word
-        with its other forms (`Variants`) weighs its commonest form's IDF where a text holds
-        any form's term. Unknown
-        stems and unwritten phrases count as missing at `max_idf` when `unknown_missing`,
-        else not at all (the query's IDFs looked up once)."""
+        one by one), spellings their rarest form's IDF, spaced phrases `max_idf`. A word
+        with its other forms (`Variants`) weighs its commonest form's IDF where a text
+        holds any form's term. Unknown stems and unwritten phrases count as missing at
+        `max_idf` when `unknown_missing`, else not at all (the query's IDFs looked up
+        once)."""
         spaced = query.spaced if unknown_missing else ()
         phrased = frozenset().union(*query.unwritten, *spaced) if unknown_missing else frozenset()
         weights = {t: self.idf(t) for t in query.known - phrased}
@@ -993,9 +993,9 @@ class KeywordIndex:
             for phrase in spaced
         ]
         families = [
-            (min(map(self.idf, d.terms)), d.terms)  # as common as its commonest form
-            for d in query.variants
-            if not d.terms & phrased  # counted with its phrase
+            (min(map(self.idf, v.terms)), v.terms)  # as common as its commonest form
+            for v in query.variants
+            if not v.terms & phrased  # counted with its phrase
         ]
         missing = len(query.unknown) + len(query.unwritten) if unknown_missing else 0
         total = sum(weights.values()) + sum(w for w, _ in units) + self.max_idf * missing
