@@ -175,10 +175,30 @@ class CompletionMessage(BaseModel):
         return self.content or ""
 
 
+class ResponseFormat(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    type: str
+
+    @model_validator(mode="after")
+    def _text_only(self) -> ResponseFormat:
+        if self.type != "text":
+            raise ValueError(
+                f"{self.type!r} is not supported: paper-rag answers in cited prose, so only "
+                "'text' is (a client asking for JSON would fail to parse the answer)"
+            )
+        return self
+
+
+NO_TOOL_CALLS = ("none", "auto")
+"""`tool_choice` values the service can honour: it answers and never calls a tool."""
+
+
 class CompletionRequest(BaseModel):
     """OpenAI's request; sampling parameters are accepted and ignored (the service's own
-    settings govern the LLM), system prompts too (the service's prompt governs); `n`
-    above 1 is refused."""
+    settings govern the LLM), system prompts too (the service's prompt governs), and
+    `tools` (it never calls one). What it cannot honour is refused rather than ignored:
+    `n` above 1, a `response_format` other than text, a `tool_choice` that demands a
+    tool call."""
 
     model_config = ConfigDict(
         extra="allow",
@@ -204,6 +224,24 @@ class CompletionRequest(BaseModel):
     stream: bool = False
     stream_options: dict[str, object] | None = None
     """`{"include_usage": true}` adds a final chunk with the token counts."""
+    response_format: ResponseFormat | None = Field(
+        default=None,
+        description='Only `{"type": "text"}`: answers are cited prose, never JSON',
+    )
+    tool_choice: str | dict[str, object] | None = Field(
+        default=None,
+        description="`none` or `auto` (the service never calls a tool); one that requires "
+        "a tool call is refused",
+    )
+
+    @model_validator(mode="after")
+    def _no_required_tool_call(self) -> CompletionRequest:
+        if self.tool_choice is not None and self.tool_choice not in NO_TOOL_CALLS:
+            raise ValueError(
+                f"tool_choice {self.tool_choice!r} is not supported: paper-rag answers with "
+                "cited text and never calls a tool (use 'auto' or 'none')"
+            )
+        return self
 
 
 class AssistantMessage(BaseModel):

@@ -636,6 +636,29 @@ async def test_openai_client_sees_our_errors(api) -> None:
         )
 
 
+async def test_openai_client_asking_for_what_we_cannot_honour_is_told(api) -> None:
+    """JSON output or a forced tool call would be ignored and the client would fail on
+    prose; it is refused, naming the parameter. What we can honour is accepted."""
+    client = openai_client(await api())
+    asked = {"model": "paper-rag", "messages": [{"role": "user", "content": QUESTION}]}
+    for refused, where in [
+        ({"response_format": {"type": "json_object"}}, "response_format"),
+        ({"response_format": {"type": "json_schema", "json_schema": {"name": "x"}}}, "json_schema"),
+        ({"tool_choice": "required"}, "tool_choice 'required'"),
+        ({"tool_choice": {"type": "function", "function": {"name": "f"}}}, "tool_choice"),
+    ]:
+        with pytest.raises(openai.UnprocessableEntityError, match=where):
+            await client.chat.completions.create(**asked, **refused)  # type: ignore[call-overload]
+    tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+    for accepted in [
+        {"response_format": {"type": "text"}},
+        {"tools": [tool], "tool_choice": "auto"},
+        {"tool_choice": "none"},
+    ]:
+        reply = await client.chat.completions.create(**asked, **accepted)  # type: ignore[call-overload]
+        assert "Meta Networks for Neural Style Transfer" in (reply.choices[0].message.content or "")
+
+
 @respx.mock
 async def test_usage_is_the_llms_own_when_it_reports_it(api) -> None:
     """Non-streamed: the upstream's counts (the fake reports 1 + 1); streamed: estimated."""
