@@ -25,8 +25,9 @@ def run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]
 
 def test_the_wheel_installs_and_answers_from_another_directory(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
-    run(sys.executable, "-m", "pip", "wheel", ROOT, "--no-deps", "--no-build-isolation",
-        "-w", dist, cwd=tmp_path)  # fmt: skip
+    built = run(sys.executable, "-m", "pip", "wheel", ROOT, "--no-deps",
+                "--no-build-isolation", "-w", dist, cwd=tmp_path)  # fmt: skip
+    assert "absent from the `packages`" not in built.stdout + built.stderr  # data folders
     [wheel] = list(dist.glob("paper_rag-*.whl"))
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
