@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, reduce
 from itertools import pairwise
 from pathlib import Path
+from string import ascii_lowercase
 from typing import TypeVar
 
 import numpy as np
@@ -442,8 +443,23 @@ class ChunkRow:
     date_key: int
 
 
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+"""bm25s's own splitter: words of two or more letters or digits."""
+SUBSCRIPT = re.compile(r"(?<=[a-z)])\$?_\{?(\d{1,3})\}?\$?", re.IGNORECASE)
+"""A number written as a LaTeX subscript right after a word, as arXiv abstracts write
+formulas ("1T-TiSe$_{2}$", "MgB$_2$", "H$_2$O"): joined to the word, as users type it
+("TiSe2", "MgB2"). Split off, it left "tise" and a one-digit word bm25s drops, so "What
+is TiSe2?" was refused over the arXiv sample holding "Evidence for an excitonic
+insulator phase in 1T-TiSe$_{2}$"."""
+
+
+def words(text: str) -> list[str]:
+    """The words bm25s indexes in `text`, formulas' subscripts joined (`SUBSCRIPT`)."""
+    return _WORD.findall(SUBSCRIPT.sub(r"\1", text))
+
+
 def new_tokenizer() -> Tokenizer:
-    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en")
+    return Tokenizer(stemmer=Stemmer.Stemmer("english"), stopwords="en", splitter=words)
 
 
 class Segment:
@@ -819,6 +835,14 @@ class KeywordIndex:
         )
         return spellings[closest].most_common(1)[0][0]
 
+    def read_as(self, term: int, typed: str) -> str | None:
+        """The word papers write for `term` closest to the `typed` one (lowercase): what
+        a typo is read as, for the rules that read the question's words and not only
+        its terms ("hyper-paramter tuning" as "hyper-parameter tuning")."""
+        stem = next((s for s, t in self.tokenizer.stem_to_sid.items() if t == term), None)
+        written = [w for w, s in list(self.tokenizer.word_to_stem.items()) if s == stem]
+        return min(written, key=lambda word: OSA.distance(typed, word)) if written else None
+
     def is_content_word(self, word: str) -> bool:
         """Whether a (lowercase) word is neither a stopword nor a `QUERY_FILLER` word."""
         return word not in self.tokenizer.stopwords and word not in QUERY_FILLER
@@ -882,15 +906,24 @@ class KeywordIndex:
     def unslipped(self, word: str) -> int | None:
         """The indexed term `word` reads as with a slip of the fingers undone, two
         neighbouring letters swapped back ("hsnw" -> HNSW, "quantziation" ->
-        quantization) or a doubled letter typed once ("splaade" -> SPLADE), when exactly
-        one such fix gives one. Tried on the word, not its stem: the stemmer cuts a
-        misspelled word elsewhere ("quantziat" is three edits from "quantiz", "splaad"
-        two from "splade", so `spelled` missed both). The fixed word must be one the
-        papers write, not merely stem to an indexed term: "ControlNet" was read as
-        "control" through "controlent"."""
+        quantization) or a doubled letter typed once ("splaade" -> SPLADE), or, in a
+        word of `SPELLING_MIN_CHARS` letters or more, a dropped letter put back
+        ("normalizaton" -> normalization: stemmed, the two are six edits apart and "What
+        is batch normalizaton?" was refused), when exactly one such fix gives one. Tried
+        on the word, not its stem: the stemmer cuts a misspelled word elsewhere
+        ("quantziat" is three edits from "quantiz", "splaad" two from "splade", so
+        `spelled` missed both). The fixed word must be one the papers write, not merely
+        stem to an indexed term: "ControlNet" was read as "control" through
+        "controlent"."""
         stem = self.tokenizer.stemmer or (lambda text: text)
         fixes = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
         fixes += [word[:i] + word[i + 1 :] for i in range(len(word) - 1) if word[i] == word[i + 1]]
+        if len(word) >= SPELLING_MIN_CHARS:
+            fixes += [
+                word[:i] + letter + word[i:]
+                for i in range(1, len(word) + 1)
+                for letter in ascii_lowercase
+            ]
         written = self.tokenizer.word_to_stem  # every word the papers write, and more
         found = {
             term

@@ -100,13 +100,32 @@ other forms."""
 def _phrase_forms(phrase: tuple[int, ...], topic: QueryTerms) -> list[tuple[int, ...]]:
     """`phrase` as typed, then with each word's other forms (`QueryTerms.variants`): "batch
     normalisation" is written where a paper writes "batch normalization", and "What is
-    batch normalisation?" was refused as a phrase no paper writes."""
+    batch normalisation?" was refused as a phrase no paper writes. A word papers write
+    both joined and apart (`Spelling`) is written either way: "hyper-parameter tuning"
+    opened with three papers naming it in passing and none of the five that "hyperparameter
+    tuning" opens with, all on tuning hyperparameters."""
     forms = [
         [term, *sorted(next((v.terms for v in topic.variants if term in v.terms), ()))]
         for term in phrase
     ]
     every = dict.fromkeys(product(*(dict.fromkeys(f) for f in forms)))
+    for spelling in topic.spellings:
+        if spelling.joined is None or spelling.apart is None:
+            continue
+        for form in list(every):
+            every[_respelled(form, spelling.apart, (spelling.joined,))] = None
+            every[_respelled(form, (spelling.joined,), spelling.apart)] = None
     return list(every)[:PHRASE_FORMS]
+
+
+def _respelled(
+    form: tuple[int, ...], typed: tuple[int, ...], other: tuple[int, ...]
+) -> tuple[int, ...]:
+    """`form` with its first run of `typed` terms written as `other`; as it is without one."""
+    for start in range(len(form) - len(typed) + 1):
+        if form[start : start + len(typed)] == typed:
+            return form[:start] + other + form[start + len(typed) :]
+    return form
 
 
 def _as_indexed(keyword: KeywordIndex, term: str, topic: QueryTerms) -> str:
@@ -571,6 +590,19 @@ class Retriever:
         return boosted
 
     @staticmethod
+    def read_as_corrected(snap: _Snapshot, query: str, topic: QueryTerms) -> str:
+        """`query` with each typo (`QueryTerms.corrected`) written as the word it was read
+        as, for the rules that read words, not terms (`spelled_both_ways`,
+        `asked_phrase`): "What is batch normalizaton?" was refused, the phrase "batch
+        normalization" not being read in it, and "hyper-paramter tuning" opened with an
+        optimizer paper, "hyper-parameter" not being read as "hyperparameter"."""
+        for typed, term in topic.corrected:
+            word = snap.keyword.read_as(term, typed)
+            if word is not None:
+                query = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", word, query, flags=re.I)
+        return query
+
+    @staticmethod
     def spelled_both_ways(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
         """`topic` with each word asked about that papers write both joined and as two
         words read as one `Spelling`, in place of its forms' terms: two words whose
@@ -697,7 +729,8 @@ class Retriever:
         snap = self.snapshot()
         depth = min(max(DENSE_DEPTH, 2 * k), snap.keyword.size)
         topic = snap.keyword.query_terms(query)
-        topic = self.asked_phrase(snap, query, self.spelled_both_ways(snap, query, topic))
+        read = self.read_as_corrected(snap, query, topic)
+        topic = self.asked_phrase(snap, read, self.spelled_both_ways(snap, read, topic))
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector

@@ -36,8 +36,9 @@ from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.store import PaperStore
 
 log = logging.getLogger("rag.search_state")
-FORMAT = 1
-"""Version of the files' layout: a state of another format is rebuilt, not misread."""
+FORMAT = 2
+"""Version of the files' layout and of how they were tokenised: a state of another format
+is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`)."""
 Version = tuple[str, int]
 
 

@@ -22,6 +22,7 @@ from rag.keyword import (
     QueryTerms,
     new_tokenizer,
 )
+from rag.search_state import FORMAT
 from rag.store import PaperStore
 from tests.conftest import make_abstract, write_jsonl
 from tests.fakes import HashEmbedder
@@ -137,11 +138,12 @@ def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
         ("quantziation", "quantization"),
         ("SPLAADE", "splade"),
         ("LMAB", "lamb"),
+        ("quantizaton", "quantization"),  # a dropped letter, in a word of 5 or more
     ]:
         query = index.query_terms(f"What is {typo}?")
         assert query.known == set(index.terms(word)), typo
         assert [typed for typed, _ in query.corrected] == [typo.lower()]
-    for other in ("SPNN", "LAMD", "HWSN"):  # a changed letter; two swaps away
+    for other in ("SPNN", "LAMD", "HWSN", "HSW"):  # a changed letter; two swaps; short
         assert not index.query_terms(other).known, other
     both = KeywordIndex.build(
         [ChunkRow(f"p{i}::key::0", t, 0, len(t), 0) for i, t in enumerate(["abdc", "bacd"])]
@@ -186,6 +188,22 @@ def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
         [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
     )
     assert index.query_terms("grapj").known == {index.terms("graph")[0]}
+
+
+def test_a_formula_written_in_latex_is_found_as_users_type_it() -> None:
+    """arXiv abstracts write "1T-TiSe$_{2}$"; users type "TiSe2"."""
+    texts = [
+        "An excitonic insulator phase in 1T-TiSe$_{2}$ is reported.",
+        "Superconductivity in MgB$_2$ and CeAg$_2$Ge$_2$ crystals.",
+        "An insulator phase of selenium titanium layers.",
+    ]
+    index = KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+    for query, paper in [("TiSe2", "p0"), ("What is MgB2?", "p1"), ("CeAg2Ge2", "p1")]:
+        scores = _live_scores(index, query)
+        assert max(scores, key=scores.__getitem__).startswith(paper), query
+        assert sum(score > 0 for score in scores.values()) == 1, query
 
 
 def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> None:
@@ -332,7 +350,7 @@ def test_a_state_that_cannot_be_used_is_rebuilt_from_the_store(
     retriever = Index.open(indexed, embedder=HashEmbedder()).retriever()
     assert retriever.search("Gamma", k=1, mode="keyword")[0].title == "The Gamma method"
     assert "unreadable" in caplog.text
-    assert json.loads((folder / "manifest.json").read_text())["format"] == 1
+    assert json.loads((folder / "manifest.json").read_text())["format"] == FORMAT
 
 
 def test_a_rebuild_swaps_in_a_new_state(indexed: Settings, tmp_path: Path) -> None:

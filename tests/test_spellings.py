@@ -111,6 +111,27 @@ def test_a_phrase_holding_a_spelling_is_one_phrase_however_typed(tmp_path) -> No
     assert [(r.title, r.relevance) for r in found] == [("Neural Scene Rendering", 1.0)] * 2
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What is hyper-parameter tuning?", "What is hyper-paramter tuning?"],
+)
+def test_a_phrase_is_written_with_its_spelling_either_way_and_its_typo_undone(
+    tmp_path, question: str
+) -> None:
+    """ "hyper-parameter tuning" is written where a paper writes "hyperparameter tuning"
+    (`_phrase_forms`); read as typed it was a phrase no paper writes (the other paper
+    holds "hyper" and "parameter" apart). With a typo in it, the rules that read words
+    read the corrected one (`read_as_corrected`)."""
+    apart = {
+        "title": "Hyper Networks Predict Weights",
+        "abstract": "A hyper network predicts every parameter of a target network, and "
+        "the parameter count of the target shrinks tenfold after tuning the predictor.",
+    }
+    _, rag = fake_index(tmp_path, [*ROWS, apart], "apart")
+    first = rag.search(question, k=3, mode="keyword")[0]
+    assert (first.title, first.relevance) == ("Grid Search Revisited", 1.0)
+
+
 FORMS_ROWS = [
     {
         "title": "A Curvature View of Training Instability",
