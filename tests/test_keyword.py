@@ -396,3 +396,13 @@ def test_a_compound_noun_is_a_run_of_indexed_content_words() -> None:
     assert index.writes("Decoding with beam search.", (beam, search))
     assert index.writes("A search over the beam.", (beam, search))  # either way round
     assert not index.writes("The beam time of a search.", (beam, search))
+
+
+def test_a_question_word_typed_without_its_apostrophe_is_no_topic() -> None:
+    """ "whats hnsw" was refused: "whats" counted as a topic word no paper holds."""
+    text = "HNSW graphs for nearest neighbor search"
+    index = KeywordIndex.build([ChunkRow("p0::key::0", text, 0, len(text), 0)])
+    asked = index.query_terms("What is HNSW?")
+    for typed in ("whats hnsw", "hows HNSW", "whos behind HNSW"):
+        query = index.query_terms(typed)
+        assert asked.known <= query.known and not query.unknown, typed
