@@ -18,6 +18,7 @@ from api.slack.messages import (
     SECTION_CHARS,
     answer_message,
     cite_message,
+    from_slack,
     paper_card,
     to_mrkdwn,
 )
@@ -330,6 +331,30 @@ async def test_ask_acknowledges_then_answers(slack, fake) -> None:
     answer = (await fake.wait_for("respond"))[0]
     assert answer["response_type"] == "in_channel" and "[1]" in texts(answer["blocks"])
     assert "<@U1> asked" in texts(answer["blocks"])
+
+
+async def test_slack_markup_is_read_as_what_the_user_typed(slack, fake) -> None:
+    """Slack sends "&amp;" for "&" and `<!here>`, `<#C..|name>`, `<url|label>` markup:
+    the question asked is what the user saw, not "amp", "here" and "C2" as topics."""
+    client = await slack()
+    typed = f"<!here> {QUESTION} &amp; its &lt;5 ms speed <#C2|general>"
+    await send_form(client, command(fake, "/ask", typed))
+    answer = (await fake.wait_for("respond"))[0]
+    shown = texts(answer["blocks"])
+    assert f"<@U1> asked: {QUESTION} &amp; its &lt;5 ms speed #general" in shown
+    assert "[1]" in shown and "here" not in shown.split("asked:")[1].split("\n")[0]
+
+
+def test_from_slack_reads_each_kind_of_markup() -> None:
+    assert from_slack("<@U1> <@U2|ann> <!channel> <!subteam^S1|@team> hi") == "hi"
+    assert from_slack("see <#C1|general> and <#C2>") == "see #general and"
+    assert from_slack("<https://arxiv.org/abs/1603.09320|arxiv.org/abs/1603.09320>") == (
+        "https://arxiv.org/abs/1603.09320"
+    )
+    assert from_slack("<mailto:a@b.org|a@b.org> on <!date^1392734382^{date}|Feb 18>") == (
+        "a@b.org on Feb 18"
+    )
+    assert from_slack("Q&amp;A with &lt;b&gt; &amp;lt;") == "Q&A with <b> &lt;"
 
 
 async def test_ask_can_be_ephemeral_per_workspace(slack, fake) -> None:

@@ -31,8 +31,8 @@ from api.slack.messages import (
     answer_message,
     cite_message,
     escape,
+    from_slack,
     paper_card,
-    strip_mentions,
 )
 from rag import Message, NotFoundError, RagError, explain
 
@@ -117,7 +117,7 @@ class SlackBot:
             if m.get("ts") == ts or m.get("subtype"):
                 continue
             mine = bool(m.get("bot_id")) or m.get("user") == bot_user
-            text = strip_mentions(m.get("text", ""))[: self.settings.max_message_chars]
+            text = from_slack(m.get("text", ""))[: self.settings.max_message_chars]
             if text and (mine or m.get("user")):
                 turns.append(Message(role="assistant" if mine else "user", content=text))
         return turns[-min(HISTORY_MESSAGES, self.settings.max_messages - 1) :]
@@ -128,7 +128,7 @@ class SlackBot:
         channel, ts = event["channel"], event["ts"]
         thread_ts = event.get("thread_ts")
         reply_ts = thread_ts or (ts if in_thread else None)
-        question = strip_mentions(event.get("text", ""))
+        question = from_slack(event.get("text", ""))
         if not question:
             await web.chat_postMessage(
                 channel=channel, thread_ts=reply_ts, text="Ask me a question about the papers."
@@ -172,7 +172,7 @@ class SlackBot:
         await self.answer_in_slack(client, event, context.get("bot_user_id"), in_thread=False)
 
     async def ask(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
-        question = command.get("text", "").strip()
+        question = from_slack(command.get("text", ""))
         if not question:
             await ack("Usage: `/ask QUESTION`, e.g. `/ask which papers study NER?`")
             return
@@ -191,7 +191,7 @@ class SlackBot:
         await respond(text=text, blocks=blocks, response_type=visibility, replace_original=False)
 
     async def paper(self, ack: Any, command: dict[str, Any]) -> None:
-        query = command.get("text", "").strip()
+        query = from_slack(command.get("text", ""))
         if not query:
             await ack("Usage: `/paper PAPER_ID_OR_TITLE`")
             return
@@ -208,7 +208,7 @@ class SlackBot:
         await ack(text=text, blocks=blocks)
 
     async def cite(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
-        text = command.get("text", "").strip()
+        text = from_slack(command.get("text", ""))
         if not text:
             await ack("Usage: `/cite A CLAIM OR SENTENCE`")
             return

@@ -25,7 +25,9 @@ _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
 _ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*$", re.MULTILINE)
 _BULLET = re.compile(r"^(\s*)[-*+]\s+", re.MULTILINE)
-_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_MARKUP = re.compile(r"<([^<>\s][^<>]*)>")
+"""Slack's markup in message text: `<@U123>`, `<!here>`, `<#C123|general>`,
+`<https://...|label>`, `<!date^...|fallback>`."""
 
 
 def verbatim(text: str) -> Block:
@@ -40,8 +42,28 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def strip_mentions(text: str) -> str:
-    return " ".join(_MENTION.sub(" ", text).split())
+def from_slack(text: str) -> str:
+    """What a user typed, from Slack's message format (events and slash commands alike):
+    mentions of people, groups, `@here`/`@channel` dropped, a channel as its `#name`, a
+    link as its URL (an arXiv link keeps its id), a date as its fallback text, and `&`,
+    `<`, `>` unescaped. Read as sent, "<!here> what is Q&amp;A?" searched for "here",
+    "amp" and "Q" and "A" apart."""
+
+    def plain(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("!date^"):
+            return label
+        if target.startswith(("@", "!")):
+            return " "
+        if target.startswith("#"):
+            return f"#{label}" if label else " "
+        if target.startswith(("http://", "https://")):
+            return target
+        return label or target  # mailto:, tel: ...
+
+    text = _MARKUP.sub(plain, text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return " ".join(text.split())
 
 
 def link(url: str | None, label: str) -> str:
