@@ -908,10 +908,10 @@ class KeywordIndex:
     def unslipped(self, word: str) -> int | None:
         """The indexed term `word` reads as with a slip of the fingers undone, two
         neighbouring letters swapped back ("hsnw" -> HNSW, "quantziation" ->
-        quantization) or a doubled letter typed once ("splaade" -> SPLADE), or, in a
-        word of `SPELLING_MIN_CHARS` letters or more, a dropped letter put back
-        ("normalizaton" -> normalization: stemmed, the two are six edits apart and "What
-        is batch normalizaton?" was refused), when exactly one such fix gives one. Tried
+        quantization) or a doubled letter typed once ("splaade" -> SPLADE), or a dropped
+        letter put back ("normalizaton" -> normalization: stemmed, the two are six edits
+        apart and "What is batch normalizaton?" was refused; "SPNN" -> SPANN, while
+        "DATS" could be "darts" or "dates"), when exactly one such fix gives one. Tried
         on the word, not its stem: the stemmer cuts a misspelled word elsewhere
         ("quantziat" is three edits from "quantiz", "splaad" two from "splade", so
         `spelled` missed both). The fixed word must be one the papers write, not merely
@@ -920,12 +920,11 @@ class KeywordIndex:
         stem = self.tokenizer.stemmer or (lambda text: text)
         fixes = [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
         fixes += [word[:i] + word[i + 1 :] for i in range(len(word) - 1) if word[i] == word[i + 1]]
-        if len(word) >= SPELLING_MIN_CHARS:
-            fixes += [
-                word[:i] + letter + word[i:]
-                for i in range(1, len(word) + 1)
-                for letter in ascii_lowercase
-            ]
+        fixes += [
+            word[:i] + letter + word[i:]
+            for i in range(1, len(word) + 1)
+            for letter in ascii_lowercase
+        ]
         written = self.tokenizer.word_to_stem  # every word the papers write, and more
         found = {
             term

@@ -118,18 +118,27 @@ def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() ->
     assert index.query_terms("netwroks").known == {networks}
     tower = index.query_terms("tower")  # an English word the papers lack, not "power"
     assert (tower.known, tower.unknown) == (frozenset(), {"tower"})
-    short = index.query_terms("pwer")  # four letters: too short to guess
-    assert (short.known, short.unknown) == (frozenset(), {"pwer"})
+    short = index.query_terms("pewr")  # four letters: too short to guess a changed one
+    assert (short.known, short.unknown) == (frozenset(), {"pewr"})
+    assert index.query_terms("pwer").known == set(index.terms("power"))  # a dropped one
     index = index.with_changes([ChunkRow("p9::key::0", "learning", 0, 8, 0)], ())
     lerning = index.query_terms("lerning")  # a 7-letter word, though its stem is "lern"
     assert lerning.known == set(index.terms("learning")) and not lerning.unknown
 
 
 def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
-    """Swapped neighbours and a doubled letter: the stem of the misspelled word is more
-    than one edit from the indexed stem ("quantziat" / "quantiz"), and a 4-letter
-    acronym is too short for any other guess ("SPNN" is one letter from "SNN")."""
-    texts = ["HNSW graphs", "quantization of weights", "SPLADE expansion", "SNN and LAMB"]
+    """Swapped neighbours, a doubled letter, a dropped one: the stem of the misspelled
+    word is more than one edit from the indexed stem ("quantziat" / "quantiz"). A
+    4-letter acronym is too short for any other guess ("LAMD" is one changed letter from
+    "LAMB"), and a dropped letter is put back only where one word fits ("SPAN" could be
+    "SPANN" or "SPAIN")."""
+    texts = [
+        "HNSW graphs",
+        "quantization of weights",
+        "SPLADE expansion",
+        "SNN and LAMB",
+        "SPANN and SPAIN",
+    ]
     index = KeywordIndex.build(
         [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
     )
@@ -138,12 +147,13 @@ def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
         ("quantziation", "quantization"),
         ("SPLAADE", "splade"),
         ("LMAB", "lamb"),
-        ("quantizaton", "quantization"),  # a dropped letter, in a word of 5 or more
+        ("quantizaton", "quantization"),  # a dropped letter
+        ("SPNN", "spann"),  # not "SNN", a changed letter away
     ]:
         query = index.query_terms(f"What is {typo}?")
         assert query.known == set(index.terms(word)), typo
         assert [typed for typed, _ in query.corrected] == [typo.lower()]
-    for other in ("SPNN", "LAMD", "HWSN", "HSW"):  # a changed letter; two swaps; short
+    for other in ("LAMD", "HWSN", "SPAN", "NSW"):  # changed; two swaps; two words; short
         assert not index.query_terms(other).known, other
     both = KeywordIndex.build(
         [ChunkRow(f"p{i}::key::0", t, 0, len(t), 0) for i, t in enumerate(["abdc", "bacd"])]
