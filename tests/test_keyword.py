@@ -52,6 +52,13 @@ WORDS = [
 ]
 
 
+def _index(texts: list[str]) -> KeywordIndex:
+    """An index of one chunk per text, papers "p0", "p1", ..."""
+    return KeywordIndex.build(
+        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
+    )
+
+
 def _rows(count: int, seed: int, prefix: str = "p") -> list[ChunkRow]:
     rng = random.Random(seed)
     rows = []
@@ -109,9 +116,7 @@ def test_segments_are_merged_when_they_pile_up_and_spans_follow() -> None:
 
 def test_a_typo_of_an_indexed_term_is_read_as_it_and_an_english_word_is_not() -> None:
     texts = ["retrieval of passages", "dense retrieval", "retrieval", "power of networks"]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
     retrieval, networks = index.terms("retrieval")[0], index.terms("networks")[0]
     for typo in ("retreival", "retrival", "retrieeval", "rettrieval", "retrieval"):
         assert index.query_terms(typo).known == {retrieval}, typo
@@ -139,9 +144,7 @@ def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
         "SNN and LAMB",
         "SPANN and SPAIN",
     ]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
     for typo, word in [
         ("HSNW", "hnsw"),
         ("quantziation", "quantization"),
@@ -155,11 +158,9 @@ def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
         assert [typed for typed, _ in query.corrected] == [typo.lower()]
     for other in ("LAMD", "HWSN", "SPAN", "NSW"):  # changed; two swaps; two words; short
         assert not index.query_terms(other).known, other
-    both = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", t, 0, len(t), 0) for i, t in enumerate(["abdc", "bacd"])]
-    )
+    both = _index(["abdc", "bacd"])
     assert not both.query_terms("badc").known  # two swaps give two terms: no guess
-    control = KeywordIndex.build([ChunkRow("p0::key::0", "controlled by a control", 0, 23, 0)])
+    control = _index(["controlled by a control"])
     controlnet = control.query_terms("What is ControlNet?")  # "controlent" stems to "control"
     assert (controlnet.known, controlnet.unknown) == (frozenset(), {"controlnet"})
 
@@ -170,9 +171,7 @@ def test_a_corrected_word_is_shown_as_the_papers_write_it() -> None:
         "dense retrieval with learned retrievers",
         "code at github.com/apple/ml-mobileone for MobileOne: MobileOne is fast",
     ]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
     query = index.query_terms("retreival for moblieone")
     assert [word for word, _ in query.corrected] == ["retreival", "moblieone"]
     (_, retrieval), (_, mobileone) = query.corrected
@@ -183,7 +182,7 @@ def test_a_corrected_word_is_shown_as_the_papers_write_it() -> None:
 
 def test_only_the_first_possible_typos_of_a_query_are_looked_up() -> None:
     text = "retrieval of passages"
-    index = KeywordIndex.build([ChunkRow("p0::key::0", text, 0, len(text), 0)])
+    index = _index([text])
     retrieval = set(index.terms("retrieval"))
     noise = [f"zq{letter}xvw" for letter in "abcdefghij"]  # no English words, no terms
     within = " ".join(noise[: SPELLING_MAX_WORDS - 1])
@@ -194,9 +193,7 @@ def test_only_the_first_possible_typos_of_a_query_are_looked_up() -> None:
 
 def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
     texts = ["graph neural nets", "graph models", "graph search", "grape harvest"]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
     assert index.query_terms("grapj").known == {index.terms("graph")[0]}
 
 
@@ -207,9 +204,7 @@ def test_a_formula_written_in_latex_is_found_as_users_type_it() -> None:
         "Superconductivity in MgB$_2$ and CeAg$_2$Ge$_2$ crystals.",
         "An insulator phase of selenium titanium layers.",
     ]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
     for query, paper in [("TiSe2", "p0"), ("What is MgB2?", "p1"), ("CeAg2Ge2", "p1")]:
         scores = _live_scores(index, query)
         assert max(scores, key=scores.__getitem__).startswith(paper), query
@@ -228,9 +223,7 @@ def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> 
         "il2ra expression",
         "text generation",
     ]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
 
     def term(word: str) -> int:
         return index.terms(word)[0]
@@ -395,9 +388,7 @@ def test_papers_changed_by_an_ingest_are_read_again_the_rest_stay_cached(
 
 def test_a_compound_noun_is_a_run_of_indexed_content_words() -> None:
     texts = ["Beam search decodes sequences.", "The beam time was short."]
-    index = KeywordIndex.build(
-        [ChunkRow(f"p{i}::key::0", text, 0, len(text), 0) for i, text in enumerate(texts)]
-    )
+    index = _index(texts)
     beam, search = (index.terms(word)[0] for word in ("beam", "search"))
     assert index.compound_noun("beam search") == [beam, search]
     assert index.compound_noun("beam used for") is None  # a description, not a name
@@ -411,7 +402,7 @@ def test_a_compound_noun_is_a_run_of_indexed_content_words() -> None:
 def test_a_question_word_typed_without_its_apostrophe_is_no_topic() -> None:
     """ "whats hnsw" was refused: "whats" counted as a topic word no paper holds."""
     text = "HNSW graphs for nearest neighbor search"
-    index = KeywordIndex.build([ChunkRow("p0::key::0", text, 0, len(text), 0)])
+    index = _index([text])
     asked = index.query_terms("What is HNSW?")
     for typed in ("whats hnsw", "hows HNSW", "whos behind HNSW"):
         query = index.query_terms(typed)
