@@ -38,7 +38,8 @@ from rag.store import PaperStore
 log = logging.getLogger("rag.search_state")
 FORMAT = 2
 """Version of the files' layout and of how they were tokenised: a state of another format
-is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`)."""
+is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`, and
+Greek letters named, `GREEK`)."""
 Version = tuple[str, int]
 
 
