@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -456,27 +455,9 @@ is TiSe2?" was refused over the arXiv sample holding "Evidence for an excitonic
 insulator phase in 1T-TiSe$_{2}$"."""
 
 
-def _greek_name(letter: str) -> str:
-    """ "alpha" for "α" or "Α", "phi" for "ϕ" (Unicode's names; it spells lambda "lamda")."""
-    name = unicodedata.name(letter).removesuffix(" SYMBOL").split()[-1].lower()
-    return "lambda" if name == "lamda" else name
-
-
-GREEK = str.maketrans(
-    {
-        letter: f" {_greek_name(letter)} "
-        for letter in "αβγδεζηθικλμνξοπρςστυφχψωϕϵϑϰΑΒΓΔΕΖΗΘΙΚΛΜΝΞΟΠΡΣΤΥΦΧΨΩ"
-    }
-)
-"""Greek letters as their names, words of their own: abstracts write "TNF-α",
-"β-amyloid", "the ε-machine", users type "TNF alpha", "beta amyloid", "epsilon machine"
-(a lone letter was no word at all: bm25s keeps words of two characters or more)."""
-
-
 def words(text: str) -> list[str]:
-    """The words bm25s indexes in `text`: formulas' subscripts joined (`SUBSCRIPT`),
-    Greek letters named (`GREEK`)."""
-    return _WORD.findall(SUBSCRIPT.sub(r"\1", text).translate(GREEK))
+    """The words bm25s indexes in `text`, formulas' subscripts joined (`SUBSCRIPT`)."""
+    return _WORD.findall(SUBSCRIPT.sub(r"\1", text))
 
 
 def new_tokenizer() -> Tokenizer:

@@ -38,8 +38,7 @@ from rag.store import PaperStore
 log = logging.getLogger("rag.search_state")
 FORMAT = 2
 """Version of the files' layout and of how they were tokenised: a state of another format
-is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`, and
-Greek letters named, `GREEK`)."""
+is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`)."""
 Version = tuple[str, int]
 
 

@@ -197,18 +197,6 @@ def test_a_typo_one_edit_from_two_terms_is_read_as_the_more_common() -> None:
     assert index.query_terms("grapj").known == {index.terms("graph")[0]}
 
 
-def test_a_greek_letter_is_found_by_its_name() -> None:
-    """Abstracts write "TNF-α", users type "TNF alpha"."""
-    index = _index(
-        ["TNF-α and IFN-γ in β-cells", "the ε-machine of a process", "tumor cells λ-phage"]
-    )
-    for query, paper in [("TNF alpha", "p0"), ("beta cells", "p0"), ("epsilon-machine", "p1")]:
-        scores = _live_scores(index, query)
-        assert max(scores, key=scores.__getitem__).startswith(paper), query
-    assert index.terms("α") == index.terms("alpha") != []
-    assert index.terms("λ") == index.terms("lambda")  # Unicode's name is "lamda"
-
-
 def test_a_formula_written_in_latex_is_found_as_users_type_it() -> None:
     """arXiv abstracts write "1T-TiSe$_{2}$"; users type "TiSe2"."""
     texts = [
