@@ -17,7 +17,7 @@ from rag.keyword import ASKING_PHRASES, DASHES, ORIGIN_PHRASE
 
 DEFINITION_QUESTION = re.compile(
     r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
-    r"(?:what\s+(?:is|are|was|were)|what's|define|explain|describe|tell\s+me\s+about)\s+"
+    r"(?:what\s+(?:is|are|was|were)|what'?s|define|explain|describe|tell\s+me\s+about)\s+"
     r"(?:the\s+)?(?:(?:main|key|basic|core)\s+)?(?:(?:idea|ideas|concept)\s+(?:behind|of)\s+)?"
     r"(?:an?\s+|the\s+)?(?P<term>[^?]{1,60}?)[\s?.!]*$"
     r"|^\W*what\s+(?:does|do)\s+(?:the\s+)?(?P<abbr>[^?]{1,40}?)\s+(?:mean|stand\s+for)[\s?.!]*$",

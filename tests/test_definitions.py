@@ -12,6 +12,7 @@ from rag.definitions import asked_term, defining, named, origin_term
     [
         ("What is HNSW?", "HNSW"),
         ("what's grokking?", "grokking"),
+        ("whats hnsw", "hnsw"),  # typed without the apostrophe
         ("What is an echo state network?", "echo state network"),
         ("explain HNSW like I'm five", "HNSW"),
         ("can you explain Adam?", "Adam"),
