@@ -841,8 +841,8 @@ class KeywordIndex:
         """The word papers write for `term` closest to the `typed` one (lowercase): what
         a typo is read as, for the rules that read the question's words and not only
         its terms ("hyper-paramter tuning" as "hyper-parameter tuning")."""
-        stem = next((s for s, t in self.tokenizer.stem_to_sid.items() if t == term), None)
-        written = [w for w, s in list(self.tokenizer.word_to_stem.items()) if s == stem]
+        sids = self.tokenizer.stem_to_sid
+        written = [w for w, s in list(self.tokenizer.word_to_stem.items()) if sids.get(s) == term]
         return min(written, key=lambda word: OSA.distance(typed, word)) if written else None
 
     def is_content_word(self, word: str) -> bool:

@@ -593,9 +593,9 @@ class Retriever:
     def read_as_corrected(snap: _Snapshot, query: str, topic: QueryTerms) -> str:
         """`query` with each typo (`QueryTerms.corrected`) written as the word it was read
         as, for the rules that read words, not terms (`spelled_both_ways`,
-        `asked_phrase`): "What is batch normalizaton?" was refused, the phrase "batch
-        normalization" not being read in it, and "hyper-paramter tuning" opened with an
-        optimizer paper, "hyper-parameter" not being read as "hyperparameter"."""
+        `asked_phrase`): "BERT's vocablary size" was answered from a paper holding the
+        words apart, the phrase not being read in it, and "hyper-paramter tuning" opened
+        with an optimizer paper, "hyper-parameter" not being read as "hyperparameter"."""
         for typed, term in topic.corrected:
             word = snap.keyword.read_as(term, typed)
             if word is not None:
