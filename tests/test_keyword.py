@@ -407,3 +407,35 @@ def test_a_question_word_typed_without_its_apostrophe_is_no_topic() -> None:
     for typed in ("whats hnsw", "hows HNSW", "whos behind HNSW"):
         query = index.query_terms(typed)
         assert asked.known <= query.known and not query.unknown, typed
+
+
+def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
+    """`asking_words`: where a question names a term of art the papers hold, its everyday
+    words that the papers use less than English does are read as the way it asks."""
+    background = " ".join(w for w in WORDS if w != "transformer")  # 20 words per chunk
+    texts = [
+        "HNSW graphs for approximate nearest neighbor search",
+        "Robots estimate distances from sensor readings",  # once in ~10k words
+        *(f"Side effects of drug {i}" for i in range(2)),  # "side": part of a term
+        *(f"Transformer models for task {i}" for i in range(20)),
+        *([background] * 500),
+    ]
+    index = _index(texts)
+
+    def asking(question: str) -> set[str]:
+        typed = [w for w in index.tokenizer.splitter(question.lower()) if index.is_content_word(w)]
+        return set(index.asking_words(question, typed))
+
+    assert asking("is HNSW worth reading about?") == {"worth", "reading"}
+    query = index.query_terms("is HNSW worth reading about?")
+    reading = index.indexed_word("reading")
+    assert reading in query.asking and reading in query.searched  # it still ranks
+    assert index.coverage(query, frozenset(index.terms(texts[0])), texts[0]) == 1.0
+    assert asking("What is the HNSW license?") == set()  # asked about, not everyday
+    assert asking("is sourdough bread worth reading about?") == set()  # no term of art
+    assert asking("is the Transformer worth reading about?") == set()  # 20 of 524 chunks
+    assert asking("how does HNSW do in English?") == set()  # a name, typed as one
+    assert asking("is HNSW state-of-the-art?") == set()  # part of a hyphenated word
+    assert asking("HNSW side effects?") == set()  # papers write "side" with "effects"
+    assert asking("which side of HNSW?") == {"side"}
+    assert asking("is HNSW ten times faster?") == {"times"}  # "ten": a quantity asked

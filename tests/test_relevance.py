@@ -172,6 +172,28 @@ async def test_the_way_a_question_is_asked_is_no_missing_topic(
 @pytest.mark.parametrize(
     ("question", "title_start"),
     [
+        ("is HNSW worth reading about?", "Efficient and robust approximate nearest neighbor"),
+        ("what do people think of grokking?", "Grokking"),
+        ("why does EMNIST matter to people?", "EMNIST"),
+    ],
+)
+async def test_everyday_words_around_a_term_of_art_are_no_missing_topic(
+    fixture_index, question: str, title_start: str
+) -> None:
+    """Ways of asking no list names ("worth reading", "what do people think of"): its
+    everyday words, which abstracts barely use, count neither as found nor as missing
+    where the question names a term of art the papers hold (`asking_words`)."""
+    _, rag = fixture_index
+    assert rag.search(question)[0].coverage == 1.0
+    answer = await rag.answer(question)
+    assert not answer.abstained, answer.answer
+    assert answer.citations[0].title.startswith(title_start)
+    assert (await rag.answer("is sourdough bread worth reading about?")).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "title_start"),
+    [
         ("Kolmogorov-Arnold netwroks?", "KAN: Kolmogorov-Arnold Networks"),
         ("What is MoblieOne?", "MobileOne"),
         ("papers on grokkking?", "Grokking"),

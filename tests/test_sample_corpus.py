@@ -216,8 +216,11 @@ async def test_comparisons_are_answered_from_both_sides(sample) -> None:
         ("phrasing_questions.jsonl", 0.10),
         ("phrasing_heldout.jsonl", 0.10),
         ("phrasing_blind.jsonl", 0.10),
-        # not read while the asking phrases were written: 21.2% (`ASKING_PHRASES`)
-        ("phrasing_fresh.jsonl", 0.25),
+        # not read while the asking phrases were written: 21.2% (`ASKING_PHRASES`), 11.2%
+        # once everyday words around a term of art were read as asking (`asking_words`)
+        ("phrasing_fresh.jsonl", 0.15),
+        # written after both: 32.5%, then 15.8%
+        ("phrasing_chat.jsonl", 0.20),
     ],
 )
 async def test_rephrased_questions_are_answered_and_off_topic_ones_refused(
