@@ -1,5 +1,6 @@
 """How common a word is in everyday English: what tells the words a question asks with
-from the ones naming its topic where no list names them (`KeywordIndex.asking_words`).
+from the ones naming its topic where no list names them (`KeywordIndex.asking_words`),
+and a word a corpus is about from one it mentions in passing (`QueryTerms.underused`).
 
 The lists of ways of asking (`rag.keyword.QUERY_FILLER`, `ASKING_PHRASES`) hold for the
 ways they list: 240 questions asking about 12 bundled topics in 20 ways written after

@@ -439,6 +439,15 @@ class QueryTerms:
     sets opened with a gold paper, but SciFact's citation lookup lost a gold abstract
     ("Taking 400mg of α-tocopheryl acetate does not prevent prostate cancer.") and every
     retrieval figure would have moved."""
+    underused: tuple[tuple[int, float], ...] = ()
+    """Known terms of words these papers use less often than English does, each with
+    how much less (their rate here over their rate in English, below 1): in
+    `KeywordIndex.coverage` a text holding one counts as holding that share of it.
+    Words a corpus is about are used far more than in English ("forgetting" 12 times as
+    often in the bundled abstracts); everyday words it barely uses are coincidences
+    where a text holds them: "What is the capital of Australia?" was answered from a
+    SciFact abstract on doctors emigrating ("human capital", "Australia"), both words
+    used there at a few hundredths of their English rate."""
 
     @property
     def variant_terms(self) -> frozenset[int]:
@@ -785,6 +794,7 @@ class KeywordIndex:
         ]
         asking = self.asking_words(query, typed)
         asked_with: set[int] = set()
+        underused: dict[int, float] = {}
         for word in typed:
             stem = tokenizer.stemmer(word) if tokenizer.stemmer else word
             term = self._indexed(stem)
@@ -816,6 +826,8 @@ class KeywordIndex:
                     corrected.append((word, term))
             if term is not None:
                 known.add(term)
+                if (use := self.rate(term) / english_rate(word)) < 1:
+                    underused[term] = use
             else:
                 unknown.add(stem)
         stem = tokenizer.stemmer or (lambda word: word)
@@ -834,6 +846,7 @@ class KeywordIndex:
             names,
             variants=tuple(forms_of),
             asking=frozenset(asked_with),
+            underused=tuple(underused.items()),
         )
 
     def asking_words(self, query: str, words: Sequence[str]) -> frozenset[str]:
@@ -1117,6 +1130,7 @@ class KeywordIndex:
         phrased = frozenset().union(*query.unwritten, *spaced) if unknown_missing else frozenset()
         asking = query.asking if unknown_missing else frozenset()
         weights = {t: self.idf(t) for t in query.known - phrased - asking}
+        held = dict(query.underused) if unknown_missing else {}
         units: list[tuple[float, Callable[[str], bool]]] = [
             (
                 sum(map(self.idf, c.terms)) if isinstance(c, HyphenatedName) else self.max_idf,
@@ -1145,7 +1159,7 @@ class KeywordIndex:
             return [0.0] * len(texts)
         return [
             (
-                sum(weights[t] for t in weights.keys() & terms)
+                sum(weights[t] * held.get(t, 1.0) for t in weights.keys() & terms)
                 + sum(weight for weight, written in units if written(text))
                 + sum(weight for weight, forms in families if forms & terms)
             )

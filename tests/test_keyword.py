@@ -439,3 +439,20 @@ def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
     assert asking("HNSW side effects?") == set()  # papers write "side" with "effects"
     assert asking("which side of HNSW?") == {"side"}
     assert asking("is HNSW ten times faster?") == {"times"}  # "ten": a quantity asked
+
+
+def test_a_word_these_papers_barely_use_counts_as_held_by_how_much_they_use_it() -> None:
+    """ "What is the capital of Australia?" was answered from a SciFact abstract holding
+    "human capital" and "Australia": a text holding a word the papers use less than
+    English does holds that share of it (`QueryTerms.underused`)."""
+    background = " ".join(WORDS)  # ~10k words in all: "people" once is 1/18 of English
+    texts = ["What people do in their free time", *([background] * 500)]
+    index = _index(texts)
+
+    def coverage(question: str, text: str) -> float:
+        return index.coverage(index.query_terms(question), frozenset(index.terms(text)), text)
+
+    assert coverage("What do people do in their free time?", texts[0]) < 0.2
+    assert coverage("graph neural network", background) == 1.0  # what these papers are about
+    query = index.query_terms("What do people do in their free time?")
+    assert query.searched == query.known  # ranking is unchanged
