@@ -824,6 +824,7 @@ class KeywordIndex:
                     term = self.spelled(stem)
                 if term is not None:
                     corrected.append((word, term))
+                    word = self.read_as(term, word) or word  # its English rate is the word's
             if term is not None:
                 known.add(term)
                 if (use := self.rate(term) / english_rate(word)) < 1:

@@ -453,6 +453,8 @@ def test_a_word_these_papers_barely_use_counts_as_held_by_how_much_they_use_it()
         return index.coverage(index.query_terms(question), frozenset(index.terms(text)), text)
 
     assert coverage("What do people do in their free time?", texts[0]) < 0.2
+    # a typo is as common as the word it is read as, not as the typo (never seen)
+    assert coverage("What do peopel do in their free time?", texts[0]) < 0.2
     assert coverage("graph neural network", background) == 1.0  # what these papers are about
     query = index.query_terms("What do people do in their free time?")
     assert query.searched == query.known  # ranking is unchanged
