@@ -15,12 +15,13 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.answering import llm_sources
 from rag.asked_period import asked_period
 from rag.comparisons import searched
 from rag.errors import CorpusError
 from rag.papers import normalize_title
 from rag.record_questions import searched_for
-from rag.relevance import best_relevance, is_on_topic
+from rag.relevance import is_on_topic
 from rag.retrieval import Mode, Retriever
 
 if TYPE_CHECKING:
@@ -194,6 +195,7 @@ def evaluate_gate(retriever: Retriever, questions: list[Question], k: int) -> An
         text, since, until = question.question, None, None
         if (period := asked_period(text, date.today())) is not None:
             text, since, until = period.question, period.since, period.until
-        results, _ = searched(retriever, searched_for(text), k, is_on_topic, since, until)
-        scores.add(question, not results or not is_on_topic(best_relevance(results)))
+        query = searched_for(text)
+        results, _ = searched(retriever, query, k, is_on_topic, since, until)
+        scores.add(question, not llm_sources(retriever, query, results))
     return scores

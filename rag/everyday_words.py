@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+import numpy as np
+
 EVERYDAY_ZIPF = 5.0
 """Zipf frequency from which a word is everyday English (the ~1,500 commonest words:
 "think", "worth", "reading", "get", "way"). A lower bound also took words asked about:
@@ -67,5 +69,30 @@ def is_everyday(word: str) -> bool:
     return word not in NUMBER_WORDS and zipf(word) >= EVERYDAY_ZIPF
 
 
-def is_specialist(word: str) -> bool:
-    return zipf(word) < SPECIALIST_ZIPF
+@cache
+def _stem_frequencies() -> dict[str, float]:
+    """Per Snowball English stem, the frequency of the commonest English word with it
+    (17,980 stems of the list's 28,917 words; 0.05 s once the list is loaded)."""
+    import Stemmer
+    from wordfreq import get_frequency_dict
+
+    frequencies = get_frequency_dict("en", wordlist="small")
+    words = list(frequencies)
+    commonest: dict[str, float] = {}
+    for word, stem in zip(words, Stemmer.Stemmer("english").stemWords(words), strict=True):
+        commonest[stem] = max(commonest.get(stem, 0.0), frequencies[word])
+    return commonest
+
+
+def stem_zipf(stem: str) -> float:
+    """The Zipf frequency of the commonest English word with this Snowball English stem,
+    as the keyword index stems (`rag.keyword.new_tokenizer`); 0 for none."""
+    frequency = _stem_frequencies().get(stem, 0.0)
+    return float(np.log10(frequency) + 9) if frequency > 0 else 0.0
+
+
+def is_specialist(stem: str) -> bool:
+    """Whether every English word with this stem is rarer than `SPECIALIST_ZIPF`: a term
+    of art. Read from the stem, not the word typed: "goed" (a typo of "good") is no
+    English word, but it is stemmed "goe", as "goes" (5.2) is."""
+    return stem_zipf(stem) < SPECIALIST_ZIPF

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -66,6 +66,9 @@ class HasRelevance(Protocol):
 
     @property
     def keyword_score(self) -> float: ...
+
+
+R = TypeVar("R", bound=HasRelevance)
 
 
 @dataclass(frozen=True)
@@ -105,27 +108,33 @@ def relevance(coverage: float, cosine: float | None, background: DenseBackground
     return coverage + DENSE_WEIGHT * excess
 
 
-def best_relevance(results: Sequence[HasRelevance]) -> float:
-    """The best relevance among the first result and each retriever's best result: what
-    decides whether a question is answered. Where the two retrievers disagree, their
-    winners both count: an acronym the embedding model does not know makes the dense
-    winner noise ("tell me more about HNSW" ranked a paper at cosine 0.38, background
-    0.35, relevance 0.27, first), while BM25's winner uses "HNSW" throughout (0.75).
-    Papers ranked after them do not count, however relevant they read: one matching a
-    single rare word of an off-topic question would answer it ("I need papers on the
-    French Revolution" citing "Neural Scene Flow Prior" at 0.50, which mentions a
-    "revolution"). This was "the better of the first two results" while fusion put the
-    two winners there; once weak dense matches weighed less in fusion (`DENSE_FULL_EXCESS`)
-    that answered 7 of the 120 off-topic phrasings of `eval/phrasing_questions.jsonl` and
-    4 held-out ones, this none."""
+def deciding(results: Sequence[R]) -> list[R]:
+    """The results that decide whether a question is answered: the first and each
+    retriever's best. Where the two retrievers disagree, their winners both count: an
+    acronym the embedding model does not know makes the dense winner noise ("tell me
+    more about HNSW" ranked a paper at cosine 0.38, background 0.35, relevance 0.27,
+    first), while BM25's winner uses "HNSW" throughout (0.75). Papers ranked after them
+    do not count, however relevant they read: one matching a single rare word of an
+    off-topic question would answer it ("I need papers on the French Revolution"
+    citing "Neural Scene Flow Prior" at 0.50, which mentions a "revolution"). This was
+    "the first two results" while fusion put the two winners there; once weak dense
+    matches weighed less in fusion (`DENSE_FULL_EXCESS`) that answered 7 of the 120
+    off-topic phrasings of `eval/phrasing_questions.jsonl` and 4 held-out ones, this
+    none."""
     if not results:
-        return 0.0
-    deciding = (
+        return []
+    found = [
         results[0],
         max(results, key=lambda result: result.dense_score),
         max(results, key=lambda result: result.keyword_score),
-    )
-    return max(result.relevance for result in deciding)
+    ]
+    return [result for at, result in enumerate(found) if result not in found[:at]]
+
+
+def best_relevance(results: Sequence[HasRelevance]) -> float:
+    """The best relevance among the `deciding` results: what decides whether a question
+    is answered."""
+    return max((result.relevance for result in deciding(results)), default=0.0)
 
 
 def is_citable(score: float) -> bool:

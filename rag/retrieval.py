@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
@@ -802,6 +802,14 @@ class Retriever:
         """IDF-weighted share of the question's terms in the paper's title (0..1): a
         title names what the abstract's "we propose" is about."""
         return float(self.term_share(question, [paper.title])[0])
+
+    def holding_specific(self, query: str, results: Sequence[SearchResult]) -> list[SearchResult]:
+        """The `results` whose papers hold a term of art the query names
+        (`KeywordIndex.specific_terms`: "HNSW" in "HNSW pros and cons")."""
+        keyword = self.snapshot().keyword
+        terms = keyword.specific_terms(keyword.content_words(query))
+        holders = {paper for term in terms for paper in keyword.papers_holding([term])}
+        return [result for result in results if result.paper_id in holders]
 
     def has_topic(self, text: str) -> bool:
         """Whether `text` has a topic term (`query_terms`): "What is it about?" has none."""

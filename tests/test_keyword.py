@@ -416,6 +416,7 @@ def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
     texts = [
         "HNSW graphs for approximate nearest neighbor search",
         "Robots estimate distances from sensor readings",  # once in ~10k words
+        "The search goes down one layer at a time",  # "goes", stemmed "goe"
         *(f"Side effects of drug {i}" for i in range(2)),  # "side": part of a term
         *(f"Transformer models for task {i}" for i in range(20)),
         *([background] * 500),
@@ -423,8 +424,7 @@ def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
     index = _index(texts)
 
     def asking(question: str) -> set[str]:
-        typed = [w for w in index.tokenizer.splitter(question.lower()) if index.is_content_word(w)]
-        return set(index.asking_words(question, typed))
+        return set(index.asking_words(question, index.content_words(question)))
 
     assert asking("is HNSW worth reading about?") == {"worth", "reading"}
     query = index.query_terms("is HNSW worth reading about?")
@@ -439,6 +439,10 @@ def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
     assert asking("HNSW side effects?") == set()  # papers write "side" with "effects"
     assert asking("which side of HNSW?") == {"side"}
     assert asking("is HNSW ten times faster?") == {"times"}  # "ten": a quantity asked
+    assert index.specific_terms(["hnsw", "graphs"]) == {index.indexed_word("hnsw")}
+    assert index.specific_terms(["goed"]) == set()  # stemmed as "goes" is: no term of art
+    assert asking("what's a goed name for HNSW?") == {"name"}
+    assert asking("what's a goed name for a cat?") == set()
 
 
 def test_a_word_these_papers_barely_use_counts_as_held_by_how_much_they_use_it() -> None:

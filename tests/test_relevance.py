@@ -25,6 +25,7 @@ from rag.relevance import (
     DenseBackground,
     best_relevance,
     is_citable,
+    is_on_topic,
     relevance,
 )
 from rag.retrieval import SearchResult
@@ -394,6 +395,26 @@ async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture
     assert judged.abstained and judged.mode == "llm" and not judged.citations
     sent = llm.prompts[0][1]["content"]
     assert "Adam: A Method for Stochastic Optimization" in sent
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what are the HNSW drawbacks and shortcomings?", "HNSW lowdown pros cons colleague"],
+)
+async def test_llm_mode_gate_lets_a_named_term_of_art_through(fixture_index, question) -> None:
+    """A question naming a term of art the papers hold reaches the LLM however little of
+    its other wording they share, with the paper holding it among the sources (its
+    relevance alone is below the gate's); the same words around a topic no paper holds
+    do not."""
+    settings, rag = fixture_index
+    assert not is_on_topic(best_relevance(rag.search(question)))
+    llm = FakeLLM("INSUFFICIENT_EVIDENCE")
+    answerer = PaperRAG.open(settings, embedder=HashEmbedder(), llm=llm)
+    await answerer.answer(question)
+    assert len(llm.prompts) == 1
+    assert "Hierarchical Navigable Small World" in llm.prompts[0][1]["content"]
+    await answerer.answer("sourdough lowdown pros cons colleague")
+    assert len(llm.prompts) == 1
 
 
 def _result(rank: int, relevance: float, dense: float, keyword: float) -> SearchResult:
