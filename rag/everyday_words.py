@@ -84,6 +84,11 @@ def _stem_frequencies() -> dict[str, float]:
     return commonest
 
 
+def english_word_stems() -> frozenset[str]:
+    """The Snowball English stems of the list's words."""
+    return frozenset(_stem_frequencies())
+
+
 def stem_zipf(stem: str) -> float:
     """The Zipf frequency of the commonest English word with this Snowball English stem,
     as the keyword index stems (`rag.keyword.new_tokenizer`); 0 for none."""

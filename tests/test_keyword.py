@@ -163,6 +163,8 @@ def test_a_slip_of_the_fingers_is_undone_on_the_word_not_its_stem() -> None:
     control = _index(["controlled by a control"])
     controlnet = control.query_terms("What is ControlNet?")  # "controlent" stems to "control"
     assert (controlnet.known, controlnet.unknown) == (frozenset(), {"controlnet"})
+    prose = _index(["Kolmogorov-Arnold networks", "prose and poetry"]).query_terms("KAN pros")
+    assert not prose.corrected and "pros" in prose.unknown  # English, though no WordPiece word
 
 
 def test_a_corrected_word_is_shown_as_the_papers_write_it() -> None:
