@@ -61,6 +61,7 @@ QUERY_FILLER = frozenset(
             # the asker and the conversation
             "i me my mine myself you your yours yourself we us our anyone anything someone "
             "something any some there please thanks thank hi hello hey ok okay eli5 briefly "
+            "u ur pls plz thx ty btw fyi imo tbh "  # the same, as chat spells them
             # requests
             "tell summarize summarise summarized summarised summary summaries overview outline "
             "define definition list give find recommend suggest walk read know known understand "
@@ -83,7 +84,9 @@ name topics stay out ("simple", "short", "key", "once", "few", "state", "questio
 "learn"; "main" was in and cost SciFact's "Having a main partner improves HIV outcomes"
 its gold abstract's first place), and so do inflections not listed ("working" is a topic,
 "works" is not). Chat users drop apostrophes: "whats hnsw" was refused, "whats" counted
-as a topic word the HNSW paper lacks (coverage 0.58).
+as a topic word the HNSW paper lacks (coverage 0.58); "can u explain HNSW pls", "btw how
+does DeepONet work" and "summarise EMNIST thx" were refused for "u", "btw" and "thx" ("r"
+stays a topic: the R language).
 
 With the first list (question words and "paper", "study", "tell me about" ...), 240
 rephrasings of 12 bundled topics (`eval/phrasing_questions.jsonl`: "explain X", "please
@@ -108,7 +111,7 @@ diphoton paper's sentences on Higgs decays."""
 
 ASKING_PHRASES = re.compile(
     ORIGIN_PHRASE + r"|^\W*(?:please\s+)?(?:(?:can|could|would|will)\s+"
-    r"(?:you|someone|anyone|somebody|anybody)\s+)?(?:please\s+)?"
+    r"(?:you|u|someone|anyone|somebody|anybody)\s+)?(?:please\s+|pls\s+|plz\s+)?"
     r"(?:explain|describe|show me|teach me)\b"
     r"|\bexplained\W*$"
     r"|\b(?:like i'?m (?:five|5)|in (?:simple|plain|layman'?s) (?:terms|words|english)"

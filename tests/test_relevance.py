@@ -155,6 +155,8 @@ async def test_short_and_acronym_questions_are_answered(
         "key takeaways about MobileOne",
         "can someone explain HNSW?",
         "what is Wasserstein GAN good for?",
+        "can u explain HNSW pls",  # chat spellings
+        "btw how does KAN work, thx",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
