@@ -140,3 +140,19 @@ def test_a_cli_command_loads_only_what_it_runs() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_service_loads_what_its_first_search_needs_before_serving(tmp_path) -> None:
+    """`prepare_to_serve` loads the sentence splitter and the English dictionaries (a
+    fresh service's first search took 1.5 s for them), while `warm_up`, which every CLI
+    command runs, leaves them to the commands that need them."""
+    from rag.chunking import _punkt
+    from rag.keyword import english_stems
+
+    _, rag = fake_index(tmp_path, [{"title": "Sparse attention", "abstract": LONG}], "warm")
+    _punkt.cache_clear()
+    english_stems.cache_clear()
+    rag.warm_up()
+    assert _punkt.cache_info().currsize == 0 and english_stems.cache_info().currsize == 0
+    rag.prepare_to_serve(1)
+    assert _punkt.cache_info().currsize == 1 and english_stems.cache_info().currsize == 1
