@@ -14,8 +14,10 @@ import pytest
 from rag.config import Settings
 from rag.index import Index, ingest_paths, search_state_dir
 from rag.keyword import (
+    K1,
     MAX_SEGMENTS,
     SPELLING_MAX_WORDS,
+    B,
     ChunkRow,
     Compound,
     KeywordIndex,
@@ -72,7 +74,7 @@ def _bm25s_scores(rows: list[ChunkRow], query: str) -> np.ndarray:
     """bm25s's own BM25 over `rows`, the reference."""
     tokenizer = new_tokenizer()
     ids = tokenizer.tokenize([r.text for r in rows], return_as="ids", show_progress=False)
-    model = bm25s.BM25()
+    model = bm25s.BM25(k1=K1, b=B)
     model.index(ids, show_progress=False)
     terms = tokenizer.tokenize([query], update_vocab=False, return_as="ids", show_progress=False)
     return np.asarray(model.get_scores(sorted(set(terms[0]) - {0})))
