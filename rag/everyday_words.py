@@ -15,10 +15,9 @@ Zipf scale: log10 of uses per billion words ("the" 7.7, "think" 6.1, "worth" 5.2
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cache
-
-import numpy as np
 
 EVERYDAY_ZIPF = 5.0
 """Zipf frequency from which a word is everyday English (the ~1,500 commonest words:
@@ -93,7 +92,7 @@ def stem_zipf(stem: str) -> float:
     """The Zipf frequency of the commonest English word with this Snowball English stem,
     as the keyword index stems (`rag.keyword.new_tokenizer`); 0 for none."""
     frequency = _stem_frequencies().get(stem, 0.0)
-    return float(np.log10(frequency) + 9) if frequency > 0 else 0.0
+    return math.log10(frequency) + 9 if frequency > 0 else 0.0
 
 
 def is_specialist(stem: str) -> bool:
