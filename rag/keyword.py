@@ -865,7 +865,7 @@ class KeywordIndex:
         list: where the query names something specific (a term of art these papers hold,
         in at most `SPECIFIC_SHARE` of the chunks: "HNSW", "grokking", "KAN"), each
         everyday English word (`rag.everyday_words`) that these papers use less often than
-        English does ("worth", "reading", "think", "pros": the way people ask), unless
+        English does ("worth", "reading", "think": the way people ask), unless
         typed with a capital inside the question ("Sophia", "English": a name) or joined
         to another word by a hyphen ("job-shop", "full-precision").
 
