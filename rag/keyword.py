@@ -194,6 +194,12 @@ topic word) false abstention fell from 76.9% to 28.2% and 96.4% of the answers o
 with a gold paper; from 4 letters it fell to 15.4%, but 4-letter acronyms are one edit
 from other acronyms ("SPNN" became "SNN") and only 84.8% opened with a gold paper."""
 
+CLIPPED_MIN_EXTRA = 2
+"""Letters a stem must have beyond a clipped word's stem to be what it stands for
+(`KeywordIndex.longer_forms`): "norm" and "normal" (of "normalization") differ by two."""
+CLIPPED_CANDIDATES = 5
+"""Longer forms of a clipped word tried, commonest first (`KeywordIndex.longer_forms`)."""
+
 SPELLING_MAX_WORDS = 8
 """Possible typos and `COMPOUND`s of one query looked up (`KeywordIndex.spelled`,
 `KeywordIndex.abbreviated`): a typed question has one or two, and each lookup scans a
@@ -1042,6 +1048,21 @@ class KeywordIndex:
             if rank[1] < self.max_idf and (best is None or rank < best):
                 best = rank
         return best[2] if best else None
+
+    def longer_forms(self, word: str) -> list[int]:
+        """The indexed terms whose stems begin with `word`'s stem and are at least
+        `CLIPPED_MIN_EXTRA` letters longer, commonest first, at most `CLIPPED_CANDIDATES`:
+        what a clipped word may stand for ("normal", the stem of "normalization", for
+        "norm" in "layer norm"; `Retriever.asked_phrase` keeps one where papers write the
+        phrase with it)."""
+        stem = self.word_stem(word)
+        stems, ids = self.stems_by_initial.get(stem[:1], ([], []))
+        found = [
+            (self.idf(term), term)
+            for longer, term in zip(stems, ids, strict=True)
+            if len(longer) >= len(stem) + CLIPPED_MIN_EXTRA and longer.startswith(stem)
+        ]
+        return [term for idf, term in sorted(found) if idf < self.max_idf][:CLIPPED_CANDIDATES]
 
     @cached_property
     def stems_by_initial(self) -> dict[str, tuple[list[str], list[int]]]:

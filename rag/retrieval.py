@@ -13,7 +13,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
@@ -91,6 +91,11 @@ SPLIT_MIN = 3
 """Letters of each word a joined word splits into (`Retriever.spelled_both_ways`):
 "pre", "non", "sub"."""
 
+
+CLIPPED_MAX_WORDS = 3
+"""Words no paper writes that one query may have read as clipped (`Retriever.unclipped`):
+each costs a scan of the stems with its initial and a read of the papers holding its
+completions; a typed question has one or two."""
 
 PHRASE_FORMS = 4
 """Forms of an asked phrase read for it (`_phrase_forms`): as typed, then with its words'
@@ -284,6 +289,7 @@ class _Snapshot:
         self._sentences: LRUCache[str, list[Sentence]] = LRUCache(PAPER_CACHE_SIZE)
         self._terms: LRUCache[str, frozenset[int]] = LRUCache(SENTENCE_CACHE_SIZE)
         self._apart: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
+        self._written: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
         self._lock = threading.Lock()
         if previous is not None and previous.version == state.moved_from:
             with previous._lock:  # unchanged papers stay cached across an ingest
@@ -348,6 +354,22 @@ class _Snapshot:
 
         return self._memo(self._regions, chunk_id, split)
 
+    def holders(self, terms: Iterable[int]) -> Iterator[Paper]:
+        """The first `PHRASE_PAPERS` papers holding every one of `terms`, read from the
+        store `PHRASE_BATCH` at a time (a phrase is found in the first batch or none)."""
+        readable = self.keyword.papers_holding(terms)[:PHRASE_PAPERS]
+        for start in range(0, len(readable), PHRASE_BATCH):
+            yield from self.papers(readable[start : start + PHRASE_BATCH]).values()
+
+    def writer(self, phrase: tuple[int, ...]) -> bool:
+        """Whether one of the `holders` of `phrase`'s terms writes it (`KeywordIndex.writes`;
+        memoised)."""
+        return self._memo(
+            self._written,
+            " ".join(map(str, phrase)),
+            lambda: any(self.keyword.writes(paper.text, phrase) for paper in self.holders(phrase)),
+        )
+
     def says_together(self, paper: Paper, terms: AbstractSet[int]) -> bool:
         """Whether one sentence of `paper` (its title counting as one) holds all `terms`."""
         sentences = [paper.abstract[s.start : s.end] for s in self.abstract_sentences(paper)]
@@ -362,12 +384,7 @@ class _Snapshot:
         )
 
         def find() -> bool:
-            readable = self.keyword.papers_holding(terms)[:PHRASE_PAPERS]
-            return any(
-                pattern.search(paper.text) is not None
-                for start in range(0, len(readable), PHRASE_BATCH)
-                for paper in self.papers(readable[start : start + PHRASE_BATCH]).values()
-            )
+            return any(pattern.search(paper.text) is not None for paper in self.holders(terms))
 
         return self._memo(self._apart, f"{first} {second}", find)
 
@@ -668,6 +685,9 @@ class Retriever:
           its words: "What is LoRA pre-training?" and "papers on fine-tuning LLMs" were
           refused, their papers writing "extending LoRA to model pre-training" and
           "fine-tuning ... LLMs" apart, while "BERT's vocabulary size" stays unwritten.
+        - No paper writes it, but one does with a word read as a longer word papers
+          write in its place (`_unclipped`: "batch norm", "batch normalization"): it is
+          read so.
         - Papers write it: they rank first (`phrases`). "What is knowledge distillation?"
           opened with a paper holding both words apart; on `eval/phrase_questions.jsonl`
           answers opening with a gold paper went from 95.0% to 100%, gold papers cited
@@ -680,9 +700,8 @@ class Retriever:
         name = named(term) if term else None
         if name is not None and name not in topic.names:
             topic = replace(topic, names=(*topic.names, name))
-        phrase = (
-            snap.keyword.compound_noun(_as_indexed(snap.keyword, term, topic)) if term else None
-        )
+        indexed = _as_indexed(snap.keyword, term, topic) if term else ""
+        phrase = snap.keyword.compound_noun(indexed) if indexed else None
         if phrase is None or not PHRASE_WORDS[0] <= len(set(phrase)) <= PHRASE_WORDS[1]:
             return topic
         if set(phrase) <= frozenset().union(*(s.terms for s in topic.spellings)):  # one word
@@ -691,12 +710,7 @@ class Retriever:
         together = spaced = False
         written: list[tuple[int, ...]] = []  # every form some paper writes
         for form in _phrase_forms(tuple(phrase), topic):
-            readable = snap.keyword.papers_holding(form)[:PHRASE_PAPERS]
-            for paper in (
-                paper
-                for start in range(0, len(readable), PHRASE_BATCH)
-                for paper in snap.papers(readable[start : start + PHRASE_BATCH]).values()
-            ):
+            for paper in snap.holders(form):
                 if snap.keyword.writes(paper.text, form):
                     written.append(form)
                     break
@@ -710,7 +724,65 @@ class Retriever:
             return topic
         if spaced:
             return replace(topic, spaced=(*topic.spaced, tuple(phrase)))
-        return replace(topic, unwritten=(*topic.unwritten, frozenset(phrase)))
+        words = snap.keyword.tokenizer.splitter(indexed.lower())
+        last_first = range(len(words) - 1, -1, -1)  # "batch norm": the noun is clipped
+        unwritten = replace(topic, unwritten=(*topic.unwritten, frozenset(phrase)))
+        return Retriever._unclipped(snap, words, topic, last_first) or unwritten
+
+    @staticmethod
+    def unclipped(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
+        """`topic` with each word no paper writes (`QueryTerms.unknown`, at most
+        `CLIPPED_MAX_WORDS`) read as a longer word papers write in its place next to the
+        word before or after it (`_unclipped`): "hyperparam tuning" is "hyperparameter
+        tuning", "data aug" "data augmentation", "what is layer norm?" over abstracts
+        that write "layer normalization" and never "norm". A word whose longer forms no
+        paper writes there stays missing: "sourdough bread" is no "sourdough breadth"."""
+        keyword = snap.keyword
+        words = keyword.tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower()))
+        tried = 0
+        for at, word in enumerate(words):
+            if tried == CLIPPED_MAX_WORDS:
+                break
+            if keyword.word_stem(word) not in topic.unknown or not keyword.is_content_word(word):
+                continue
+            tried += 1
+            before, after = (words[at - 1 : at + 1] if at else []), words[at : at + 2]
+            for pair, clipped in ((before, 1), (after, 0)):
+                if len(pair) != 2 or not all(map(keyword.is_content_word, pair)):
+                    continue
+                if (read := Retriever._unclipped(snap, pair, topic, [clipped])) is not None:
+                    topic = read
+                    break
+        return topic
+
+    @staticmethod
+    def _unclipped(
+        snap: _Snapshot, words: Sequence[str], topic: QueryTerms, clipped: Iterable[int]
+    ) -> QueryTerms | None:
+        """`topic` with the first of the `clipped` words of `words` (a run of content
+        words) that reads as a longer word papers write in its place, making a phrase
+        some paper writes ("norm" in "batch norm": "batch normalization"), read so: as
+        the longer word alone (with "norm" too, "what is layer norm?" opened
+        with a paper on "layer normalization in any Lp-norm"), its phrase's writers
+        ranked first (`phrases`); None where no word reads so. Without it
+        "What is batch norm?" was refused over the bundled abstracts (four of them on
+        batch normalization), as a phrase no paper writes."""
+        keyword = snap.keyword
+        terms = [keyword.indexed_word(word) for word in words]
+        for at in clipped:
+            others = [*terms[:at], *terms[at + 1 :]]
+            if None in others:
+                continue
+            for longer in keyword.longer_forms(words[at]):
+                form = tuple(t for t in (*terms[:at], longer, *terms[at + 1 :]) if t is not None)
+                if snap.writer(form):
+                    return replace(
+                        topic,
+                        known=topic.known - {terms[at]} | {longer},
+                        unknown=topic.unknown - {keyword.word_stem(words[at])},
+                        phrases=(*topic.phrases, form),
+                    )
+        return None
 
     # -- public ------------------------------------------------------------------------
 
@@ -730,7 +802,8 @@ class Retriever:
         depth = min(max(DENSE_DEPTH, 2 * k), snap.keyword.size)
         topic = snap.keyword.query_terms(query)
         read = self.read_as_corrected(snap, query, topic)
-        topic = self.asked_phrase(snap, read, self.spelled_both_ways(snap, read, topic))
+        topic = self.spelled_both_ways(snap, read, topic)
+        topic = self.asked_phrase(snap, read, self.unclipped(snap, read, topic))
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector
@@ -821,6 +894,7 @@ class Retriever:
         `others` (0..1 each; `KeywordIndex.shares`)."""
         snap = self.snapshot()
         query = self.spelled_both_ways(snap, text, snap.keyword.query_terms(text))
+        query = self.unclipped(snap, text, query)
         return np.asarray(
             snap.keyword.shares(query, others, [snap.sentence_terms(o) for o in others])
         )

@@ -773,6 +773,40 @@ def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path
     assert first("What is BERT's vocabulary size?").relevance < ANSWER_MIN
 
 
+def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path) -> None:
+    """ "What is batch norm?" was refused as a phrase no paper writes, and "what is layer
+    norm?" where no abstract writes "norm" at all: a word read as a longer word papers
+    write in its place ("normalization") makes the phrase they write. A clipped word
+    whose completion no paper writes in the phrase stays missing."""
+    rows = [
+        {
+            "title": "Layer Normalization",
+            "abstract": "Layer normalization computes the mean and variance used for "
+            "normalization from all of the summed inputs to the neurons in a layer, so "
+            "recurrent networks train faster than with batch normalization.",
+        },
+        {
+            "title": "Weight Decay and the Norm of Deep Networks",
+            "abstract": "We bound the generalization gap by the norm of the weights of each "
+            "layer and show that weight decay keeps the spectral norm small.",
+        },
+    ]
+    first = _keyword_first(tmp_path, rows, "clipped")
+    for question in ("what is layer norm?", "What is batch norm?"):
+        found = first(question)
+        assert (found.title, found.relevance) == ("Layer Normalization", 1.0), question
+    assert first("What is layer normalization?").title == "Layer Normalization"
+    assert first("what is dropout norm?").relevance < ANSWER_MIN  # "dropout" nowhere
+
+    _, rag = fake_index(tmp_path, rows[:1], "clipped-only")
+    keyword = rag.retriever.snapshot().keyword
+    assert keyword.query_terms("layer norm").unknown == {"norm"}  # no abstract writes it
+    for question in ("what is layer norm?", "how does layer norm help recurrent networks?"):
+        found = rag.search(question, k=1, mode="keyword")[0]
+        assert found.relevance == 1.0, question
+    assert rag.search("layer norms of bread", k=1, mode="keyword")[0].relevance < ANSWER_MIN
+
+
 def test_a_phrase_written_with_one_more_word_counts_only_where_so_written(tmp_path) -> None:
     """ "What are self-normalizing networks?" was refused: its paper writes
     "self-normalizing neural networks", and no paper "self-normalizing networks". A phrase

@@ -198,6 +198,20 @@ async def test_a_name_is_answered_by_the_paper_introducing_it(
     assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.9
 
 
+async def test_clipped_words_are_read_as_the_words_papers_write(sample) -> None:
+    """ "What is batch norm?", "hyperparam tuning", "object det papers": 6 of the 14 were
+    refused before a clipped word was read as the longer word papers write in its phrase
+    (`Retriever.unclipped`); "What is group norm?", which no paper is about, still is."""
+    from rag.evaluation import evaluate_answers
+
+    _, rag = sample
+    questions = load_questions(SHORT_QUESTIONS.with_name("clipped_questions.jsonl"))
+    scores = await evaluate_answers(rag, questions)
+    assert scores.false_abstention.total == 14 and scores.false_abstention.value <= 0.1
+    assert scores.near_miss.total == 3 and scores.near_miss.value == 1.0
+    assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.85
+
+
 async def test_comparisons_are_answered_from_both_sides(sample) -> None:
     """ "HNSW vs SPANN" asked as one query: 5 of 15 refused, 8 of 18 gold papers cited."""
     from rag.evaluation import evaluate_answers
