@@ -14,11 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
-
 from rag.citations import defuse_markers
 from rag.definitions import KINDS, defining, titled_for
-from rag.papers import Paper, normalize_title, shown_date
+from rag.papers import Paper, is_title, normalize_title, shown_date
 
 Field = Literal["authors", "date"]
 
@@ -135,13 +133,8 @@ def _unwrapped(term: str) -> str:
     return term
 
 
-TITLE_MATCH = 90
-"""rapidfuzz ratio (0-100) of the asked name to a title, normalised, for the name to be
-the title as typed: a slip or two in "Attention Is All You Need" still names the paper."""
-
-
 def names_paper(term: str, paper: Paper, sentences: list[str]) -> int:
-    """How surely `term` names `paper`: 2 by its title (the term as typed, `TITLE_MATCH`,
+    """How surely `term` names `paper`: 2 by its title (the term as typed, `is_title`,
     or a title named for it: "NeRF: ...", not "D-NeRF: ..."), 1 where the authors define
     it as theirs ("we propose Potfit"), else 0; "the potfit program" names what "potfit"
     names. A title outranks an abstract: "We introduce D-KAN, which extends KAN" reads as
@@ -156,12 +149,9 @@ def names_paper(term: str, paper: Paper, sentences: list[str]) -> int:
 
 
 def _names(term: str, paper: Paper, sentences: list[str]) -> int:
-    asked = normalize_title(term)
-    if not asked:
+    if not normalize_title(term):
         return 0
-    if fuzz.ratio(asked, normalize_title(paper.title)) >= TITLE_MATCH or titled_for(
-        term, paper.title
-    ):
+    if is_title(term, paper.title) or titled_for(term, paper.title):
         return 2
     return int(
         any(

@@ -39,7 +39,7 @@ from rag.keyword import (
     Spelling,
     shared_letters,
 )
-from rag.papers import DatePrecision, Paper, stated_precision
+from rag.papers import DatePrecision, Paper, holds_title, is_title, stated_precision
 from rag.relevance import DenseBackground, relevance
 from rag.search_state import SearchState, sync
 from rag.store import PaperStore
@@ -96,6 +96,10 @@ CLIPPED_MAX_WORDS = 3
 """Words no paper writes that one query may have read as clipped (`Retriever.unclipped`):
 each costs a scan of the stems with its initial and a read of the papers holding its
 completions; a typed question has one or two."""
+
+TITLED_DEPTH = 20
+"""Papers read for one whose title the query is (`Retriever._titled_first`): a title
+typed as it is shares nearly every word with its paper, which both retrievers rank high."""
 
 PHRASE_FORMS = 4
 """Forms of an asked phrase read for it (`_phrase_forms`): as typed, then with its words'
@@ -813,7 +817,9 @@ class Retriever:
             keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight, snap.background)
-        ordered = sorted(fused.items(), key=lambda item: -item[1])[:k]
+        ordered = self._titled_first(snap, query, sorted(fused.items(), key=lambda item: -item[1]))[
+            :k
+        ]
         papers = snap.papers([paper_id for paper_id, _ in ordered])
         results = []
         for paper_id, score in ordered:
@@ -839,6 +845,26 @@ class Retriever:
                 )
             )
         return results
+
+    @staticmethod
+    def _titled_first(
+        snap: _Snapshot, query: str, ordered: list[tuple[str, float]]
+    ) -> list[tuple[str, float]]:
+        """`ordered` with the paper whose title the query is, as typed or as the topic it
+        asks about (`is_title`: "Attention is all you need", "papers on attention is all
+        you need"), or holds whole (`holds_title`: "summarise attention is all you need"),
+        moved first when it is among the first `TITLED_DEPTH`: a pasted title
+        is a request for that paper. Over a Zotero library holding "Attention is all you
+        need", that query opened with "Stand-Alone Self-Attention in Vision Models"."""
+        asked = [text for text in (query, asked_term(query)) if text]
+        for at, (paper_id, _) in enumerate(ordered[:TITLED_DEPTH]):
+            if paper_id not in snap.catalog:  # written after this snapshot: not yet known
+                continue
+            title = snap.catalog.title(paper_id)
+            if holds_title(query, title) or any(is_title(text, title) for text in asked):
+                top = ordered[0][1]
+                return [(paper_id, top), *ordered[:at], *ordered[at + 1 :]]
+        return ordered
 
     def sentence_support(
         self, claim: str, sentences: list[str], claim_vector: np.ndarray | None = None

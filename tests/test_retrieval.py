@@ -240,3 +240,60 @@ def phrase_index(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-u
 def test_papers_writing_the_asked_phrase_rank_first(phrase_index, question, first) -> None:
     assert phrase_index.search(question, k=4, mode="keyword")[0].title == first
     assert phrase_index.search(question, k=4)[0].title == first
+
+
+def test_a_paper_named_by_its_title_comes_first(tmp_path: Path) -> None:
+    """Over a Zotero library holding "Attention is all you need", that query opened with
+    "Stand-Alone Self-Attention in Vision Models", whose abstract says "attention" more
+    often. A title typed (a slip or two allowed) or held whole names its paper; a title of
+    two words held inside a longer question does not ("how does deep learning work?")."""
+    rows = [
+        {
+            "title": "Attention Is All You Need",
+            "abstract": "We propose the Transformer, a network architecture based solely on "
+            "attention mechanisms, dispensing with recurrence and convolutions entirely.",
+        },
+        {
+            "title": "Stand-Alone Self-Attention in Vision Models",
+            "abstract": "Attention is all we use: self-attention layers replace spatial "
+            "convolutions, and attention alone is all a vision model needs, we show, with "
+            "attention in every layer you need fewer parameters.",
+        },
+        {
+            "title": "Deep Learning",
+            "abstract": "Deep learning allows computational models composed of multiple "
+            "processing layers to learn representations of data.",
+        },
+        {
+            "title": "How Deep Learning Works in Practice",
+            "abstract": "We study how deep learning works on real tasks: deep learning works "
+            "when learning rates and deep networks are tuned, and how it works varies.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "titled")
+
+    def first(query: str) -> str:
+        return rag.search(query, k=3, mode="keyword")[0].title
+
+    assert first("attention you need") == "Stand-Alone Self-Attention in Vision Models"
+    for query in (
+        "Attention is all you need",
+        "attention is all you nead",  # a slip
+        "summarise 'Attention Is All You Need' for me",
+        "papers on attention is all you need",
+    ):
+        assert first(query) == "Attention Is All You Need", query
+    assert first("how does deep learning work?") == "How Deep Learning Works in Practice"
+
+
+def test_a_title_held_names_its_paper_only_where_it_is_most_of_the_text() -> None:
+    from rag.papers import holds_title
+
+    assert holds_title("summarise 'Attention Is All You Need' for me", "Attention is all you need")
+    assert holds_title(
+        "what do you make of attention is all you need?", "Attention is all you need"
+    )
+    assert not holds_title("how does deep learning work?", "Deep learning")  # two words
+    # a SciFact claim using a title's words is no request for that paper
+    claim = "RAD52 is involved in break-induced DNA replication (BIR)."
+    assert not holds_title(claim, "Break-induced DNA replication.")
