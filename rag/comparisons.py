@@ -30,6 +30,7 @@ optimizers, or learned optimizers?")."""
 
 _SIDE = r"([^?:,;]+?)"
 _END = r"[\s?.!]*$"
+_WHAT_IS = r"(?:what\s+(?:is|are)|what's)"
 COMPARISONS = [
     re.compile(pattern, re.IGNORECASE)
     for pattern in (
@@ -40,6 +41,8 @@ COMPARISONS = [
         rf"|versus)\s+{_SIDE}{_END}",
         rf"^\s*how\s+(?:does|do|did)\s+{_SIDE}\s+compare\s+(?:to|with|against)\s+{_SIDE}{_END}",
         rf"^\s*how\s+(?:does|do|did)\s+{_SIDE}\s+and\s+{_SIDE}\s+differ{_END}",
+        # two questions in one: "what is HNSW and what is KAN?", "what's X, and what's Y?"
+        rf"^\s*{_WHAT_IS}\s+{_SIDE}\s*,?\s+and\s+{_WHAT_IS}\s+{_SIDE}{_END}",
         # "X vs Y", "which is better, X or Y?", "X or Y: which is faster?"; "or" only in a
         # question ("RUNX1 is downregulated or mutated in TLX1 T-ALL." compares nothing)
         rf"^\s*{_SIDE}\s+(?:vs\.?|versus)\s+{_SIDE}\s*(?:[?:!.].*)?$",

@@ -21,6 +21,9 @@ from rag.comparisons import compared_sides
         ("How do SPANN and HNSW differ?", ("SPANN", "HNSW")),
         ("Which is better, Adam or SGD?", ("Adam", "SGD")),
         ("MobileOne or EfficientDet: which is faster?", ("MobileOne", "EfficientDet")),
+        ("What is HNSW and what is KAN?", ("HNSW", "KAN")),  # two questions in one
+        ("what's Adam, and what's Adafactor?", ("Adam", "Adafactor")),
+        ("What is HNSW and how does it work?", None),
         ("What is HNSW?", None),
         ("papers on grokking?", None),
         ("HNSW vs HNSW", None),
