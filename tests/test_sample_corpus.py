@@ -212,6 +212,19 @@ async def test_clipped_words_are_read_as_the_words_papers_write(sample) -> None:
     assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.85
 
 
+async def test_how_a_phrase_no_paper_writes_works_is_refused(sample) -> None:
+    """ "how does beam search work?" was answered from a paper on particle beams that
+    "searches" settings: 4 of the 19 near-misses were refused (`DEFINITION_QUESTION`)."""
+    from rag.evaluation import evaluate_answers
+
+    _, rag = sample
+    questions = load_questions(SHORT_QUESTIONS.with_name("how_questions.jsonl"))
+    scores = await evaluate_answers(rag, questions)
+    assert scores.false_abstention.total == 21 and scores.false_abstention.value <= 0.1
+    assert scores.near_miss.total == 19 and scores.near_miss.value >= 0.9
+    assert scores.off_topic.value == 1.0 and scores.gold_first.value >= 0.9
+
+
 async def test_comparisons_are_answered_from_both_sides(sample) -> None:
     """ "HNSW vs SPANN" asked as one query: 5 of 15 refused, 8 of 18 gold papers cited;
     "What is HNSW and what is SPANN?" was refused before it was read as a comparison."""
