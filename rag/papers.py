@@ -156,8 +156,8 @@ def is_title(asked: str, title: str) -> bool:
 
 HELD_TITLE_WORDS = 3
 """Words of a title for a text holding it whole to name the paper (`holds_title`): "what
-do you make of attention is all you need" names it, "how does deep learning work" does
-not name the paper titled "Deep learning"."""
+do you make of attention is all you need" names it, "why does deep learning work so
+well" does not name the paper titled "Deep learning"."""
 
 
 def holds_title(text: str, title: str) -> bool:
