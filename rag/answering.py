@@ -309,8 +309,9 @@ class _Retrieved(NamedTuple):
     results: list[SearchResult]
     sources: list[SearchResult]
     messages: list[dict[str, str]]
-    readings: list[tuple[str, str]]
-    """Words of the question read as others (`Retriever.readings`): typed, read as."""
+    readings: list[tuple[str, str, str]]
+    """Words of the question read as others (`Retriever.readings`): typed, read as, and
+    what no paper writes."""
     compared: list[tuple[str, list[SearchResult]]]
     """Each side of a comparison with its own search results (`rag.comparisons`)."""
     focus: str
@@ -764,7 +765,8 @@ class Answerer:
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
         read_as = [
-            f'Read "{typed}" as "{read}": no paper uses "{typed}"' for typed, read in readings
+            f'Read "{typed}" as "{read}": no paper uses "{unwritten}"'
+            for typed, read, unwritten in readings
         ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
         read_as += [period.note()] if period is not None else []
         note(read_as)
@@ -825,7 +827,7 @@ class Answerer:
                 return
 
         if composed is None:
-            for typed, read in readings:  # "What is MoblieOne?" is answered by its definition
+            for typed, read, _ in readings:  # "What is MoblieOne?" is answered by its definition
                 standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
             if named.ids and focus == named.rest:  # what it asks of the papers it names
                 standalone = focus

@@ -418,6 +418,19 @@ class Variants:
 
 
 @dataclass(frozen=True)
+class Unclipped:
+    """A clipped word read as a longer word papers write beside another word of the
+    question ("norm" as "normalization" beside "batch")."""
+
+    word: str
+    beside: str
+    unwritten: str
+    """What no paper writes: the word, or the phrase holding it ("batch norm")."""
+    term: int
+    """The longer word's term."""
+
+
+@dataclass(frozen=True)
 class QueryTerms:
     """A query's informative terms: vocabulary ids, stems the index has never seen, and
     unseen compounds read as their parts."""
@@ -466,6 +479,9 @@ class QueryTerms:
     where a text holds them: "What is the capital of Australia?" was answered from a
     SciFact abstract on doctors emigrating ("human capital", "Australia"), both words
     used there at a few hundredths of their English rate."""
+    unclipped: tuple[Unclipped, ...] = ()
+    """Clipped words read as a longer word (`Retriever.unclipped`): what the user is
+    told, as for a typo."""
 
     @property
     def variant_terms(self) -> frozenset[int]:
@@ -980,17 +996,24 @@ class KeywordIndex:
                 found.append(HyphenatedName(words, last, terms))
         return found
 
-    def written_as(self, term: int, texts: Iterable[str], typed: str) -> str | None:
+    def written_as(
+        self, term: int, texts: Iterable[str], typed: str, beside: str | None = None
+    ) -> str | None:
         """How `texts` write `term`: the word closest to the `typed` one (then the most
         frequent), in its most frequent casing ("retrieval", not "retrievers", for
         "retreival"; "MobileOne", not a URL's "mobileone"; "networks", not a title's
-        "Networks"), to tell a user what their word was read as."""
+        "Networks"), to tell a user what their word was read as. With `beside`, only
+        where that word stands next to it: "norm" in "batch norm" is read as the
+        "normalization" of "batch normalization", not a nearer "normalizing"."""
         stemmer = self.tokenizer.stemmer
         forms: Counter[str] = Counter()
         for text in texts:
-            for word in self.tokenizer.splitter(text):
+            words = self.tokenizer.splitter(text)
+            for at, word in enumerate(words):
                 stem = stemmer(word.lower()) if stemmer else word.lower()
-                if self.tokenizer.stem_to_sid.get(stem) == term:
+                if self.tokenizer.stem_to_sid.get(stem) != term:
+                    continue
+                if beside is None or beside in (w.lower() for w in words[max(at - 1, 0) : at + 2]):
                     forms[word] += 1
         if not forms:
             return None

@@ -37,6 +37,7 @@ from rag.keyword import (
     KeywordIndex,
     QueryTerms,
     Spelling,
+    Unclipped,
     shared_letters,
 )
 from rag.papers import DatePrecision, Paper, holds_title, is_title, stated_precision
@@ -780,13 +781,27 @@ class Retriever:
             for longer in keyword.longer_forms(words[at]):
                 form = tuple(t for t in (*terms[:at], longer, *terms[at + 1 :]) if t is not None)
                 if snap.writer(form):
+                    unwritten = words[at] if terms[at] is None else " ".join(words)
+                    beside = words[at - 1] if at else words[at + 1]
+                    read = Unclipped(words[at], beside, unwritten, longer)
                     return replace(
                         topic,
                         known=topic.known - {terms[at]} | {longer},
                         unknown=topic.unknown - {keyword.word_stem(words[at])},
                         phrases=(*topic.phrases, form),
+                        unclipped=(*topic.unclipped, read),
                     )
         return None
+
+    @staticmethod
+    def topic(snap: _Snapshot, query: str) -> QueryTerms:
+        """What `query` asks about, as searches read it: its terms (`query_terms`), its
+        typos read as the words they slip from, words written joined or apart, clipped
+        words and the phrase it asks about."""
+        topic = snap.keyword.query_terms(query)
+        read = Retriever.read_as_corrected(snap, query, topic)
+        topic = Retriever.spelled_both_ways(snap, read, topic)
+        return Retriever.asked_phrase(snap, read, Retriever.unclipped(snap, read, topic))
 
     # -- public ------------------------------------------------------------------------
 
@@ -804,10 +819,7 @@ class Retriever:
         validate_query(query, k, since, until)
         snap = self.snapshot()
         depth = min(max(DENSE_DEPTH, 2 * k), snap.keyword.size)
-        topic = snap.keyword.query_terms(query)
-        read = self.read_as_corrected(snap, query, topic)
-        topic = self.spelled_both_ways(snap, read, topic)
-        topic = self.asked_phrase(snap, read, self.unclipped(snap, read, topic))
+        topic = self.topic(snap, query)
         dense: dict[str, tuple[float, str]] = {}
         if mode != "keyword":
             vector = self.embedder.embed([query])[0] if vector is None else vector
@@ -940,24 +952,34 @@ class Retriever:
             return [True] * len(others)
         return [bool(wanted & keyword.adjacent_pairs(paper.text, asked)) for paper in others]
 
-    def readings(self, query: str, results: list[SearchResult]) -> list[tuple[str, str]]:
-        """Each typo of `query` as typed and the indexed word it was read as, as the
-        results write it ("MoblieOne", "MobileOne"). Without them a misread rare word
-        ("remolding" as "refold" on SciFact) answers a question the user did not ask,
-        and nothing says so."""
+    def readings(self, query: str, results: list[SearchResult]) -> list[tuple[str, str, str]]:
+        """Each typo and clipped word of `query` as typed, the indexed word it was read
+        as, as the results write it, and what no paper writes ("MoblieOne", "MobileOne",
+        "MoblieOne"; "norm", "normalization", "batch norm"). Without them a misread rare
+        word ("remolding" as "refold" on SciFact) answers a question the user did not
+        ask, and nothing says so."""
         snap = self.snapshot()
-        corrected = snap.keyword.query_terms(query).corrected
-        if not corrected:
+        topic = snap.keyword.query_terms(query)
+        read: list[tuple[str, str | None, str, int]] = [
+            (word, None, word, term) for word, term in topic.corrected
+        ]
+        if topic.unknown or topic.known:  # a clipped word is unknown or in an asked phrase
+            read += [
+                (u.word, u.beside, u.unwritten, u.term) for u in self.topic(snap, query).unclipped
+            ]
+        if not read:
             return []
         papers = snap.papers([r.paper_id for r in results])
         texts = [paper.text for paper in papers.values()]
-        pairs = []
-        for word, term in corrected:
+        found = []
+        for word, beside, unwritten, term in read:
             typed = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", query, re.IGNORECASE)
-            written = snap.keyword.written_as(term, texts, word)
-            if typed and written:
-                pairs.append((typed[0], written))
-        return pairs
+            written = snap.keyword.written_as(term, texts, word, beside)
+            phrase = r"[\W_]+".join(map(re.escape, unwritten.split()))
+            as_typed = re.search(rf"(?<!\w){phrase}(?!\w)", query, re.IGNORECASE)
+            if typed and written and as_typed:
+                found.append((typed[0], written, as_typed[0]))
+        return found
 
     def claim_vectors(self, claims: list[str]) -> np.ndarray:
         """Vectors of claims to find quotes for, from the quote embedder: a claim is

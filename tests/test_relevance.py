@@ -797,6 +797,13 @@ def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path)
         assert (found.title, found.relevance) == ("Layer Normalization", 1.0), question
     assert first("What is layer normalization?").title == "Layer Normalization"
     assert first("what is dropout norm?").relevance < ANSWER_MIN  # "dropout" nowhere
+    _, rag = fake_index(
+        tmp_path, [{"title": t, "abstract": a} for t, a in PAPERS] + rows, "clipped"
+    )
+    results = rag.search("What is batch norm?", k=3, mode="keyword")
+    assert rag.retriever.readings("What is batch norm?", results) == [
+        ("norm", "normalization", "batch norm")  # told, as a typo is
+    ]
 
     _, rag = fake_index(tmp_path, rows[:1], "clipped-only")
     keyword = rag.retriever.snapshot().keyword
@@ -804,6 +811,9 @@ def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path)
     for question in ("what is layer norm?", "how does layer norm help recurrent networks?"):
         found = rag.search(question, k=1, mode="keyword")[0]
         assert found.relevance == 1.0, question
+    found = rag.search("Layer Norm", k=1, mode="keyword")[0]
+    [(typed, read, unwritten)] = rag.retriever.readings("Layer Norm", [found])
+    assert (typed, read.lower(), unwritten) == ("Norm", "normalization", "Norm")  # as typed
     assert rag.search("layer norms of bread", k=1, mode="keyword")[0].relevance < ANSWER_MIN
 
 
