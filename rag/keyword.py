@@ -1076,7 +1076,7 @@ class KeywordIndex:
         """The indexed terms whose stems begin with `word`'s stem and are at least
         `CLIPPED_MIN_EXTRA` letters longer, commonest first, at most `CLIPPED_CANDIDATES`:
         what a clipped word may stand for ("normal", the stem of "normalization", for
-        "norm" in "layer norm"; `Retriever.asked_phrase` keeps one where papers write the
+        "norm" in "layer norm"; `Retriever.unclipped` keeps one where papers write the
         phrase with it)."""
         stem = self.word_stem(word)
         stems, ids = self.stems_by_initial.get(stem[:1], ([], []))

@@ -959,14 +959,10 @@ class Retriever:
         word ("remolding" as "refold" on SciFact) answers a question the user did not
         ask, and nothing says so."""
         snap = self.snapshot()
-        topic = snap.keyword.query_terms(query)
+        topic = self.topic(snap, query)
         read: list[tuple[str, str | None, str, int]] = [
             (word, None, word, term) for word, term in topic.corrected
-        ]
-        if topic.unknown or topic.known:  # a clipped word is unknown or in an asked phrase
-            read += [
-                (u.word, u.beside, u.unwritten, u.term) for u in self.topic(snap, query).unclipped
-            ]
+        ] + [(u.word, u.beside, u.unwritten, u.term) for u in topic.unclipped]
         if not read:
             return []
         papers = snap.papers([r.paper_id for r in results])
