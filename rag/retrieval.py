@@ -767,11 +767,11 @@ class Retriever:
         """`topic` with the first of the `clipped` words of `words` (a run of content
         words) that reads as a longer word papers write in its place, making a phrase
         some paper writes ("norm" in "batch norm": "batch normalization"), read so: as
-        the longer word alone (with "norm" too, "what is layer norm?" opened
-        with a paper on "layer normalization in any Lp-norm"), its phrase's writers
-        ranked first (`phrases`); None where no word reads so. Without it
-        "What is batch norm?" was refused over the bundled abstracts (four of them on
-        batch normalization), as a phrase no paper writes."""
+        the longer word alone (with "norm" too, "what is layer norm?" opened with a
+        paper on "layer normalization in any Lp-norm"), its phrase's writers ranked
+        first (`phrases`); None where no word reads so. Without it "What is batch
+        norm?" was refused over the bundled abstracts (four of them on batch
+        normalization), as a phrase no paper writes."""
         keyword = snap.keyword
         terms = [keyword.indexed_word(word) for word in words]
         for at in clipped:
@@ -829,9 +829,8 @@ class Retriever:
             keyword = self._written_out_first(snap, keyword, topic)
         weight = {"hybrid": KEYWORD_WEIGHT, "keyword": 1.0, "dense": 0.0}[mode]
         fused = fuse(dense, keyword, weight, snap.background)
-        ordered = self._titled_first(snap, query, sorted(fused.items(), key=lambda item: -item[1]))[
-            :k
-        ]
+        ranked = sorted(fused.items(), key=lambda item: -item[1])
+        ordered = self._titled_first(snap, query, ranked)[:k]
         papers = snap.papers([paper_id for paper_id, _ in ordered])
         results = []
         for paper_id, score in ordered:
@@ -865,8 +864,8 @@ class Retriever:
         """`ordered` with the paper whose title the query is, as typed or as the topic it
         asks about (`is_title`: "Attention is all you need", "papers on attention is all
         you need"), or holds whole (`holds_title`: "summarise attention is all you need"),
-        moved first when it is among the first `TITLED_DEPTH`: a pasted title
-        is a request for that paper. Over a Zotero library holding "Attention is all you
+        moved first when it is among the first `TITLED_DEPTH`: a pasted title is a
+        request for that paper. Over a Zotero library holding "Attention is all you
         need", that query opened with "Stand-Alone Self-Attention in Vision Models"."""
         asked = [text for text in (query, asked_term(query)) if text]
         for at, (paper_id, _) in enumerate(ordered[:TITLED_DEPTH]):
