@@ -27,7 +27,7 @@ from filelock import Timeout
 
 from rag.catalog import Catalog
 from rag.chunking import Sentence, split_sentences
-from rag.definitions import asked_term, named
+from rag.definitions import ACRONYM, asked_term, named
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.keyword import (
@@ -82,10 +82,6 @@ _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 PHRASE_WORDS = (2, 3)
 """Words of an asked phrase checked for being written together (`Retriever.asked_phrase`):
 one word is a term of its own; four or more are a description, not a name."""
-ACRONYM = re.compile(r"\b\w*(?:[A-Z]\w*[A-Z]|\d)\w*\b")
-"""A word with two capitals or a digit ("LLMs", "LoRA", "GPT-4"): a phrase holding one is
-about that name, which papers relate to the rest in their own words, not a compound noun
-they must write as such (`Retriever.asked_phrase`)."""
 PHRASE_PAPERS = 50
 """Papers read, at most, to find one that writes an asked phrase."""
 SPLIT_MIN = 3

@@ -430,14 +430,14 @@ def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
     def asking(question: str) -> set[str]:
         return set(index.asking_words(question, index.content_words(question)))
 
-    assert asking("is HNSW worth reading about?") == {"worth", "reading"}
-    query = index.query_terms("is HNSW worth reading about?")
+    assert asking("is reading about HNSW worth it?") == {"worth", "reading"}
+    query = index.query_terms("is reading about HNSW worth it?")
     reading = index.indexed_word("reading")
     assert reading in query.asking and reading in query.searched  # it still ranks
     assert index.coverage(query, frozenset(index.terms(texts[0])), texts[0]) == 1.0
     assert asking("What is the HNSW license?") == set()  # asked about, not everyday
-    assert asking("is sourdough bread worth reading about?") == set()  # no term of art
-    assert asking("is the Transformer worth reading about?") == set()  # 20 of 524 chunks
+    assert asking("is reading about sourdough bread worth it?") == set()  # no term of art
+    assert asking("is reading about the Transformer worth it?") == set()  # 20 of 524 chunks
     assert asking("how does HNSW do in English?") == set()  # a name, typed as one
     assert asking("is HNSW state-of-the-art?") == set()  # part of a hyphenated word
     assert asking("HNSW side effects?") == set()  # papers write "side" with "effects"

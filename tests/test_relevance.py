@@ -157,6 +157,17 @@ async def test_short_and_acronym_questions_are_answered(
         "what is Wasserstein GAN good for?",
         "can u explain HNSW pls",  # chat spellings
         "btw how does KAN work, thx",
+        # what is good and bad about it, and who it is explained to
+        "HNSW pros and cons",
+        "what are the strengths and weaknesses of KAN?",
+        "limitations of MobileOne?",
+        "explain the intuition behind grokking",
+        "give me the lowdown on HNSW",
+        "how would you describe KAN to a colleague?",
+        "can you break down HNSW for me?",
+        "why is MobileOne useful?",
+        "what's interesting about HNSW?",
+        "what do researchers think about grokking?",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
@@ -175,7 +186,7 @@ async def test_the_way_a_question_is_asked_is_no_missing_topic(
 @pytest.mark.parametrize(
     ("question", "title_start"),
     [
-        ("is HNSW worth reading about?", "Efficient and robust approximate nearest neighbor"),
+        ("is reading about HNSW worth it?", "Efficient and robust approximate nearest neighbor"),
         ("what do people think of grokking?", "Grokking"),
         ("why does EMNIST matter to people?", "EMNIST"),
     ],
@@ -183,15 +194,16 @@ async def test_the_way_a_question_is_asked_is_no_missing_topic(
 async def test_everyday_words_around_a_term_of_art_are_no_missing_topic(
     fixture_index, question: str, title_start: str
 ) -> None:
-    """Ways of asking no list names ("worth reading", "what do people think of"): its
-    everyday words, which abstracts barely use, count neither as found nor as missing
-    where the question names a term of art the papers hold (`asking_words`)."""
+    """Ways of asking no list names ("is reading about X worth it?", "what do people
+    think of"): its everyday words, which abstracts barely use, count neither as found
+    nor as missing where the question names a term of art the papers hold
+    (`asking_words`)."""
     _, rag = fixture_index
     assert rag.search(question)[0].coverage == 1.0
     answer = await rag.answer(question)
     assert not answer.abstained, answer.answer
     assert answer.citations[0].title.startswith(title_start)
-    assert (await rag.answer("is sourdough bread worth reading about?")).abstained
+    assert (await rag.answer("is reading about sourdough bread worth it?")).abstained
 
 
 @pytest.mark.parametrize(
@@ -401,7 +413,7 @@ async def test_llm_mode_gate_lets_borderline_through_and_stops_off_topic(fixture
 
 @pytest.mark.parametrize(
     "question",
-    ["what are the HNSW drawbacks and shortcomings?", "HNSW lowdown pros cons colleague"],
+    ["HNSW deletions, sharding and concurrency?", "HNSW lowdown pros cons colleague"],
 )
 async def test_llm_mode_gate_lets_a_named_term_of_art_through(fixture_index, question) -> None:
     """A question naming a term of art the papers hold reaches the LLM however little of
@@ -734,7 +746,9 @@ def test_a_phrase_no_paper_writes_counts_as_missing_not_as_its_words(tmp_path) -
     for question in ("What is beam search?", "Which papers study beam search?"):
         assert first(question).title.startswith("Cheetah")  # still the closest paper
         assert first(question).relevance == 0.0, question
-    assert first("beam search").relevance > ANSWER_MIN  # not a question about a name
+    for question in ("beam search", "beam search pros and cons"):  # a topic alone
+        assert first(question).relevance == 0.0, question
+    assert first("beam dynamics search").relevance > ANSWER_MIN  # three words: described
     assert first("What is beam dynamics?").relevance == 1.0  # written together
     assert first("What is HNSW used for?").relevance > ANSWER_MIN  # a description
 
