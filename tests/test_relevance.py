@@ -762,6 +762,38 @@ def test_a_phrase_no_paper_writes_counts_as_missing_not_as_its_words(tmp_path) -
     assert (found.title, found.relevance) == ("Decoding Strategies for Sequence Models", 1.0)
 
 
+def test_a_name_typed_in_capitals_is_missing_where_papers_write_only_the_word(
+    tmp_path,
+) -> None:
+    """ "What is CLIP?" over a Zotero library without the CLIP paper was answered from a
+    deepfake dataset's "real clips, synthesized clips" (keyword mode: relevance is
+    coverage alone)."""
+    kodf = {
+        "title": "KoDF: A Large-Scale Korean DeepFake Detection Dataset",
+        "abstract": "We release real clips, synthesized clips and clips with adversarial "
+        "attacks, so that deepfake detectors can be trained and compared.",
+    }
+    first = _keyword_first(tmp_path, [kodf], "without")
+    for question in ("What is CLIP?", "CLIP", "papers on CLIP"):
+        assert first(question).title.startswith("KoDF")  # still the closest paper
+        assert first(question).relevance == 0.0, question
+    assert first("which datasets release clips?").relevance > ANSWER_MIN
+    assert first("WHAT IS CLIP").relevance > ANSWER_MIN  # all in capitals: no name
+    assert first("What is ADAM?").title.startswith("Adam")  # written "Adam": a name
+    assert first("What is ADAM?").relevance > ANSWER_MIN
+
+    clip = {
+        "title": "Learning Transferable Visual Models From Natural Language Supervision",
+        "abstract": "We present CLIP, which learns image representations from raw text "
+        "about images and transfers to downstream tasks without fine-tuning.",
+    }
+    _, rag = fake_index(
+        tmp_path, [{"title": t, "abstract": a} for t, a in PAPERS] + [kodf, clip], "with"
+    )
+    found = {r.title: r.relevance for r in rag.search("What is CLIP?", k=3, mode="keyword")}
+    assert found[clip["title"]] == 1.0  # a paper writes it as a name
+
+
 def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path) -> None:
     """A name with a word ("LoRA pre-training") is no compound noun papers write as such:
     its paper says "extending LoRA to model pre-training". One sentence holding all its
