@@ -60,6 +60,10 @@ class Catalog:
     def title(self, paper_id: str) -> str:
         return str(self._entries[paper_id][_TITLE])
 
+    def normalised_title(self, paper_id: str) -> str:
+        """The title as `normalize_title` writes it (computed once, at ingest)."""
+        return str(self._entries[paper_id][_NORMALISED])
+
     @cached_property
     def _by_key(self) -> dict[tuple[str, str], str]:
         """(kind, value) -> paper id, for every id the sources gave and every title."""

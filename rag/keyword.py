@@ -494,7 +494,9 @@ class QueryTerms:
     """Words read as the indexed term they are a typo of (`KeywordIndex.spelled`), with
     that term: what the user is told (`written_as`)."""
     names: tuple[str, ...] = ()
-    """Names as typed that stemming turns into another word (`STEMMED_NAME`)."""
+    """Names as typed that stemming turns into another word (`STEMMED_NAME`), and words
+    typed in capitals that some papers write as a name and others as a word
+    (`rag.retrieval.Retriever.in_capitals`)."""
     unwritten: tuple[frozenset[int], ...] = ()
     """Phrases asked about whose words the index holds but no paper writes together
     ("depth maps" where papers write "network depth" and "feature maps"): each counts as
@@ -1083,9 +1085,20 @@ class KeywordIndex:
         """The word papers write for `term` closest to the `typed` one (lowercase): what
         a typo is read as, for the rules that read the question's words and not only
         its terms ("hyper-paramter tuning" as "hyper-parameter tuning")."""
-        sids = self.tokenizer.stem_to_sid
-        written = [w for w, s in list(self.tokenizer.word_to_stem.items()) if sids.get(s) == term]
+        written = self.words_by_term.get(term, [])
         return min(written, key=lambda word: OSA.distance(typed, word)) if written else None
+
+    @cached_property
+    def words_by_term(self) -> dict[int, list[str]]:
+        """The words papers write for each term (copied first, as in `_stems_by`), for
+        `read_as`: scanning every word for each typo took 5-7 ms, a third of a search
+        on the bundled corpus where a query held one (`bench/ingest_search.py`)."""
+        sids = self.tokenizer.stem_to_sid
+        words: dict[int, list[str]] = {}
+        for word, stem in list(self.tokenizer.word_to_stem.items()):
+            if (term := sids.get(stem)) is not None:
+                words.setdefault(term, []).append(word)
+        return words
 
     def is_content_word(self, word: str) -> bool:
         """Whether a (lowercase) word is neither a stopword nor a `QUERY_FILLER` word."""

@@ -151,7 +151,8 @@ def names_paper(term: str, paper: Paper, sentences: list[str]) -> int:
 def _names(term: str, paper: Paper, sentences: list[str]) -> int:
     if not normalize_title(term):
         return 0
-    if is_title(term, paper.title) or titled_for(term, paper.title):
+    typed, title = normalize_title(term), normalize_title(paper.title)
+    if is_title(typed, title) or titled_for(term, paper.title):
         return 2
     return int(
         any(

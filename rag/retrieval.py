@@ -40,7 +40,14 @@ from rag.keyword import (
     Unclipped,
     shared_letters,
 )
-from rag.papers import DatePrecision, Paper, holds_title, is_title, stated_precision
+from rag.papers import (
+    DatePrecision,
+    Paper,
+    holds_title,
+    is_title,
+    normalize_title,
+    stated_precision,
+)
 from rag.relevance import DenseBackground, relevance
 from rag.search_state import SearchState, sync
 from rag.store import PaperStore
@@ -292,7 +299,8 @@ class _Snapshot:
         self.state = state
         self.version = state.version
         self.keyword = keyword = state.keyword
-        for _ in (keyword.position, keyword.chunk_ids, keyword.date_keys, keyword.stems_by_length):
+        built = (keyword.position, keyword.chunk_ids, keyword.date_keys, keyword.stems_by_length)
+        for _ in (*built, keyword.words_by_term):
             pass  # built here (maybe in the background), not inside the next search
         self.catalog = state.catalog
         self.background = state.background
@@ -304,6 +312,7 @@ class _Snapshot:
         self._terms: LRUCache[str, frozenset[int]] = LRUCache(SENTENCE_CACHE_SIZE)
         self._apart: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
         self._written: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
+        self._name_cases: LRUCache[str, NameCase] = LRUCache(SENTENCE_CACHE_SIZE)
         self._lock = threading.Lock()
         if previous is not None and previous.version == state.moved_from:
             with previous._lock:  # unchanged papers stay cached across an ingest
@@ -395,7 +404,7 @@ class _Snapshot:
             cases = {name.search(paper.text) is not None for paper in self.holders((term,))}
             return "both" if len(cases) == 2 else "name" if True in cases else "word"
 
-        return self._memo(self._written, word, read)
+        return self._memo(self._name_cases, word, read)
 
     def says_together(self, paper: Paper, terms: AbstractSet[int]) -> bool:
         """Whether one sentence of `paper` (its title counting as one) holds all `terms`."""
@@ -829,10 +838,11 @@ class Retriever:
         then CLIP; on SciFact's claims (17 such words: "STING", "ART", "TRAP", "PGE" ...)
         hybrid nDCG@10 went from 0.7470 to 0.7481 (BM25 alone 0.6982 -> 0.6991). (Ranking
         every name's papers first, however all its papers write it, took the dev
-        questions' recall@5 from 1.000 to 0.990.) A question typed all in
-        capitals ("WHAT IS CLIP") says nothing by it. The check reads the papers
-        holding the word once per snapshot: ten acronym questions searched in 4.7-5.6 ms
-        (p50, first time) with it and 5.1-5.6 ms without."""
+        questions' recall@5 from 1.000 to 0.990.) A question typed all in capitals
+        ("WHAT IS CLIP") says nothing by it. The check reads the papers holding the word
+        once per snapshot: ten acronym questions searched in 5.9-7.1 ms (p50, first
+        time; 3.3-3.6 ms again) with it and 4.8-5.4 ms (2.8-3.6 ms) without, three runs
+        each."""
         typed = CAPITALS.findall(query)
         if len(typed) > 1 and not re.search("[a-z]", query):
             return topic
@@ -922,12 +932,13 @@ class Retriever:
         moved first when it is among the first `TITLED_DEPTH`: a pasted title is a
         request for that paper. Over a Zotero library holding "Attention is all you
         need", that query opened with "Stand-Alone Self-Attention in Vision Models"."""
-        asked = [text for text in (query, asked_term(query)) if text]
+        typed = normalize_title(query)
+        asked = {normalize_title(text) for text in (query, asked_term(query)) if text} - {""}
         for at, (paper_id, _) in enumerate(ordered[:TITLED_DEPTH]):
             if paper_id not in snap.catalog:  # written after this snapshot: not yet known
                 continue
-            title = snap.catalog.title(paper_id)
-            if holds_title(query, title) or any(is_title(text, title) for text in asked):
+            title = snap.catalog.normalised_title(paper_id)
+            if holds_title(typed, title) or any(is_title(text, title) for text in asked):
                 top = ordered[0][1]
                 return [(paper_id, top), *ordered[:at], *ordered[at + 1 :]]
         return ordered
