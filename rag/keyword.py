@@ -170,6 +170,7 @@ ASKING_PHRASES = re.compile(
     r"|\b(?:so\s+)?(?:important|useful|popular|significant|relevant|special|interesting"
     r"|different|unique|matters?)\s*\?+\W*$"
     r"|^\W*what\s+makes\b(?=.*\?\W*$)"
+    # what others make of it: "what's interesting about X?", "is X worth reading?"
     r"|^\W*what'?s\s+(?:so\s+)?(?:interesting|new|novel|special|cool|great|exciting)\s+about\b"
     r"|^\W*what\s+do\s+(?:researchers|people|experts|scientists|others|folks)\s+(?:think|say)"
     r"\s+(?:about|of)\b|\bworth\s+(?:reading|a\s+read|looking\s+into|learning)(?:\s+about)?\b"

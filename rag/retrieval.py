@@ -933,7 +933,7 @@ class Retriever:
         request for that paper. Over a Zotero library holding "Attention is all you
         need", that query opened with "Stand-Alone Self-Attention in Vision Models"."""
         typed = normalize_title(query)
-        asked = {normalize_title(text) for text in (query, asked_term(query)) if text} - {""}
+        asked = {typed, normalize_title(asked_term(query) or "")} - {""}
         for at, (paper_id, _) in enumerate(ordered[:TITLED_DEPTH]):
             if paper_id not in snap.catalog:  # written after this snapshot: not yet known
                 continue
