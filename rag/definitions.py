@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from rag.keyword import ASKING_PHRASES, DASHES, ORIGIN_PHRASE, QUERY_FILLER
+from rag.keyword import DASHES, ORIGIN_PHRASE, QUERY_FILLER, without_asking
 
 DEFINITION_QUESTION = re.compile(
     r"^\W*(?:(?:can|could|would)\s+you\s+)?(?:please\s+)?"
@@ -155,7 +155,7 @@ def asked_term(question: str) -> str | None:
         term = listed.group("term")  # before "what are ...": "what are the papers on X?"
     elif (match := DEFINITION_QUESTION.match(question.strip())) is not None:
         term = match.group("term") or match.group("abbr") or match.group("works")
-    elif (bare := BARE_TOPIC.match(ASKING_PHRASES.sub(" ", question))) is not None:
+    elif (bare := BARE_TOPIC.match(without_asking(question))) is not None:
         term = bare.group("term")
         words = term.split()
         if len(words) > BARE_WORDS or QUERY_FILLER.intersection(term.lower().split()):
@@ -164,7 +164,7 @@ def asked_term(question: str) -> str | None:
             return None  # a name and what is asked about it: "MobileOne latency"
     else:
         return None
-    words = ASKING_PHRASES.sub(" ", term).strip(" ,").split()
+    words = without_asking(term).strip(" ,").split()
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 

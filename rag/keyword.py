@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from functools import cache, cached_property, reduce
+from functools import cache, cached_property, lru_cache, reduce
 from itertools import pairwise
 from pathlib import Path
 from string import ascii_lowercase
@@ -226,6 +226,15 @@ such questions on 15 other bundled topics; its failures then read): 38.5% refuse
 8.8%, with no off-topic question or near-miss of any bundled set answered that was not
 before."""
 
+
+@lru_cache(maxsize=4096)
+def without_asking(text: str) -> str:
+    """`text` with its ways of asking (`ASKING_PHRASES`) blanked out. Memoised: a search
+    reads its query so five times, 0.13 ms each (profiled on `bench/ingest_search.py`'s
+    queries), and a service sees the same question again (retries, follow-ups)."""
+    return ASKING_PHRASES.sub(" ", text)
+
+
 STEMMED_NAME = re.compile(r"\b[A-Za-z]*[a-z][A-Z]\w*\b")
 """A word with a capital after a small letter ("NeuroNER", "MobileOne", "miRNA"): a
 name. Where the stemmer turns it into another word ("NeuroNER" -> "neuron"; not a
@@ -268,6 +277,7 @@ was refused even by the LLM mode's gate: the only one of the 48 short questions
 names ("il2ra", "vo2max", "h2ax") have shorter ones and are no abbreviations."""
 
 _EMPTY = 0
+"""bm25s's id for the empty token (a text with no indexable word)."""
 SPECIFIC_SHARE = 0.03
 """Most chunks a term of art may be in to name what a question is specifically about
 (`KeywordIndex.asking_words`): on the bundled corpus "KAN" is in 11 of 762 chunks,
@@ -284,7 +294,9 @@ MAX_SEGMENTS = 8
 """Segments before the recent ones are merged (each query reads every segment)."""
 DEAD_MAX = 0.25
 """Share of removed chunks at which everything is merged (their postings still cost)."""
-"""bm25s's id for the empty token (a text with no indexable word)."""
+TOKENISED_TEXTS = 2_048
+"""Texts whose token ids an index keeps (`KeywordIndex._ids`): the abstracts searches
+read again; about 2 MB."""
 
 
 @cache
@@ -679,6 +691,10 @@ class KeywordIndex:
         """IDF of a term no indexed text contains: how informative an unknown word is."""
         self._idf: dict[int, float] = {}
         self._frequencies: dict[int, tuple[int, float]] = {}
+        self._ids = lru_cache(maxsize=TOKENISED_TEXTS)(self._tokenised)
+        """`_tokenised`, memoised: a search checks how the same abstracts write the asked
+        phrases again and again (0.24 ms per abstract, 0.8 ms of an average search of
+        `bench/ingest_search.py` before)."""
 
     @classmethod
     def build(cls, rows: Sequence[ChunkRow]) -> KeywordIndex:
@@ -797,12 +813,16 @@ class KeywordIndex:
 
     # -- terms -------------------------------------------------------------------------
 
-    def terms(self, text: str) -> list[int]:
-        """Vocabulary ids of the known, non-stopword stems in `text`."""
+    def _tokenised(self, text: str) -> tuple[int, ...]:
+        """Vocabulary ids of `text`'s non-stopword stems in order (`_EMPTY` if unknown)."""
         ids = self.tokenizer.tokenize(
             [text], update_vocab=False, return_as="ids", show_progress=False
         )[0]
-        return [i for i in ids if i != _EMPTY]
+        return tuple(ids)
+
+    def terms(self, text: str) -> list[int]:
+        """Vocabulary ids of the known, non-stopword stems in `text`."""
+        return [i for i in self._ids(text) if i != _EMPTY]
 
     def adjacent_pairs(
         self, text: str, among: AbstractSet[int] | None = None
@@ -810,10 +830,9 @@ class KeywordIndex:
         """Each two known stems `text` writes next to each other (stopwords between them
         ignored: "calibration of networks" pairs "calibr" with "network"), counting only
         stems `among` when given (another word between them breaks the pair)."""
-        ids = self.tokenizer.tokenize(
-            [text], update_vocab=False, return_as="ids", show_progress=False
-        )[0]
-        kept = [i if i != _EMPTY and (among is None or i in among) else None for i in ids]
+        kept = [
+            i if i != _EMPTY and (among is None or i in among) else None for i in self._ids(text)
+        ]
         return {(a, b) for a, b in pairwise(kept) if a is not None and b is not None}
 
     def writes(self, text: str, phrase: tuple[int, ...]) -> bool:
@@ -990,7 +1009,7 @@ class KeywordIndex:
         tokenizer = self.tokenizer
         return [
             word
-            for word in tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower()))
+            for word in tokenizer.splitter(without_asking(query.lower()))
             if word not in tokenizer.stopwords and word not in QUERY_FILLER
         ]
 
@@ -1043,7 +1062,7 @@ class KeywordIndex:
         """The query's `HyphenatedName`s: hyphenated words, a stopword among them and an
         indexed word."""
         found: list[Compound | HyphenatedName] = []
-        for match in HYPHENATED.finditer(ASKING_PHRASES.sub(" ", query.lower())):
+        for match in HYPHENATED.finditer(without_asking(query.lower())):
             words = tuple(re.split(f"[{HYPHENS}]", match[0]))
             terms = frozenset(t for t in map(self.indexed_word, words) if t is not None)
             if terms and not all(map(self.is_content_word, words)):

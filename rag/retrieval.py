@@ -31,7 +31,6 @@ from rag.definitions import ACRONYM, asked_term, named
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
 from rag.keyword import (
-    ASKING_PHRASES,
     DASHES,
     HYPHENS,
     KeywordIndex,
@@ -39,6 +38,7 @@ from rag.keyword import (
     Spelling,
     Unclipped,
     shared_letters,
+    without_asking,
 )
 from rag.papers import (
     DatePrecision,
@@ -676,7 +676,7 @@ class Retriever:
                 (parts[0], parts[1]) if parts[0] and parts[1] else None,
             )
 
-        text = ASKING_PHRASES.sub(" ", query.lower())
+        text = without_asking(query.lower())
         words = list(re.finditer(r"[a-z]+", text))
         found: list[tuple[Spelling, list[str]]] = []  # with the words typed
         for left, right in pairwise(words):
@@ -776,7 +776,7 @@ class Retriever:
         that write "layer normalization" and never "norm". A word whose longer forms no
         paper writes there stays missing: "sourdough bread" is no "sourdough breadth"."""
         keyword = snap.keyword
-        words = keyword.tokenizer.splitter(ASKING_PHRASES.sub(" ", query.lower()))
+        words = keyword.tokenizer.splitter(without_asking(query.lower()))
         tried = 0
         for at, word in enumerate(words):
             if tried == CLIPPED_MAX_WORDS:
@@ -1011,7 +1011,7 @@ class Retriever:
         topic = keyword.query_terms(question)
         asked = topic.known | topic.variant_terms
         wanted = keyword.adjacent_pairs(
-            ASKING_PHRASES.sub(" ", question.lower()), asked
+            without_asking(question.lower()), asked
         ) & keyword.adjacent_pairs(first.text)
         if not wanted:
             return [True] * len(others)
