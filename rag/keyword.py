@@ -1120,6 +1120,13 @@ class KeywordIndex:
                 words.setdefault(term, []).append(word)
         return words
 
+    def is_english_term(self, term: int) -> bool:
+        """Whether papers write `term` as a word of English (`english_stems`): "photosynthesis",
+        not "HNSW" or "Adafactor"."""
+        return any(
+            self.word_stem(word) in english_stems() for word in self.words_by_term.get(term, [])
+        )
+
     def is_content_word(self, word: str) -> bool:
         """Whether a (lowercase) word is neither a stopword nor a `QUERY_FILLER` word."""
         return word not in self.tokenizer.stopwords and word not in QUERY_FILLER

@@ -922,3 +922,73 @@ def test_a_hyphenated_name_counts_only_where_its_words_are_written_in_a_row(tmp_
     assert hopfield.relevance == 0.0
     written = first("What is chain-of-thought prompting?")
     assert (written.title, written.relevance) == ("Reasoning Step by Step", 1.0)
+
+
+def _hashed_where(word: str, count: int) -> list[str]:
+    """`count` made-up words `HashEmbedder` puts where it puts `word` (same position and
+    sign), so a text of a few of them reads closer to `word` than a long abstract
+    naming it once."""
+    target = HashEmbedder().embed([word])[0]
+    found: list[str] = []
+    for n in range(20_000):
+        candidate = f"zq{n}x"
+        if float(HashEmbedder().embed([candidate])[0] @ target) > 0.99:
+            found.append(candidate)
+            if len(found) == count:
+                return found
+    raise AssertionError(f"fewer than {count} words hash where {word!r} does")
+
+
+async def test_a_passing_mention_dense_retrieval_missed_is_not_quoted(tmp_path) -> None:
+    """Over SciFact "what is photosynthesis?" was answered from a vitamin D abstract
+    holding the word once ("Inadequate photosynthesis or oral intake of Vitamin D"),
+    one of the last papers by cosine. Here 480 papers read closer to the question for
+    the fake embedder, so dense retrieval (200 chunks deep) misses that abstract: it is
+    listed as the closest paper, not quoted, and an LLM still gets to read it. Naming the
+    word in its title, or twice, is no passing mention."""
+    vitamin = {
+        "title": "Vitamin D and prevention of colorectal cancer",
+        "abstract": "Inadequate photosynthesis or oral intake of vitamin D are associated "
+        "with high incidence rates of colorectal cancer, but the dose-response relationship "
+        "has not been established in trials of supplements in older adults.",
+    }
+    words = np.random.default_rng(0).integers(0, 5_000, size=(480, 3))
+    fillers = [
+        {
+            "title": f"Survey {n} of the {word} registry",
+            "abstract": f"The {word} registry lists measurements for cohort "
+            + " ".join(f"w{w}" for w in row)
+            + " of the survey with counts per district and the schedule of each clinic.",
+        }
+        for n, (row, word) in enumerate(
+            zip(words, _hashed_where("photosynthesis", 4) * 120, strict=True)
+        )
+    ]
+    _, rag = fake_index(tmp_path, [vitamin, *fillers], "passing")
+    answer = await rag.answer("What is photosynthesis?")
+    assert answer.abstained and not answer.citations
+    assert answer.related[0].title == vitamin["title"]
+    found = next(r for r in rag.search("What is photosynthesis?") if r.title == vitamin["title"])
+    assert found.coverage == 1.0 and found.relevance == ON_TOPIC_MIN
+    assert is_on_topic(found.relevance) and not is_citable(found.relevance)
+    retriever = rag.retriever
+    snap = retriever.snapshot()
+    topic = retriever.topic(snap, "What is photosynthesis?")
+    paper = rag.paper(found.paper_id)
+    assert retriever.in_passing(snap, topic, paper)
+    twice = paper.model_copy(update={"abstract": paper.abstract + " Photosynthesis too."})
+    titled = paper.model_copy(update={"title": "Photosynthesis and vitamin D"})
+    assert not retriever.in_passing(snap, topic, twice)
+    assert not retriever.in_passing(snap, topic, titled)
+
+
+async def test_a_name_written_once_is_no_passing_mention(fixture_index) -> None:
+    """The HNSW paper writes "HNSW" once; the embedding model does not know the name, so
+    its cosine says nothing and the name is no word of English read in passing."""
+    _, rag = fixture_index
+    retriever = rag.retriever
+    snap = retriever.snapshot()
+    hnsw = rag.search("What is HNSW?")[0]
+    assert "HNSW" in rag.paper(hnsw.paper_id).abstract
+    topic = retriever.topic(snap, "What is HNSW?")
+    assert not retriever.in_passing(snap, topic, rag.paper(hnsw.paper_id))
