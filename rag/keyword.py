@@ -134,6 +134,15 @@ plural only, and no "costs" or "risks", as a claim names a topic with them ("no 
 for acute paraquat poisoning", "muscle strength", "the risk of ..."); "pros" and "cons"
 only as a pair ("KAN pros" may be a slip for "prose")."""
 
+WORTH = (
+    r"important|useful|popular|significant|relevant|special|interesting|different|unique"
+    r"|matters?"
+)
+"""What a question asks a topic is worth, at its end ("why is X useful?", "what makes X
+special?"): with its "why is", the question asks about X alone (`asked_term`): "why is
+label smoothing useful?" had been answered from an overfitting paper, the phrase no
+paper writes not being read as the topic."""
+
 ASKING_PHRASES = re.compile(
     ORIGIN_PHRASE + r"|^\W*(?:please\s+)?(?:(?:can|could|would|will)\s+"
     r"(?:you|u|someone|anyone|somebody|anybody)\s+)?(?:please\s+|pls\s+|plz\s+)?"
@@ -167,8 +176,8 @@ ASKING_PHRASES = re.compile(
     rf"|\b(?:{MERITS})\s+(?:and|&|n|or|vs\.?|versus)\s+(?:{MERITS})\b"
     rf"|\b(?:the\s+)?(?:{MERITS_ASKED})"
     rf"(?:\s+(?:of|to|with|for|behind|about|on))?\b(?!\s*[{HYPHENS}]\s*\w)"
-    r"|\b(?:so\s+)?(?:important|useful|popular|significant|relevant|special|interesting"
-    r"|different|unique|matters?)\s*\?+\W*$"
+    rf"|\b(?:so\s+)?(?:{WORTH})\s*\?+\W*$"
+    rf"|^\W*why\s+(?:is|are|does|do)\b(?=.*\b(?:{WORTH})\s*\?+\W*$)"
     r"|^\W*what\s+makes\b(?=.*\?\W*$)"
     # what others make of it: "what's interesting about X?", "is X worth reading?"
     r"|^\W*what'?s\s+(?:so\s+)?(?:interesting|new|novel|special|cool|great|exciting)\s+about\b"
