@@ -168,6 +168,15 @@ async def test_short_and_acronym_questions_are_answered(
         "why is MobileOne useful?",
         "what's interesting about HNSW?",
         "what do researchers think about grokking?",
+        # what it is about, what came of it, how long an answer, where to look
+        "what's the core insight of HNSW?",
+        "what's the motivation behind KAN?",
+        "what's the takeaway on grokking?",
+        "remind me what MobileOne is",
+        "so what exactly is HNSW?",
+        "summarise KAN in one sentence",
+        "does the collection have anything on grokking?",
+        "what has been published on Wasserstein GAN?",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
