@@ -177,6 +177,17 @@ async def test_short_and_acronym_questions_are_answered(
         "summarise KAN in one sentence",
         "does the collection have anything on grokking?",
         "what has been published on Wasserstein GAN?",
+        # the asker's situation
+        "I'm writing a report on KAN, which papers should I cite?",
+        "I'm confused about grokking, can you clarify?",
+        "I have a meeting about HNSW tomorrow, what do I need to know?",
+        "looking into MobileOne, any pointers?",
+        "give me some context on NER",
+        "KAN 101",
+        "HNSW: the basics",
+        "grokking literature review",
+        "how does HNSW relate to other work?",
+        "what are the open questions about KAN?",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
