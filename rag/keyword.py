@@ -183,6 +183,20 @@ ASKING_PHRASES = re.compile(
     r"|^\W*what'?s\s+the\s+(?:current|prevailing|general)\s+(?:thinking|view|consensus"
     r"|understanding)\s+(?:on|about)\b"
     r"|\bopen\s+(?:questions|problems|issues|challenges)\s+(?:about|on|in|for|with)\b"
+    # casual requests: "fill me in on X", "what the heck is X?", "what's X again?",
+    # "X - thoughts?", "do you have info on X?"
+    r"|^\W*(?:please\s+)?(?:fill|clue)\s+me\s+in\s+(?:on|about)\b"
+    r"|^\W*(?:please\s+)?(?:bring|get)\s+me\s+up\s+to\s+speed\s+(?:on|with)\b"
+    r"|^\W*(?:please\s+)?(?:educate|enlighten)\s+me\s+(?:on|about|regarding)\b"
+    r"|^\W*(?:can|could|may)\s+i\s+(?:please\s+)?(?:get|have)\s+(?:an?\s+)?(?:explanation"
+    r"|overview|summary|intro(?:duction)?|rundown)\s+(?:of|on)\b"
+    r"|^\W*what\s+(?:the\s+)?(?:heck|hell)\s+(?:is|are|does|do)\b|^\W*wtf\s+(?:is|are|does|do)\b"
+    r"|\bagain\W*$|^\W*what'?s\s+the\s+point\s+of\b|^\W*(?:so|ok(?:ay)?|well)\s*,"
+    r"|(?:\s+-+|\s*[\u2013\u2014:,])\s*(?:any\s+)?thoughts\W*$|^\W*(?:any\s+)?thoughts\s+on\b"
+    r"|\bhigh[\s-]level\s+(?:overview|summary|picture|explanation|description"
+    r"|intro(?:duction)?)\b"
+    r"|^\W*info(?:rmation)?\s+(?:on|about|regarding)\b|\b(?:have|any|some|more|need|want|get"
+    r"|find)\s+(?:any\s+|some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b"
     r"|\bhow\s+(?:long|often|many|much|far|old|tall)\b"
     # the conversation around the question: "I keep hearing about X, what is it?",
     # "quick question: ...", "what's the deal with X?"
@@ -279,8 +293,9 @@ no SciFact claim or dev question reads differently. The asker's situation ("I'm 
 a report on X, which papers should I cite?", "I'm confused about X", "X 101", "X
 literature review", "how does X relate to other work?") took `eval/phrasing_more.jsonl`,
 written before it, from 20.0% to 0.4% refused (and its one off-topic question answered,
-"what are the open questions about the Roman Empire?", to none); the unread set did not
-move."""
+"what are the open questions about the Roman Empire?", to none), and casual requests
+("fill me in on X", "what the heck is X?", "what's X again?", "X - thoughts?")
+`eval/phrasing_casual.jsonl` from 30.0% to 0.0%; the unread set moved with neither."""
 
 
 @lru_cache(maxsize=4096)

@@ -188,6 +188,18 @@ async def test_short_and_acronym_questions_are_answered(
         "grokking literature review",
         "how does HNSW relate to other work?",
         "what are the open questions about KAN?",
+        # casual requests
+        "fill me in on HNSW",
+        "bring me up to speed on KAN",
+        "educate me on grokking",
+        "can I get an explanation of MobileOne?",
+        "what the heck is HNSW?",
+        "wtf is KAN",
+        "what's EMNIST again?",
+        "HNSW - thoughts?",
+        "do you have info on KAN?",
+        "info about grokking",
+        "high-level overview of EMNIST",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
