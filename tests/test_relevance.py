@@ -28,7 +28,7 @@ from rag.relevance import (
     is_on_topic,
     relevance,
 )
-from rag.retrieval import SearchResult
+from rag.retrieval import PHRASE_PAPERS, SearchResult
 from tests.fakes import FakeLLM, HashEmbedder, fake_index
 
 PAPERS = [
@@ -1025,3 +1025,26 @@ async def test_a_name_written_once_is_no_passing_mention(fixture_index) -> None:
     assert "HNSW" in rag.paper(hnsw.paper_id).abstract
     topic = retriever.topic(snap, "What is HNSW?")
     assert not retriever.in_passing(snap, topic, rag.paper(hnsw.paper_id))
+
+
+def test_a_phrase_of_common_words_is_found_among_many_papers_holding_them(tmp_path) -> None:
+    """Papers are read for an asked phrase up to `PHRASE_PAPERS` of those holding its
+    words, the ones using them most first: in index order the bundled papers writing
+    "learned optimizers" came 186th and 198th of 205 holding both words, and "What are
+    learned optimizers?" was refused as asking about a phrase no paper writes."""
+    holding_apart = [
+        {
+            "title": f"Schedules study {n}",
+            "abstract": f"In study {n} the step sizes were learned from data and then handed "
+            "to several optimizers, whose tuning budgets were compared on small image tasks.",
+        }
+        for n in range(PHRASE_PAPERS + 10)
+    ]
+    writer = {
+        "title": "Versatile Learned Optimizers",
+        "abstract": "Learned optimizers replace hand-designed update rules with a small "
+        "network trained across thousands of tasks; our learned optimizers need no tuning.",
+    }
+    first = _keyword_first(tmp_path, [*holding_apart, writer], "learned-optimizers")
+    found = first("What are learned optimizers?")
+    assert (found.title, found.relevance) == (writer["title"], 1.0)
