@@ -159,7 +159,7 @@ def asked_term(question: str) -> str | None:
         term = bare.group("term")
         words = term.split()
         if len(words) > BARE_WORDS or QUERY_FILLER.intersection(term.lower().split()):
-            return None  # a question in other words: "how do people use HNSW?"
+            return None  # a question in other words: "when should I use HNSW?"
         if len(words) > 1 and ACRONYM.search(term):
             return None  # a name and what is asked about it: "MobileOne latency"
     else:

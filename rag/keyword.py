@@ -197,6 +197,16 @@ ASKING_PHRASES = re.compile(
     r"|intro(?:duction)?)\b"
     r"|^\W*info(?:rmation)?\s+(?:on|about|regarding)\b|\b(?:have|any|some|more|need|want|get"
     r"|find)\s+(?:any\s+|some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b"
+    # everyday words around a topic that names no term of art (`asking_words` reads them
+    # only beside one): "got anything on contrastive learning?", "how did state space
+    # models come about?", "what's the history of X?"
+    r"|^\W*(?:you\s+)?got\s+(?=(?:anything|something|any|papers?|stuff)\b)|\bcome\s+about\W*$"
+    r"|^\W*how\s+do\s+(?:people|researchers|practitioners|folks|others)\s+use\b"
+    r"|\btrying\s+to\s+(?:achieve|do|solve|accomplish)\W*$"
+    r"|^\W*what\s+should\s+i\s+know\s+before\s+(?:reading|diving|getting)\s+(?:about|into)\b"
+    r"|^\W*what'?s\s+the\s+(?:history|origin|story)\s+(?:of|behind)\b"
+    r"|^\W*i'?m\s+(?:new|a\s+newcomer|a\s+beginner)\s+(?:to|in|at)\b"
+    r"|,?\s*where\s+(?:do|should|can)\s+i\s+(?:start|begin)\W*$"
     r"|\bhow\s+(?:long|often|many|much|far|old|tall)\b"
     # the conversation around the question: "I keep hearing about X, what is it?",
     # "quick question: ...", "what's the deal with X?"
@@ -295,7 +305,12 @@ literature review", "how does X relate to other work?") took `eval/phrasing_more
 written before it, from 20.0% to 0.4% refused (and its one off-topic question answered,
 "what are the open questions about the Roman Empire?", to none), and casual requests
 ("fill me in on X", "what the heck is X?", "what's X again?", "X - thoughts?")
-`eval/phrasing_casual.jsonl` from 30.0% to 0.0%; the unread set moved with neither."""
+`eval/phrasing_casual.jsonl` from 30.0% to 0.0%; the unread set moved with neither.
+Around a topic of common words no frequency reads asking words at all (no term of art):
+asked 140 ways each about 15 other bundled topics, 84 questions on topics the papers
+write were refused ("got anything on contrastive learning?", "how did state space models
+come about?"); with those ways listed, 1 (answers opening with a gold paper on the unread
+set 91.2% -> 92.0%)."""
 
 
 @lru_cache(maxsize=4096)

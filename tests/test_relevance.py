@@ -239,6 +239,32 @@ async def test_everyday_words_around_a_term_of_art_are_no_missing_topic(
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "got anything on image synthesis?",
+        "how did image synthesis come about?",
+        "what's the history of image synthesis?",
+        "how do people use image synthesis?",
+        "what is image synthesis trying to achieve?",
+        "what should I know before reading about image synthesis?",
+        "I'm new to image synthesis, where do I start?",
+    ],
+)
+async def test_everyday_words_around_a_plain_topic_are_no_missing_topic(
+    fixture_index, question: str
+) -> None:
+    """Around a topic of common words ("image synthesis": no term of art, so
+    `asking_words` reads none) the ways of asking are listed (`ASKING_PHRASES`): "got",
+    "come about", "history" had counted as words no abstract holds, and "got anything on
+    contrastive learning?" was refused over the bundled corpus."""
+    _, rag = fixture_index
+    answer = await rag.answer(question)
+    assert not answer.abstained, answer.answer
+    assert rag.search(question)[0].coverage == 1.0
+    assert (await rag.answer(question.replace("image synthesis", "sourdough bread"))).abstained
+
+
+@pytest.mark.parametrize(
     ("question", "title_start"),
     [
         ("Kolmogorov-Arnold netwroks?", "KAN: Kolmogorov-Arnold Networks"),
