@@ -200,6 +200,14 @@ async def test_short_and_acronym_questions_are_answered(
         "do you have info on KAN?",
         "info about grokking",
         "high-level overview of EMNIST",
+        # around the question
+        "i dont get KAN",
+        "Hi. I'm a student. What is HNSW?",
+        "question about grokking",
+        "MobileOne explanation needed",
+        "HNSW -- explain",
+        "what's KAN, in short?",
+        "grokking, the thing everyone talks about?",
     ],
 )
 async def test_the_way_a_question_is_asked_is_no_missing_topic(
@@ -1074,3 +1082,18 @@ def test_a_phrase_of_common_words_is_found_among_many_papers_holding_them(tmp_pa
     first = _keyword_first(tmp_path, [*holding_apart, writer], "learned-optimizers")
     found = first("What are learned optimizers?")
     assert (found.title, found.relevance) == (writer["title"], 1.0)
+
+
+def test_a_slip_of_a_way_of_asking_is_no_topic(tmp_path) -> None:
+    """ "waht is HNSW" over papers one of which writes "what": the slip is read as "what"
+    and, like it, asks; counted as a topic word it had refused the question."""
+    rows = [
+        {
+            "title": "What Matters in Nearest Neighbor Benchmarks",
+            "abstract": "We study what makes approximate nearest neighbor benchmarks hard "
+            "and which dataset properties decide the ranking of index structures.",
+        }
+    ]
+    first = _keyword_first(tmp_path, rows, "slip")
+    found = first("waht is HNSW")
+    assert (found.title.startswith("Efficient and robust"), found.relevance) == (True, 1.0)
