@@ -905,7 +905,7 @@ class Retriever:
             chunk_id = (dense.get(paper_id) or keyword[paper_id])[1]
             coverage = snap.keyword.coverage(topic, snap.paper_terms(paper), paper.text)
             cosine = dense[paper_id][0] if paper_id in dense else None
-            passing = mode != "keyword" and self.in_passing(snap, topic, paper)
+            passing = mode != "keyword" and cosine is None and self.in_passing(snap, topic, paper)
             results.append(
                 SearchResult(
                     rank=len(results) + 1,
@@ -928,10 +928,11 @@ class Retriever:
         """Whether `paper` holds the question's topic (its `known` terms, nothing read
         otherwise) only as one word of English written once in its abstract, not in its
         title: "photosynthesis" in a vitamin D abstract. A word of English, because the
-        embedding model reads it, so a paper about it reads closer to the question than
-        papers do to each other (`rag.relevance.relevance`); a name it does not know says
-        nothing by cosine: the HNSW paper writes "HNSW" once, and "Who wrote the HNSW
-        paper?" reads 2.3 standard deviations below the background."""
+        embedding model reads it, so a paper about it is among the chunks closest to the
+        question (`rag.relevance.relevance` asks this only of papers dense retrieval did
+        not reach); a name it does not know says nothing by cosine: the HNSW paper writes
+        "HNSW" once, and "Who wrote the HNSW paper?" reads 2.3 standard deviations below
+        the background."""
         if topic.compounds or topic.spellings or topic.variants or topic.names:
             return False
         if topic.phrases or topic.spaced or topic.unwritten:
