@@ -21,6 +21,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from rag.asked_period import asked_period, asks_latest, newest_first
+from rag.author_papers import author_listing
+from rag.authors import author_question
 from rag.citations import CitationRewriter, best_quote, citing_sentences, defuse_markers
 from rag.comparisons import ASKED_SIDE, compared_sides, searched
 from rag.config import Settings
@@ -422,26 +424,23 @@ class Answerer:
         )
 
     def _citations(
-        self,
-        text: str,
-        order: list[int],
-        results: list[SearchResult],
-        quotes: dict[int, str] | None = None,
+        self, text: str, cited: list[str], quotes: dict[int, str] | None = None
     ) -> list[Citation]:
+        """Citation n of `text` is of paper `cited[n - 1]`, quoting `quotes[n]` or the
+        sentence of its abstract that best supports what `text` says with marker n."""
         claims = citing_sentences(text)
         quotes = quotes or {}
-        to_quote = {claims.get(n, text) for n in range(1, len(order) + 1) if n not in quotes}
+        to_quote = {claims.get(n, text) for n in range(1, len(cited) + 1) if n not in quotes}
         vectors = self.retriever.claim_vectors(list(to_quote))
         claim_vectors = dict(zip(to_quote, vectors, strict=True))
 
         def support(claim: str, sentences: list[str]) -> np.ndarray:
             return self.retriever.sentence_support(claim, sentences, claim_vectors[claim])
 
-        papers = self.retriever.papers([results[source - 1].paper_id for source in order])
+        papers = self.retriever.papers(cited)
         citations = []
-        for n, source in enumerate(order, 1):
-            result = results[source - 1]
-            paper = papers[result.paper_id]
+        for n, paper_id in enumerate(cited, 1):
+            paper = papers[paper_id]
             claim = claims.get(n, text)
             spans = self.retriever.abstract_sentences(paper)
             quote = quotes.get(n) or best_quote(paper.abstract, spans, claim, support).text
@@ -755,6 +754,22 @@ class Answerer:
             since = max((d for d in (since, period.since) if d), default=None)
             until = min((d for d in (until, period.until) if d), default=None)
         in_range = not (since and until and since > until)
+        unlisted: list[str] = []
+        if in_range and (by := author_question(standalone)) is not None:
+            listing = await asyncio.to_thread(author_listing, self.retriever, by, since, until)
+            if isinstance(listing, str):  # no such author: a topic may still be answered
+                unlisted.append(listing)
+            else:
+                note([period.note()] if period is not None else [])
+                text = f"{RECORD_NOTE}\n\n{listing.text}"
+                for line in text.splitlines(keepends=True):
+                    yield line
+                cited = await asyncio.to_thread(
+                    self._citations, text, listing.cited, listing.quotes
+                )
+                warnings = [period.note()] if period is not None else []
+                done(self._cited(question, text, cited, [], "extractive", None, warnings))
+                return
         results, sources, messages, readings, compared, focus = (
             await asyncio.to_thread(
                 self._retrieve, standalone, k or self.settings.answer_k, since, until, named
@@ -768,7 +783,7 @@ class Answerer:
             f'Read "{typed}" as "{read}": no paper uses "{unwritten}"'
             for typed, read, unwritten in readings
         ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
-        read_as += [period.note()] if period is not None else []
+        read_as += unlisted + ([period.note()] if period is not None else [])
         note(read_as)
         answerable = bool(sources) if self.llm else is_citable(best_relevance(results))
         if not results or not answerable:
@@ -820,7 +835,8 @@ class Answerer:
                 text = "".join(parts)
                 if not text.strip():
                     raise LLMError("bad_response", "the LLM returned an empty answer")
-                citations = await asyncio.to_thread(self._citations, text, rewriter.order, sources)
+                cited = [sources[source - 1].paper_id for source in rewriter.order]
+                citations = await asyncio.to_thread(self._citations, text, cited)
                 if not citations:
                     warnings.append("the LLM answer cites no source; treat it with care")
                 done(self._cited(question, text, citations, results, "llm", model, warnings))
@@ -840,6 +856,7 @@ class Answerer:
             return
         for line in text.splitlines(keepends=True):
             yield line
-        citations = await asyncio.to_thread(self._citations, text, order, results, quotes)
+        cited = [results[source - 1].paper_id for source in order]
+        citations = await asyncio.to_thread(self._citations, text, cited, quotes)
         answer = self._cited(question, text, citations, results, "extractive", None, warnings)
         done(answer.model_copy(update={"fallback": fallback}))

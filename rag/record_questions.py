@@ -199,13 +199,21 @@ def record_answer(asked: RecordQuestion, paper: Paper, marker: str) -> str:
     if asked.field == "authors":
         if not paper.authors:
             return f"The record of {title} names no authors: its source did not list them."
-        shown = [defuse_markers(author) for author in paper.authors[:AUTHORS_NAMED]]
-        others = max(len(paper.authors), paper.author_count or 0) - len(shown)
-        names = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
-        if others:
-            names = ", ".join(shown) + f" and {others} other{'s' if others > 1 else ''}"
-        return f"{title} is by {names}" + ("" if names.endswith(".") else ".")
+        return f"{title} is by {author_list(paper)}"
     if paper.date is None:
         return f"The record of {title} has no date: its source did not give one."
     inferred = " (its year was assumed: the source gave none)" if paper.date_inferred else ""
     return f"{title} is dated {shown_date(paper.date, paper.date_precision)}{inferred}."
+
+
+def author_list(paper: Paper) -> str:
+    """The record's authors as a sentence ends with them ("A, B and C.", the first
+    `AUTHORS_NAMED` and "and N others"), their bracketed numbers defused."""
+    shown = [defuse_markers(author) for author in paper.authors[:AUTHORS_NAMED]]
+    if not shown:
+        return "no listed authors."
+    others = max(len(paper.authors), paper.author_count or 0) - len(shown)
+    names = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
+    if others:
+        names = ", ".join(shown) + f" and {others} other{'s' if others > 1 else ''}"
+    return names + ("" if names.endswith(".") else ".")

@@ -36,9 +36,10 @@ from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.store import PaperStore
 
 log = logging.getLogger("rag.search_state")
-FORMAT = 2
+FORMAT = 3
 """Version of the files' layout and of how they were tokenised: a state of another format
-is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`)."""
+is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`; 3: the
+catalog holds authors, `rag.authors`)."""
 Version = tuple[str, int]
 
 
