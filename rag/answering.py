@@ -46,6 +46,7 @@ from rag.small_talk import small_talk_reply
 
 SENTINEL = "INSUFFICIENT_EVIDENCE"
 NOT_COVERED = "The indexed papers do not answer this question."
+NOT_IN_PERIOD = "No indexed paper on this is dated in the period asked."
 EXTRACTIVE_NOTE = (
     "*Extractive answer (no LLM): the most relevant sentences from the retrieved abstracts, "
     "quoted verbatim.*"
@@ -220,8 +221,17 @@ class Message(BaseModel):
     content: str
 
 
-def abstention_text(results: list[SearchResult]) -> str:
-    """What the user reads when the papers do not answer: that, and where to look next."""
+def abstention_text(results: list[SearchResult], outside_period: bool = False) -> str:
+    """What the user reads when the papers do not answer: that, and where to look next
+    (with `outside_period`, papers that would answer but are dated outside the period
+    asked, with their dates)."""
+    if outside_period:
+        listed = "\n".join(
+            f"- {r.title} ({shown_date(r.date, r.date_precision) if r.date else 'undated'}, "
+            f"`{r.paper_id}`)"
+            for r in results[:CLOSEST_PAPERS]
+        )
+        return f"{NOT_IN_PERIOD} Papers on it dated otherwise:\n{listed}"
     if not results:
         return NOT_COVERED
     closest = "\n".join(f"- {r.title} (`{r.paper_id}`)" for r in results[:CLOSEST_PAPERS])
@@ -393,10 +403,11 @@ class Answerer:
         results: list[SearchResult],
         mode: Literal["llm", "extractive"],
         model: str | None,
+        outside_period: bool = False,
     ) -> Answer:
         return Answer(
             question=question,
-            answer=abstention_text(results),
+            answer=abstention_text(results, outside_period),
             abstained=True,
             related=self._related(results, set()),
             mode=mode,
@@ -787,8 +798,12 @@ class Answerer:
         note(read_as)
         answerable = bool(sources) if self.llm else is_citable(best_relevance(results))
         if not results or not answerable:
-            yield abstention_text(results)
-            answer = self._abstention(question, results, mode, model)
+            outside: list[SearchResult] = []
+            if since or until:  # "KAN papers from 2016": are there KAN papers at all?
+                found = await asyncio.to_thread(self.retriever.search, focus, CLOSEST_PAPERS)
+                outside = [r for r in found if is_citable(r.relevance)]
+            yield abstention_text(outside or results, bool(outside))
+            answer = self._abstention(question, outside or results, mode, model, bool(outside))
             done(answer.model_copy(update={"warnings": read_as}))
             return
 

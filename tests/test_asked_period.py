@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.answering import NOT_IN_PERIOD
 from rag.asked_period import asked_period
 from rag.paper_rag import PaperRAG
 from tests.fakes import HashEmbedder, fake_index
@@ -106,7 +107,22 @@ async def test_papers_from_a_period_are_answered_from_that_period_only(rag: Pape
         'Read "from 2020" as papers dated from 2020-01-01 until 2020-12-31 '
         "(undated papers left out)"
     ]
-    assert (await rag.answer("papers on deepfake detection from 1990")).abstained
+
+
+async def test_a_period_no_paper_on_the_topic_is_from_lists_those_from_other_dates(
+    rag: PaperRAG,
+) -> None:
+    """An abstention lists where to look next; with a period, the closest papers in it
+    are off topic (or none), while the papers on the topic are from other dates."""
+    answer = await rag.answer("papers on deepfake detection from 1990")
+    assert answer.abstained and not answer.citations
+    assert answer.answer.startswith(NOT_IN_PERIOD + " Papers on it dated otherwise:")
+    assert "- Deepfake Detection Gamma (2020-07-01, `" in answer.answer
+    assert "- Deepfake Detection Delta (undated, `" in answer.answer
+    titles = [r.title for r in answer.related]
+    assert titles and all(t.startswith("Deepfake Detection") for t in titles)
+    off = await rag.answer("papers on sourdough bread from 1990")  # on no date either
+    assert off.abstained and NOT_IN_PERIOD not in off.answer
 
 
 async def test_the_latest_papers_come_newest_first(rag: PaperRAG) -> None:
