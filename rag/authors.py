@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 _PAPERS = r"(?:papers?|articles?|works?|publications?|preprints?|studies|research)"
 _WROTE = r"(?:written|wrote|write|(?:co-?)?authored|(?:co-?)?author|co-?wrote|published|publish)"
-_NAME = r"(?P<name>[^\W\d_][\w.'\u2019-]*(?:,?\s+[^\W\d_][\w.'\u2019-]*){0,7}?)"
+_NAME = r"(?P<name>[^\W\d_][\w.'\u2019-]*(?:,?\s+-?[^\W\d_][\w.'\u2019-]*){0,7}?)"
+"""One to eight words of a name: "P. M. Nadolsky", "C. -P. Yuan" (an arXiv record's
+hyphenated initials), "O'Neil", "Lukoševičius"."""
 _TOPIC = r"(?:\s+(?:on|about|regarding|concerning)\s+(?P<topic>[^?!]+?))?"
 _END = r"[\s?.!]*$"
 _ASKING = (
@@ -164,7 +166,7 @@ def author_question(question: str) -> AuthorQuestion | None:
     return None
 
 
-_POLITE = re.compile(r"[\s,]*\b(?:please|pls|plz|thanks|thank\s+you)\W*$", re.IGNORECASE)
+_POLITE = re.compile(r"[\s,\-\u2013\u2014]*\b(?:please|pls|plz|thanks|thank\s+you)\W*$", re.I)
 
 
 def _is_initials(part: str) -> bool:

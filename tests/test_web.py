@@ -139,6 +139,26 @@ def test_a_hostile_title_renders_as_text(served, page, tmp_path) -> None:
     assert page.locator("#panel img, .turn img").count() == 0 and page.title() == "paper-rag"
 
 
+def test_an_author_on_a_paper_page_asks_for_their_papers(served, page, tmp_path) -> None:
+    rows = [
+        {"title": "KAN: Kolmogorov-Arnold Networks", "authors": ["Ziming Liu", "Max Tegmark"],
+         "abstract": "We propose Kolmogorov-Arnold Networks with learnable activation "
+         "functions on edges, splines instead of linear weights.", "date": "2024-04-30"},
+        {"title": "Omnigrok: Grokking Beyond Algorithmic Data", "authors": ["Tegmark, Max"],
+         "abstract": "Grokking, generalization long after overfitting, is explained by the "
+         "loss landscape as a function of weight norm.", "date": "2022-10"},
+    ]  # fmt: skip
+    settings, rag = fake_index(tmp_path, rows, "authored")
+    paper_id = next(iter(rag.retriever.catalog))
+    page.goto(served(data_dir=settings.data_dir, collection="authored") + f"/papers/{paper_id}")
+    page.get_by_role("link", name="Max Tegmark").click()
+    page.locator(".turn .meta").first.wait_for(timeout=20_000)
+    answer = page.locator(".turn").last.inner_text()
+    assert "2 indexed papers list an author named “Max Tegmark”" in answer
+    assert page.locator(".turn button.cite").count() == 2
+    assert "q=papers%20by%20Max%20Tegmark" in page.url
+
+
 def test_the_api_key_flow(served, page) -> None:
     page.goto(served(api_keys=["right-key"]))
     page.fill("#question", QUESTION)

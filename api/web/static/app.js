@@ -281,10 +281,18 @@ function paperCard(paper, quote) {
   if (paper.url && /^https?:\/\//i.test(paper.url)) links.push(el("a", { href: paper.url, rel: "noopener noreferrer", text: "link" }));
   links.push(el("a", { href: `/papers/${encodeURIComponent(paper.paper_id)}`, text: "record" }));
   links.push(el("a", { href: `/v1/papers/${encodeURIComponent(paper.paper_id)}?format=bibtex`, text: "BibTeX", "data-bibtex": paper.paper_id }));
-  const authors = paper.authors.length ? paper.authors.join(", ") : paper.author_count ? `${paper.author_count} authors` : "";
+  // each author asks for that author's papers ("papers by X": answered from the records)
+  const meta = el("p", { class: "meta" });
+  const parts = [shownDate(paper)].filter(Boolean);
+  if (paper.authors.length) {
+    const names = paper.authors.flatMap((name, i) => [i ? ", " : "", el("a", {
+      href: `/?q=${encodeURIComponent(`papers by ${name}`)}`, title: `Papers by ${name} in the index`, text: name })]);
+    parts.push(el("span", {}, ...names.filter((part) => part !== "")));
+  } else if (paper.author_count) parts.push(`${paper.author_count} authors`);
+  parts.forEach((part, i) => meta.append(...(i ? [" · ", part] : [part])));
   return el("article", {},
     el("h2", { text: paper.title }),
-    el("p", { class: "meta", text: [shownDate(paper), authors].filter(Boolean).join(" · ") }),
+    meta,
     el("p", { class: "row" }, ...links),
     highlighted(paper.abstract, quote));
 }
