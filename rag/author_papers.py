@@ -22,10 +22,10 @@ from rag.retrieval import Retriever
 
 AUTHOR_PAPERS = 20
 """Papers listed in one answer; the rest are counted, and a topic narrows them."""
-TOPIC_DEPTH = 100
-"""Results searched for the topic before keeping the author's papers among them (the
-most `Retriever.search` returns): a paper of theirs not among the first 100 for the
-topic is not on it."""
+AUTHOR_DEPTH = 100
+"""Results searched for a topic (or a search query) before keeping an author's papers
+among them (the most `Retriever.search` returns): one of theirs not among the first 100
+for the topic is not on it."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def author_listing(
     listing = f"{count} indexed paper{'s' if count != 1 else ''} listing {named}"
     head = listing.replace(" listing ", " lists " if count == 1 else " list ", 1)
     if asked.topic:
-        found = retriever.search(asked.topic, TOPIC_DEPTH, since, until)
+        found = retriever.search(asked.topic, AUTHOR_DEPTH, since, until)
         mine = {p.paper_id: p for p in papers}
         on_topic = [
             mine[r.paper_id] for r in found if r.paper_id in mine and is_citable(r.relevance)

@@ -152,18 +152,25 @@ def author_question(question: str) -> AuthorQuestion | None:
     for pattern in ASKED_BY:
         if (match := pattern.match(text)) is None:
             continue
-        names: list[str] = []
-        for part in _JOINED.split(match["name"]):
-            part = part.strip(" ")
-            if names and _is_initials(part):  # "Smith, J.": one name, BibTeX order
-                names[-1] = f"{names[-1]}, {part}"
-            elif part.strip("."):
-                names.append(part.rstrip("."))
+        names = split_names(match["name"])
         if not names or any(_not_a_name(name) for name in names):
             return None
         topic = (match["topic"] or "").strip() or None
-        return AuthorQuestion(tuple(names), topic)
+        return AuthorQuestion(names, topic)
     return None
+
+
+def split_names(text: str) -> tuple[str, ...]:
+    """The names in "Liu, Tegmark and Michaud" (each one), keeping "Smith, J." whole (a
+    BibTeX record's order, initials after the comma)."""
+    names: list[str] = []
+    for part in _JOINED.split(text):
+        part = part.strip(" ")
+        if names and _is_initials(part):  # "Smith, J.": one name, BibTeX order
+            names[-1] = f"{names[-1]}, {part}"
+        elif part.strip("."):
+            names.append(part.rstrip("."))
+    return tuple(names)
 
 
 _POLITE = re.compile(r"[\s,\-\u2013\u2014]*\b(?:please|pls|plz|thanks|thank\s+you)\W*$", re.I)

@@ -216,10 +216,14 @@ def search(
     k: Annotated[int, typer.Option("-k", help="Number of papers (1-100).")] = 10,
     since: DateOpt = None,
     until: UntilOpt = None,
+    author: Annotated[
+        str | None,
+        typer.Option(help='Only papers listing this author ("Nadolsky", "Liu and Tegmark").'),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Find the papers most relevant to QUERY."""
-    results = open_index().search(query, k=k, since=_day(since), until=_day(until))
+    results = open_index().search(query, k=k, since=_day(since), until=_day(until), author=author)
     if as_json:
         sys.stdout.write(
             json.dumps(

@@ -22,7 +22,10 @@ class RagError(Exception):
     kind: str = "invalid_request"
     blame: Blame = "client"
     suggestions: tuple[str, ...] | list[str] = ()
-    """What the user may have meant (closest titles of a paper not found)."""
+    """What the user may have meant: the closest titles of a paper not found, the closest
+    listed names of an author no record lists."""
+    suggestions_are: str = "closest titles"
+    """What `suggestions` are, as a heading."""
 
 
 class InvalidQueryError(RagError):
@@ -40,8 +43,11 @@ class NotFoundError(RagError):
 
     kind = "not_found"
 
-    def __init__(self, message: str, suggestions: list[str] | None = None) -> None:
+    def __init__(
+        self, message: str, suggestions: list[str] | None = None, of: str = "closest titles"
+    ) -> None:
         self.suggestions = suggestions or []
+        self.suggestions_are = of
         super().__init__(message)
 
 

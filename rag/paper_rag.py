@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, TypedDict, Unpack
 from pydantic import BaseModel
 
 from rag import limits
+from rag.author_papers import AUTHOR_DEPTH
+from rag.authors import split_names
 from rag.comparisons import searched
 from rag.config import Settings, get_settings
 from rag.embeddings import Embedder, LocalEmbedder
@@ -132,16 +134,45 @@ class PaperRAG:
         since: dt.date | None = None,
         until: dt.date | None = None,
         mode: Mode = "hybrid",
+        author: str | None = None,
     ) -> list[SearchResult]:
         """The `k` (1-100) most relevant papers for `query`, best first. A comparison
         ("HNSW vs SPANN") gets each side's papers in turn, as its answer does
         (`rag.comparisons.searched`): searched as one query, the HNSW paper was not in its
-        first five results."""
+        first five results. With `author` ("Nadolsky", "P. M. Nadolsky", "Liu and
+        Tegmark": all of them), only papers listing that author, among the 100 most
+        relevant; `NotFoundError`, with the closest listed names, when no record lists it."""
         limits.check_text(query, "query", self.settings)
+        if author is not None:
+            return self._by_author(query, k, since, until, mode, author)
         if mode != "hybrid":
             return self.retriever.search(query, k, since, until, mode)
         results, _ = searched(self.retriever, query, k, is_citable, since, until)
         return [replace(result, rank=rank) for rank, result in enumerate(results[:k], 1)]
+
+    def _by_author(
+        self,
+        query: str,
+        k: int,
+        since: dt.date | None,
+        until: dt.date | None,
+        mode: Mode,
+        author: str,
+    ) -> list[SearchResult]:
+        limits.check_text(author, "author", self.settings)
+        catalog = self.retriever.catalog
+        names = split_names(author)
+        ids = set(catalog.by_author(names))
+        if not ids:
+            close = [a for name in names for a in catalog.authors_like(name)]
+            raise NotFoundError(
+                f"no indexed paper lists an author named {author.strip()!r}",
+                list(dict.fromkeys(close)),
+                "closest listed authors",
+            )
+        found = self.retriever.search(query, AUTHOR_DEPTH, since, until, mode)
+        mine = [result for result in found if result.paper_id in ids][:k]
+        return [replace(result, rank=rank) for rank, result in enumerate(mine, 1)]
 
     def paper(self, id_or_title: str) -> Paper:
         """One paper by paper id, arXiv id (any version) or exact title; `NotFoundError`

@@ -44,7 +44,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except RagError as exc:
             err.print(f"[bold red]error:[/] {explain(exc)}", highlight=False, soft_wrap=True)
             if exc.suggestions:
-                err.print("closest titles:")
+                err.print(f"{exc.suggestions_are}:")
                 for title in exc.suggestions:
                     err.print(f"  • {title}", highlight=False, soft_wrap=True)
             raise typer.Exit(code=1) from None

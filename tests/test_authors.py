@@ -10,6 +10,7 @@ import pytest
 
 from rag.answering import RECORD_NOTE, Answer
 from rag.authors import PersonName, author_question
+from rag.errors import NotFoundError
 from rag.paper_rag import PaperRAG
 from tests.fakes import FakeLLM, HashEmbedder, fake_index
 
@@ -213,3 +214,35 @@ async def test_with_an_llm_the_records_still_answer_and_the_llm_is_not_called(
     answer = await rag.answer("papers by van der Maaten")
     assert _checked(answer, rag) == ["Visualizing Data using t-SNE"]
     assert answer.mode == "extractive" and not llm.prompts
+
+
+def test_search_keeps_an_authors_papers(rag: PaperRAG) -> None:
+    found = rag.search("Kolmogorov-Arnold networks", author="Tegmark")
+    assert [r.title for r in found][:2] == [
+        "KAN: Kolmogorov-Arnold Networks",
+        "KAN 2.0: Kolmogorov-Arnold Networks Meet Science",
+    ]
+    assert {r.title for r in found} <= {r["title"] for r in ROWS if "Tegmark" in str(r)}
+    assert len(found) == 3  # Omnigrok too, which lists him as "Tegmark, Max"
+    assert [r.rank for r in found] == list(range(1, len(found) + 1))
+    assert [r.title for r in rag.search("grokking", author="Liu and Michaud")] == [
+        "Omnigrok: Grokking Beyond Algorithmic Data"
+    ]
+    with pytest.raises(NotFoundError) as missing:
+        rag.search("grokking", author="Nadolksy")
+    assert missing.value.suggestions == ["P. M. Nadolsky"]
+
+
+async def test_the_search_endpoint_filters_by_author(api, tmp_path: Path) -> None:
+    settings, _ = fake_index(tmp_path, ROWS, "authors-api")
+    client = await api(data_dir=settings.data_dir, collection="authors-api")
+    response = await client.get("/v1/search", params={"q": "splines", "author": "Ziming Liu"})
+    assert response.status_code == 200
+    titles = [hit["title"] for hit in response.json()["results"]]
+    assert titles and all(t.startswith(("KAN", "Omnigrok")) for t in titles)
+    unknown = await client.get("/v1/search", params={"q": "splines", "author": "Nadolksy"})
+    assert unknown.status_code == 404
+    body = unknown.json()
+    assert "Nadolksy" in body["error"]["message"] and body["error"]["suggestions"] == [
+        "P. M. Nadolsky"
+    ]

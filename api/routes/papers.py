@@ -32,9 +32,18 @@ async def search(
     since: dt.date | None = None,
     until: dt.date | None = None,
     mode: Mode = "hybrid",
+    author: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            description='Only papers listing this author ("Nadolsky", "P. M. Nadolsky"; '
+            'several joined by "and": all of them). Unknown: 404 with the closest names.',
+            examples=["Tegmark"],
+        ),
+    ] = None,
     rag: PaperRAG = Depends(guards.ready),
 ) -> SearchResponse:
-    results = await asyncio.to_thread(rag.search, q, k, since, until, mode)
+    results = await asyncio.to_thread(rag.search, q, k, since, until, mode, author)
     return SearchResponse(query=q, results=[SearchHit(**r.as_json()) for r in results])
 
 
