@@ -77,10 +77,14 @@ def create_mcp_server(library: Callable[[], PaperRAG]) -> MCPServer:
         k: Annotated[int, Field(ge=K_MIN, le=K_MAX, description="How many papers.")] = 10,
         since: Annotated[dt.date | None, Field(description="Only papers dated on/after.")] = None,
         until: Annotated[dt.date | None, Field(description="Only papers dated on/before.")] = None,
+        author: Annotated[
+            str | None,
+            Field(description='Only papers listing this author ("Nadolsky", "Liu and Tegmark").'),
+        ] = None,
     ) -> CallToolResult:
         """Find the papers most relevant to a query, best first, each with a snippet and a
         relevance (>= 0.5: relevant enough to answer from)."""
-        results = await run(lambda: library().search(query, k, since, until))
+        results = await run(lambda: library().search(query, k, since, until, author=author))
         return _result(search_text(results), {"results": [r.as_json() for r in results]})
 
     @server.tool(title="Get a paper")

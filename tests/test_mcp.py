@@ -56,6 +56,10 @@ async def test_bad_arguments_and_unknown_papers_are_tool_errors(served) -> None:
         assert missing.is_error and "no paper with id or title 'no-such-paper'" in (
             missing.content[0].text
         )
+        nobody = await client.call_tool("search_papers", {"query": "graphs", "author": "Kingma"})
+        assert nobody.is_error and "no indexed paper lists an author named 'Kingma'" in (
+            nobody.content[0].text
+        )
         assert (await client.list_tools()).tools  # the session survived the errors
 
 
