@@ -36,10 +36,11 @@ from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.store import PaperStore
 
 log = logging.getLogger("rag.search_state")
-FORMAT = 4
+FORMAT = 3
 """Version of the files' layout and of how they were tokenised: a state of another format
 is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`; 3: the
-catalog holds authors, `rag.authors`; 4: "IL-6" also indexed as "il6", `NAMED_BY_ONE`)."""
+catalog holds authors and their surnames, `rag.authors`, and "IL-6" is also indexed as
+"il6", `NAMED_BY_ONE`)."""
 Version = tuple[str, int]
 
 
