@@ -771,14 +771,14 @@ class Answerer:
             if isinstance(listing, str):  # no such author: a topic may still be answered
                 unlisted.append(listing)
             else:
-                note([period.note()] if period is not None else [])
+                warnings = [period.note()] if period is not None else []
+                note(warnings)
                 text = f"{RECORD_NOTE}\n\n{listing.text}"
                 for line in text.splitlines(keepends=True):
                     yield line
                 cited = await asyncio.to_thread(
                     self._citations, text, listing.cited, listing.quotes
                 )
-                warnings = [period.note()] if period is not None else []
                 done(self._cited(question, text, cited, [], "extractive", None, warnings))
                 return
         results, sources, messages, readings, compared, focus = (
