@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from itertools import pairwise, product
 from pathlib import Path
+from string import ascii_lowercase, ascii_uppercase
 from typing import Literal, TypeVar
 
 import numpy as np
@@ -30,6 +31,7 @@ from rag.chunking import Sentence, split_sentences
 from rag.definitions import ACRONYM, asked_term, named
 from rag.embeddings import Embedder
 from rag.errors import InvalidQueryError
+from rag.everyday_words import SPECIALIST_ZIPF, zipf
 from rag.keyword import (
     DASHES,
     HYPHENS,
@@ -96,8 +98,27 @@ CAPITALS = re.compile(r"(?<![\w-])[A-Z]{3,}(?![\w-])")
 
 def _capitalised(word: str) -> re.Pattern[str]:
     """`word` (typed in capitals) written as a name: in capitals or with a capital first
-    letter, a plural too ("CLIP", "CLIPs"; "Adam" for "ADAM"), not "clips"."""
-    return re.compile(rf"(?<!\w)(?:{re.escape(word)}|{re.escape(word.title())})(?:e?s)?(?!\w)")
+    letter, a plural too ("CLIP", "CLIPs"; "Adam" for "ADAM"), not "clips". A plural
+    typed in capitals is the name's plural ("GANS", "LLMS" for "GANs", "LLMs"): read
+    as typed, "What are GANS?" and "What are LLMS?" were refused, no paper writing
+    "GANS"."""
+    forms = {word, word.title()}
+    if len(word) > 3 and word.endswith("S"):
+        forms |= {word[:-1], word[:-1].title()}
+    written = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
+    return re.compile(rf"(?<!\w)(?:{written})(?:e?s)?(?!\w)")
+
+
+NAME_TYPED = re.compile(r"(?<![\w-])(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{3,40}(?![\w-])")
+"""A word typed as a name: letters only, two of them capitals or more ("NIA", "nGT",
+"DATS"; not "What"), at most 40 letters (each is tried with a letter put back)."""
+
+
+def _letter_put_back(typed: str) -> Iterator[str]:
+    """`typed` with one letter added anywhere, in capitals and in small letters."""
+    for at in range(len(typed) + 1):
+        for letter in ascii_uppercase + ascii_lowercase:
+            yield typed[:at] + letter + typed[at:]
 
 
 NameCase = Literal["name", "word", "both"]
@@ -827,6 +848,40 @@ class Retriever:
         return None
 
     @staticmethod
+    def named_with_a_letter_dropped(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
+        """`topic` with each name typed with a letter dropped read as the name the papers
+        write: a word typed as a name (two capitals or more: "NIA", "nGT", "DATS") that
+        the index has never seen, where putting one letter back gives exactly one word
+        the papers write as a name (`_Snapshot.written_as`: in capitals, "NIMA",
+        "nGPT", "DARTS"). Below `SLIP_MIN_CHARS` letters and where the fix is ambiguous
+        (`KeywordIndex.unslipped`: "DATS" is "darts" or "dates") a dropped letter was
+        not put back, and "What is NIA?" was refused though the NIMA paper is indexed;
+        what the papers write only as a word is no name ("dates"). A changed letter is
+        not tried: short names are one change from many others ("SPNN" and "SNN")."""
+        keyword = snap.keyword
+        written = keyword.tokenizer.word_to_stem  # every word the papers write, and more
+        for typed in dict.fromkeys(NAME_TYPED.findall(query)):
+            stem = keyword.word_stem(typed.lower())
+            if stem not in topic.unknown or zipf(typed.lower()) >= SPECIALIST_ZIPF:
+                continue
+            found: set[int] = set()
+            for fixed in _letter_put_back(typed):
+                term = keyword.indexed_word(fixed.lower())
+                if term is None or term in found or fixed.lower() not in written:
+                    continue
+                if snap.written_as(term, fixed) != "word":
+                    found.add(term)
+            if len(found) == 1:
+                (term,) = found
+                topic = replace(
+                    topic,
+                    known=topic.known | {term},
+                    unknown=topic.unknown - {stem},
+                    corrected=(*topic.corrected, (typed.lower(), term)),
+                )
+        return topic
+
+    @staticmethod
     def in_capitals(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
         """`topic` with each word typed in capitals ("What is CLIP?") that papers write
         only in small letters marked `unwritten`: the question names something they do
@@ -863,7 +918,9 @@ class Retriever:
         """What `query` asks about, as searches read it: its terms (`query_terms`), its
         typos read as the words they slip from, words written joined or apart, clipped
         words and the phrase it asks about."""
-        topic = Retriever.in_capitals(snap, query, snap.keyword.query_terms(query))
+        topic = snap.keyword.query_terms(query)
+        topic = Retriever.in_capitals(snap, query, topic)
+        topic = Retriever.named_with_a_letter_dropped(snap, query, topic)
         read = Retriever.read_as_corrected(snap, query, topic)
         topic = Retriever.spelled_both_ways(snap, read, topic)
         return Retriever.asked_phrase(snap, read, Retriever.unclipped(snap, read, topic))

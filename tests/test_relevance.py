@@ -841,7 +841,7 @@ def test_a_name_typed_in_capitals_is_missing_where_papers_write_only_the_word(
         "attacks, so that deepfake detectors can be trained and compared.",
     }
     first = _keyword_first(tmp_path, [kodf], "without")
-    for question in ("What is CLIP?", "CLIP", "papers on CLIP"):
+    for question in ("What is CLIP?", "CLIP", "papers on CLIP", "What are CLIPS?"):
         assert first(question).title.startswith("KoDF")  # still the closest paper
         assert first(question).relevance == 0.0, question
     assert first("which datasets release clips?").relevance > ANSWER_MIN
@@ -855,8 +855,51 @@ def test_a_name_typed_in_capitals_is_missing_where_papers_write_only_the_word(
         "about images and transfers to downstream tasks without fine-tuning.",
     }
     first = _keyword_first(tmp_path, [kodf, clip], "with")
-    found = first("What is CLIP?")  # the paper naming it first, though KoDF says "clips"
-    assert found.title.startswith("Learning Transferable") and found.relevance == 1.0
+    for question in ("What is CLIP?", "What are CLIPS?"):  # the plural typed in capitals
+        found = first(question)  # the paper naming it first, though KoDF says "clips"
+        assert found.title.startswith("Learning Transferable") and found.relevance == 1.0
+
+
+def test_a_name_typed_with_a_letter_dropped_is_read_as_the_one_name_it_fits(
+    tmp_path,
+) -> None:
+    """ "What is NIA?" was refused over a corpus holding the NIMA paper, and "What is
+    DATS?" though DARTS is a name and "dates" only a word (keyword mode: relevance is
+    coverage alone). Where a letter put back gives two names, or only a word the papers
+    write in small letters, or the typed word is everyday English, nothing is read."""
+    rows = [
+        {
+            "title": "NIMA: Neural Image Assessment",
+            "abstract": "NIMA predicts the distribution of human opinion scores of an "
+            "image with a deep convolutional network, for aesthetic and technical quality.",
+        },
+        {
+            "title": "DARTS: Differentiable Architecture Search",
+            "abstract": "DARTS relaxes the search space of network architectures to be "
+            "continuous, so that the architecture is found by gradient descent.",
+        },
+        {
+            "title": "A Calendar of Conference Deadlines",
+            "abstract": "We record the dates of submission deadlines and the clips of "
+            "talks, and release the calendar for planning the year.",
+        },
+        {
+            "title": "SPANN and SPAIN: Two Billion-Scale Indexes",
+            "abstract": "SPANN keeps centroids in memory and postings on disk; SPAIN "
+            "partitions the data by learned clusters. CART trees route the queries.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "letter")
+    for question, title in [
+        ("What is NIA?", "NIMA"),
+        ("What is DATS?", "DARTS"),
+        ("papers on DATS?", "DARTS"),
+    ]:
+        found = rag.search(question, k=3, mode="keyword")[0]
+        assert found.title.startswith(title) and found.relevance > ANSWER_MIN, question
+    for question in ("What is SPAN?", "What is CLP?", "What is CAT?", "What is nia?"):
+        found = rag.search(question, k=3, mode="keyword")  # two names; a word; English; typed
+        assert all(r.relevance == 0.0 for r in found), question
 
 
 def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path) -> None:
