@@ -109,6 +109,8 @@ def _capitalised(word: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w)(?:{written})(?:e?s)?(?!\w)")
 
 
+TYPED_CAPITALS = re.compile(r"(?<!\w)[A-Z]{2,}(?!\w)")
+"""A word typed in capitals, two letters or more, hyphenated ones too ("ST" of "ST-ITO")."""
 NAME_TYPED = re.compile(r"(?<![\w-])(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{3,40}(?![\w-])")
 """A word typed as a name: letters only, two of them capitals or more ("NIA", "nGT",
 "DATS"; not "What"), at most 40 letters (each is tried with a letter put back)."""
@@ -334,6 +336,7 @@ class _Snapshot:
         self._apart: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
         self._written: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
         self._name_cases: LRUCache[str, NameCase] = LRUCache(SENTENCE_CACHE_SIZE)
+        self._in_capitals: LRUCache[str, bool] = LRUCache(SENTENCE_CACHE_SIZE)
         self._lock = threading.Lock()
         if previous is not None and previous.version == state.moved_from:
             with previous._lock:  # unchanged papers stay cached across an ingest
@@ -426,6 +429,23 @@ class _Snapshot:
             return "both" if len(cases) == 2 else "name" if True in cases else "word"
 
         return self._memo(self._name_cases, word, read)
+
+    def named_in_capitals(self, word: str) -> bool:
+        """Whether the `holders` of (lowercase) `word` write it as a name, with a capital
+        after its first letter ("HESSO", "LoRA", "KAN"), at least as often as not: a name
+        however it is typed ("hesso pruning"). Memoised."""
+        term = self.keyword.indexed_word(word)
+        pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.IGNORECASE)
+
+        def read() -> bool:
+            cases = [
+                not found[0][1:].islower()
+                for paper in self.holders((term,) if term is not None else ())
+                for found in pattern.finditer(paper.text)
+            ]
+            return bool(cases) and 2 * sum(cases) >= len(cases)
+
+        return term is not None and self._memo(self._in_capitals, word, read)
 
     def says_together(self, paper: Paper, terms: AbstractSet[int]) -> bool:
         """Whether one sentence of `paper` (its title counting as one) holds all `terms`."""
@@ -685,7 +705,9 @@ class Retriever:
         joining the index holds ("fine tuning", "hyper-parameters"), or one word that
         splits into two indexed words that a paper writes apart ("finetuning",
         "multihead"). Read as typed, "hyperparameters" missed the papers writing
-        "hyper-parameters", and "What is selfattention?" was refused."""
+        "hyper-parameters", and "What is selfattention?" was refused. A name and its
+        number typed apart that papers write joined ("Ranger 21", "FBNet V3": one of the
+        two words unknown) are read as one too; both had been refused."""
         keyword = snap.keyword
 
         def spelling(first: str, second: str) -> Spelling:
@@ -707,6 +729,15 @@ class Retriever:
                 and keyword.is_content_word(left[0])
                 and keyword.is_content_word(right[0])
                 and (not found or found[-1][1][-1] != left[0])
+            ):
+                found.append((spelling(left[0], right[0]), [left[0], right[0]]))
+        tokens = list(re.finditer(r"[a-z0-9]+", text))
+        for left, right in pairwise(tokens):  # "Ranger 21", "FBNet V3": one name
+            if (
+                re.search(r"\d", left[0] + right[0])
+                and re.fullmatch(f"[ {HYPHENS}]", text[left.end() : right.start()])
+                and {keyword.word_stem(left[0]), keyword.word_stem(right[0])} & topic.unknown
+                and keyword.indexed_word(left[0] + right[0]) is not None
             ):
                 found.append((spelling(left[0], right[0]), [left[0], right[0]]))
         taken = {word for _, typed in found for word in typed}
@@ -744,6 +775,8 @@ class Retriever:
           its words: "What is LoRA pre-training?" and "papers on fine-tuning LLMs" were
           refused, their papers writing "extending LoRA to model pre-training" and
           "fine-tuning ... LLMs" apart, while "BERT's vocabulary size" stays unwritten.
+          A word papers write as a name counts as one however it is typed (`_Snapshot.
+          named_in_capitals`): "hesso pruning" and "lora pretraining" were refused.
         - No paper writes it, but one does with a word read as a longer word papers
           write in its place (`_unclipped`: "batch norm", "batch normalization"): it is
           read so.
@@ -765,7 +798,9 @@ class Retriever:
             return topic
         if set(phrase) <= frozenset().union(*(s.terms for s in topic.spellings)):  # one word
             return topic
+        words = snap.keyword.tokenizer.splitter(indexed.lower())
         loose = term is not None and ACRONYM.search(term) is not None
+        loose = loose or any(map(snap.named_in_capitals, words))  # typed in small letters
         together = spaced = False
         written: list[tuple[int, ...]] = []  # every form some paper writes
         for form in _phrase_forms(tuple(phrase), topic):
@@ -783,7 +818,6 @@ class Retriever:
             return topic
         if spaced:
             return replace(topic, spaced=(*topic.spaced, tuple(phrase)))
-        words = snap.keyword.tokenizer.splitter(indexed.lower())
         last_first = range(len(words) - 1, -1, -1)  # "batch norm": the noun is clipped
         unwritten = replace(topic, unwritten=(*topic.unwritten, frozenset(phrase)))
         return Retriever._unclipped(snap, words, topic, last_first) or unwritten
@@ -914,12 +948,30 @@ class Retriever:
         return topic
 
     @staticmethod
+    def typed_as_names(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
+        """`topic` with each `underused` word typed in capitals that papers write as a
+        name ("GOLD" of "GOLD-NAS", "ST" of "ST-ITO") counted whole: it names what the
+        papers name, not the everyday word a corpus barely uses. "What is GOLD NAS?"
+        and "What is ST-ITO?" were refused, "gold" and "st" counting a quarter and a
+        sixth where the papers hold them. A question typed all in capitals says nothing
+        by it."""
+        if not topic.underused or not re.search("[a-z]", query):
+            return topic
+        underused = dict(topic.underused)
+        for word in dict.fromkeys(TYPED_CAPITALS.findall(query)):
+            term = snap.keyword.indexed_word(word.lower())
+            if term in underused and snap.written_as(term, word) != "word":
+                del underused[term]
+        return replace(topic, underused=tuple(underused.items()))
+
+    @staticmethod
     def topic(snap: _Snapshot, query: str) -> QueryTerms:
         """What `query` asks about, as searches read it: its terms (`query_terms`), its
         typos read as the words they slip from, words written joined or apart, clipped
         words and the phrase it asks about."""
         topic = snap.keyword.query_terms(query)
         topic = Retriever.in_capitals(snap, query, topic)
+        topic = Retriever.typed_as_names(snap, query, topic)
         topic = Retriever.named_with_a_letter_dropped(snap, query, topic)
         read = Retriever.read_as_corrected(snap, query, topic)
         topic = Retriever.spelled_both_ways(snap, read, topic)
