@@ -116,8 +116,11 @@ NAME_TYPED = re.compile(r"(?<![\w-])(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{3,40}(?![
 "DATS"; not "What"), at most 40 letters (each is tried with a letter put back)."""
 
 
-def _letter_put_back(typed: str) -> Iterator[str]:
-    """`typed` with one letter added anywhere, in capitals and in small letters."""
+def _name_fixes(typed: str) -> Iterator[str]:
+    """`typed` as a singular ("CKDS": English stemmers keep the "s" of a word with no
+    vowel), then with one letter added anywhere, in capitals and in small letters."""
+    if len(typed) > 3 and typed[-1] in "Ss":
+        yield typed[:-1]
     for at in range(len(typed) + 1):
         for letter in ascii_uppercase + ascii_lowercase:
             yield typed[:at] + letter + typed[at:]
@@ -882,16 +885,18 @@ class Retriever:
         return None
 
     @staticmethod
-    def named_with_a_letter_dropped(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
+    def read_as_a_name(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
         """`topic` with each name typed with a letter dropped read as the name the papers
-        write: a word typed as a name (two capitals or more: "NIA", "nGT", "DATS") that
-        the index has never seen, where putting one letter back gives exactly one word
-        the papers write as a name (`_Snapshot.written_as`: in capitals, "NIMA",
+        write (`_name_fixes`): a word typed as a name (two capitals or more: "NIA", "nGT",
+        "DATS") that the index has never seen, where putting one letter back gives exactly
+        one word the papers write as a name (`_Snapshot.written_as`: in capitals, "NIMA",
         "nGPT", "DARTS"). Below `SLIP_MIN_CHARS` letters and where the fix is ambiguous
         (`KeywordIndex.unslipped`: "DATS" is "darts" or "dates") a dropped letter was
         not put back, and "What is NIA?" was refused though the NIMA paper is indexed;
         what the papers write only as a word is no name ("dates"). A changed letter is
-        not tried: short names are one change from many others ("SPNN" and "SNN")."""
+        not tried: short names are one change from many others ("SPNN" and "SNN").
+        A plural typed in capitals is read so too where the stemmer keeps its "s"
+        ("What are CKDS?", "TSPS": no vowel)."""
         keyword = snap.keyword
         written = keyword.tokenizer.word_to_stem  # every word the papers write, and more
         for typed in dict.fromkeys(NAME_TYPED.findall(query)):
@@ -899,7 +904,7 @@ class Retriever:
             if stem not in topic.unknown or zipf(typed.lower()) >= SPECIALIST_ZIPF:
                 continue
             found: set[int] = set()
-            for fixed in _letter_put_back(typed):
+            for fixed in _name_fixes(typed):
                 term = keyword.indexed_word(fixed.lower())
                 if term is None or term in found or fixed.lower() not in written:
                     continue
@@ -972,7 +977,7 @@ class Retriever:
         topic = snap.keyword.query_terms(query)
         topic = Retriever.in_capitals(snap, query, topic)
         topic = Retriever.typed_as_names(snap, query, topic)
-        topic = Retriever.named_with_a_letter_dropped(snap, query, topic)
+        topic = Retriever.read_as_a_name(snap, query, topic)
         read = Retriever.read_as_corrected(snap, query, topic)
         topic = Retriever.spelled_both_ways(snap, read, topic)
         return Retriever.asked_phrase(snap, read, Retriever.unclipped(snap, read, topic))

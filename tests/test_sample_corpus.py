@@ -274,7 +274,7 @@ async def test_questions_with_a_typo_are_answered_and_off_topic_ones_refused(sam
     one edit from (`KeywordIndex.spelled`), 25.6% before a slip of the fingers was
     undone on the word itself ("HSNW", "quantziation": `KeywordIndex.unslipped`), 10.3%
     before a name typed with a letter dropped was read as the one name it fits ("NIA",
-    `Retriever.named_with_a_letter_dropped`)."""
+    `Retriever.read_as_a_name`)."""
     from rag.evaluation import evaluate_answers
 
     _, rag = sample
