@@ -831,8 +831,10 @@ class Retriever:
         `CLIPPED_MAX_WORDS`) read as a longer word papers write in its place next to the
         word before or after it (`_unclipped`): "hyperparam tuning" is "hyperparameter
         tuning", "data aug" "data augmentation", "what is layer norm?" over abstracts
-        that write "layer normalization" and never "norm". A word whose longer forms no
-        paper writes there stays missing: "sourdough bread" is no "sourdough breadth"."""
+        that write "layer normalization" and never "norm"; a word joined with the word
+        before it too ("What is BatchNorm?", refused while "What is batch norm?" was
+        answered). A word whose longer forms no paper writes there stays missing:
+        "sourdough bread" is no "sourdough breadth"."""
         keyword = snap.keyword
         words = keyword.tokenizer.splitter(without_asking(query.lower()))
         tried = 0
@@ -843,11 +845,12 @@ class Retriever:
                 continue
             tried += 1
             before, after = (words[at - 1 : at + 1] if at else []), words[at : at + 2]
-            for pair, clipped in ((before, 1), (after, 0)):
+            joined = [[word[:cut], word[cut:]] for cut in range(SPLIT_MIN, len(word) - 1)]
+            for pair, clipped in ((before, 1), (after, 0), *((pair, 1) for pair in joined)):
                 if len(pair) != 2 or not all(map(keyword.is_content_word, pair)):
                     continue
                 if (read := Retriever._unclipped(snap, pair, topic, [clipped])) is not None:
-                    topic = read
+                    topic = replace(read, unknown=read.unknown - {keyword.word_stem(word)})
                     break
         return topic
 

@@ -1004,7 +1004,8 @@ def test_a_phrase_holding_a_name_is_written_where_one_sentence_holds_it(tmp_path
 def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path) -> None:
     """ "What is batch norm?" was refused as a phrase no paper writes, and "what is layer
     norm?" where no abstract writes "norm" at all: a word read as a longer word papers
-    write in its place ("normalization") makes the phrase they write. A clipped word
+    write in its place ("normalization") makes the phrase they write, also joined to
+    the word before it ("BatchNorm"). A clipped word
     whose completion no paper writes in the phrase stays missing."""
     rows = [
         {
@@ -1020,7 +1021,7 @@ def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path)
         },
     ]
     first = _keyword_first(tmp_path, rows, "clipped")
-    for question in ("what is layer norm?", "What is batch norm?"):
+    for question in ("what is layer norm?", "What is batch norm?", "What is BatchNorm?"):
         found = first(question)
         assert (found.title, found.relevance) == ("Layer Normalization", 1.0), question
     assert first("What is layer normalization?").title == "Layer Normalization"
@@ -1028,6 +1029,8 @@ def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path)
     _, rag = fake_index(
         tmp_path, [{"title": t, "abstract": a} for t, a in PAPERS] + rows, "clipped"
     )
+    joined = rag.search("What is DropoutNorm?", k=3, mode="keyword")
+    assert all(r.relevance < ANSWER_MIN for r in joined)  # no paper writes "dropout" at all
     results = rag.search("What is batch norm?", k=3, mode="keyword")
     assert rag.retriever.readings("What is batch norm?", results) == [
         ("norm", "normalization", "batch norm")  # told, as a typo is
