@@ -685,25 +685,31 @@ is TiSe2?" was refused over the arXiv sample holding "Evidence for an excitonic
 insulator phase in 1T-TiSe$_{2}$"."""
 
 
-NAMED_BY_ONE = re.compile(r"(?<!\w)([^\W\d_]\w+)[-\u2010\u2011]([^\W_])(?!\w|\.\d)")
+NAMED_BY_ONE = re.compile(
+    r"(?<!\w)([^\W\d_]\w+)(?:[-\u2010\u2011]([^\W_])(?!\w|\.\d)|\((\d)\)(?!\w))"
+)
 """A name ending in one digit or letter after a hyphen ("IL-6", "GPT-4", "PD-1",
-"TNF-\u03b1"): bm25s drops the one-character word, so "IL-6" was indexed as "il" alone,
+"TNF-\u03b1"), or in one digit in brackets, a subscript as PubMed abstracts write it
+("PGE(2)"): bm25s drops the one-character word, so "IL-6" was indexed as "il" alone,
 the same as "IL-18", and a claim about IL-6 signalling was matched to an IL-18 paper
 first. It is also indexed joined ("il6", as "IL6" is written), after its first part,
-which stays indexed for a question naming the family ("What is GPT?")."""
+which stays indexed for a question naming the family ("What is GPT?"). SciFact's
+claims on "PGE 2" (read as "PGE-2" is) opened with abstracts writing "PGE2" before
+their gold one, which writes "PGE(2)"."""
 
 
 def words(text: str) -> list[str]:
     """The words bm25s indexes in `text`: formulas' subscripts joined (`SUBSCRIPT`), and
-    a name ending in one character after a hyphen also joined (`NAMED_BY_ONE`)."""
+    a name ending in one character after a hyphen or one digit in brackets also joined
+    (`NAMED_BY_ONE`)."""
     text = SUBSCRIPT.sub(r"\1", text)
-    if "-" not in text and "\u2010" not in text and "\u2011" not in text:
+    if not any(mark in text for mark in "-\u2010\u2011("):
         return _WORD.findall(text)
     found: list[str] = []
     done = 0
     for match in NAMED_BY_ONE.finditer(text):
         found += _WORD.findall(text, done, match.end(1))
-        found.append(match[1] + match[2])
+        found.append(match[1] + (match[2] or match[3]))
         done = match.end()
     return found + _WORD.findall(text, done)
 

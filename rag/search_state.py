@@ -36,11 +36,11 @@ from rag.relevance import BACKGROUND_SAMPLE, DenseBackground
 from rag.store import PaperStore
 
 log = logging.getLogger("rag.search_state")
-FORMAT = 3
+FORMAT = 4
 """Version of the files' layout and of how they were tokenised: a state of another format
 is rebuilt, not misread (2: formulas' subscripts joined to their word, `SUBSCRIPT`; 3: the
 catalog holds authors and their surnames, `rag.authors`, and "IL-6" is also indexed as
-"il6", `NAMED_BY_ONE`)."""
+"il6", `NAMED_BY_ONE`; 4: "PGE(2)" also as "pge2")."""
 Version = tuple[str, int]
 
 

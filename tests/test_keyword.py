@@ -217,15 +217,24 @@ def test_a_formula_written_in_latex_is_found_as_users_type_it() -> None:
 
 def test_a_name_ending_in_one_character_is_told_apart_from_its_siblings() -> None:
     """ "IL-6" was indexed as "il" alone, like "IL-18": a claim about IL-6 found the
-    IL-18 paper first. The family name alone still finds both."""
+    IL-18 paper first. The family name alone still finds both. A digit in brackets is
+    a subscript as PubMed writes it ("PGE(2)"): "PGE2" finds it."""
     texts = [
         "Interleukin IL-6 signalling in coronary heart disease.",
         "Expression of IL-18 in atherosclerotic plaques.",
         "GPT-4 and Llama-2 answer medical questions.",
         "GPT-3.5 writes code.",
+        "Conversion of PGE(2) in airway cells.",
+        "PGE metabolites in urine.",
     ]
     index = _index(texts)
-    for query, paper, found in [("IL-6", "p0", 2), ("IL6 signalling", "p0", 1), ("GPT-4", "p2", 2)]:
+    for query, paper, found in [
+        ("IL-6", "p0", 2),
+        ("IL6 signalling", "p0", 1),
+        ("GPT-4", "p2", 2),
+        ("PGE2", "p4", 1),
+        ("PGE-2", "p4", 2),
+    ]:
         scores = _live_scores(index, query)
         assert max(scores, key=scores.__getitem__).startswith(paper), query
         assert sum(score > 0 for score in scores.values()) == found, query  # "IL-" finds both
