@@ -965,19 +965,24 @@ class KeywordIndex:
 
     def writes_spaced(self, text: str, phrase: tuple[int, ...]) -> bool:
         """Whether one clause of `text` writes the stems of `phrase` in order with one
-        more word before the last: "self-normalizing neural networks" for
-        "self-normalizing networks". A clause ends at punctuation: "the fixed-point
-        theorem, we prove" does not write "theorem proving"."""
+        more word between two of them: "self-normalizing neural networks" for
+        "self-normalizing networks", "binary convolutional neural networks" for "binary
+        neural networks" (only before the last word, "What are binary neural networks?"
+        was refused though the XNOR-Net paper's title says so). A clause ends at
+        punctuation: "the fixed-point theorem, we prove" does not write "theorem
+        proving"."""
         clauses = [clause for clause in _CLAUSE_END.split(text) if clause.strip()]
         if not clauses:
             return False
-        body, head, n = list(phrase[:-1]), phrase[-1], len(phrase) - 1
+        words, n = list(phrase), len(phrase)
         return any(
-            ids[start : start + n] == body and ids[start + n + 1] == head
+            ids[start : start + cut] == words[:cut]
+            and ids[start + cut + 1 : start + n + 1] == words[cut:]
             for ids in self.tokenizer.tokenize(
                 clauses, update_vocab=False, return_as="ids", show_progress=False
             )
-            for start in range(len(ids) - n - 1)
+            for start in range(len(ids) - n)
+            for cut in range(1, n)
         )
 
     def writes_near(self, text: str, phrase: tuple[int, ...]) -> bool:

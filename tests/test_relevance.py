@@ -1051,7 +1051,7 @@ def test_a_clipped_word_is_read_as_the_word_papers_write_in_its_phrase(tmp_path)
 def test_a_phrase_written_with_one_more_word_counts_only_where_so_written(tmp_path) -> None:
     """ "What are self-normalizing networks?" was refused: its paper writes
     "self-normalizing neural networks", and no paper "self-normalizing networks". A phrase
-    written with one more word before its last counts, for the papers so writing it
+    written with one more word between two of its words counts, for the papers so writing it
     alone; "the fixed-point theorem, we prove" writes no "theorem proving" (a clause ends
     at the comma), and a paper holding the words apart covers nothing of the phrase."""
     rows = [
@@ -1067,9 +1067,19 @@ def test_a_phrase_written_with_one_more_word_counts_only_where_so_written(tmp_pa
             "networks learn the map by self-supervised training on unlabelled samples.",
         },
     ]
+    rows.append(
+        {
+            "title": "XNOR-Net: ImageNet Classification Using Binary Convolutional Networks",
+            "abstract": "We propose binary convolutional neural networks whose filters and "
+            "inputs are binary, giving 58 times faster convolutions and 32 times less "
+            "memory at a small cost in accuracy.",
+        }
+    )
     first = _keyword_first(tmp_path, rows, "spaced")
     found = first("What are self-normalizing networks?")
     assert (found.title, found.relevance) == ("Self-Normalizing Neural Networks", 1.0)
+    found = first("What are binary neural networks?")  # one more word after the first
+    assert found.title.startswith("XNOR-Net") and found.relevance == 1.0
     assert first("Which papers are about theorem proving?").relevance == 0.0
 
     flows = [row for row in rows if row["title"].startswith("Normalizing")]
