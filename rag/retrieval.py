@@ -35,6 +35,7 @@ from rag.everyday_words import SPECIALIST_ZIPF, zipf
 from rag.keyword import (
     DASHES,
     HYPHENS,
+    SPELLING_MAX_WORDS,
     KeywordIndex,
     QueryTerms,
     Spelling,
@@ -913,13 +914,18 @@ class Retriever:
         what the papers write only as a word is no name ("dates"). A changed letter is
         not tried: short names are one change from many others ("SPNN" and "SNN").
         A plural typed in capitals is read so too where the stemmer keeps its "s"
-        ("What are CKDS?", "TSPS": no vowel)."""
+        ("What are CKDS?", "TSPS": no vowel). At most `SPELLING_MAX_WORDS` names are
+        tried, as for typos: each costs ~100 lookups and may read its fixes' papers."""
         keyword = snap.keyword
         written = keyword.tokenizer.word_to_stem  # every word the papers write, and more
+        looked_up = 0
         for typed in dict.fromkeys(NAME_TYPED.findall(query)):
             stem = keyword.word_stem(typed.lower())
             if stem not in topic.unknown or zipf(typed.lower()) >= SPECIALIST_ZIPF:
                 continue
+            if looked_up == SPELLING_MAX_WORDS:  # a paste of unknown names: the first few
+                break
+            looked_up += 1
             found: set[int] = set()
             for fixed in _name_fixes(typed):
                 if fixed.lower() not in written:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from rag.answering import LISTING_QUESTION, NOT_COVERED
-from rag.keyword import ChunkRow, KeywordIndex
+from rag.keyword import SPELLING_MAX_WORDS, ChunkRow, KeywordIndex
 from rag.paper_rag import PaperRAG
 from rag.relevance import (
     ANSWER_MIN,
@@ -907,6 +907,12 @@ def test_a_name_typed_with_a_letter_dropped_is_read_as_the_one_name_it_fits(
     _, rag = fake_index(tmp_path, rows, "letter")
     cases = [("What is NIA?", "NIMA"), ("What is DATS?", "DARTS"), ("papers on DATS?", "DARTS")]
     _assert_found_first(rag, [*cases, ("What are CKDS?", "CKD")])  # no vowel: "s" kept
+    snap = rag.retriever.snapshot()
+    noise = " ".join(f"ZQ{letter}XV" for letter in "ABCDEFGHIJ")  # names no paper writes
+    within = Retriever.topic(snap, f"{noise[: 6 * (SPELLING_MAX_WORDS - 1)]} NIA")
+    beyond = Retriever.topic(snap, f"{noise[: 6 * SPELLING_MAX_WORDS]} NIA")
+    assert [typed for typed, _ in within.corrected] == ["nia"]  # the first few are tried
+    assert not beyond.corrected
     for question in ("What is SPAN?", "What is CLP?", "What is CAT?", "What is nia?"):
         found = rag.search(question, k=3, mode="keyword")  # two names; a word; English; typed
         assert all(r.relevance == 0.0 for r in found), question
