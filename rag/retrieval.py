@@ -119,12 +119,15 @@ NAME_TYPED = re.compile(r"(?<![\w-])(?=[a-z]*[A-Z][a-z]*[A-Z])[A-Za-z]{3,40}(?![
 
 def _name_fixes(typed: str) -> Iterator[str]:
     """`typed` as a singular ("CKDS": English stemmers keep the "s" of a word with no
-    vowel), then with one letter added anywhere, in capitals and in small letters."""
+    vowel), with one letter added anywhere, in capitals and in small letters, and with
+    two letters side by side swapped ("KNA")."""
     if len(typed) > 3 and typed[-1] in "Ss":
         yield typed[:-1]
     for at in range(len(typed) + 1):
         for letter in ascii_uppercase + ascii_lowercase:
             yield typed[:at] + letter + typed[at:]
+    for at in range(len(typed) - 1):
+        yield typed[:at] + typed[at + 1] + typed[at] + typed[at + 2 :]
 
 
 NameCase = Literal["name", "word", "both"]
@@ -904,15 +907,18 @@ class Retriever:
 
     @staticmethod
     def read_as_a_name(snap: _Snapshot, query: str, topic: QueryTerms) -> QueryTerms:
-        """`topic` with each name typed with a letter dropped read as the name the papers
-        write (`_name_fixes`): a word typed as a name (two capitals or more: "NIA", "nGT",
-        "DATS") that the index has never seen, where putting one letter back gives exactly
-        one word the papers write as a name (`_Snapshot.written_as`: in capitals, "NIMA",
-        "nGPT", "DARTS"). Below `SLIP_MIN_CHARS` letters and where the fix is ambiguous
-        (`KeywordIndex.unslipped`: "DATS" is "darts" or "dates") a dropped letter was
-        not put back, and "What is NIA?" was refused though the NIMA paper is indexed;
-        what the papers write only as a word is no name ("dates"). A changed letter is
-        not tried: short names are one change from many others ("SPNN" and "SNN").
+        """`topic` with each name typed with a letter dropped or two letters swapped read
+        as the name the papers write (`_name_fixes`): a word typed as a name (two
+        capitals or more: "NIA", "nGT", "DATS", "KNA") that the index has never seen,
+        where putting one letter back or swapping two side by side gives exactly one
+        word the papers write as a name (`_Snapshot.written_as`: in capitals, "NIMA",
+        "nGPT", "DARTS", "KAN"). Below `SLIP_MIN_CHARS` letters and where the fix is
+        ambiguous (`KeywordIndex.unslipped`: "DATS" is "darts" or "dates") a dropped
+        letter was not put back, nor two swapped letters in a 3-letter name, and "What
+        is NIA?" and "What is KNA?" were refused though the NIMA and KAN papers are
+        indexed; what the papers write only as a word is no name ("dates"). A changed
+        letter is not tried: short names are one change from many others ("SPNN" and
+        "SNN", "BART" and "BERT").
         A plural typed in capitals is read so too where the stemmer keeps its "s"
         ("What are CKDS?", "TSPS": no vowel). At most `SPELLING_MAX_WORDS` names are
         tried, as for typos: each costs ~100 lookups and may read its fixes' papers."""

@@ -873,8 +873,9 @@ def test_a_name_typed_with_a_letter_dropped_is_read_as_the_one_name_it_fits(
 ) -> None:
     """ "What is NIA?" was refused over a corpus holding the NIMA paper, and "What is
     DATS?" though DARTS is a name and "dates" only a word (keyword mode: relevance is
-    coverage alone). Where a letter put back gives two names, or only a word the papers
-    write in small letters, or the typed word is everyday English, nothing is read."""
+    coverage alone); "What is CDK?" (two letters swapped in a 3-letter name). Where a
+    letter put back gives two names, or only a word the papers write in small letters,
+    or the typed word is everyday English, nothing is read."""
     rows = [
         {
             "title": "NIMA: Neural Image Assessment",
@@ -906,7 +907,8 @@ def test_a_name_typed_with_a_letter_dropped_is_read_as_the_one_name_it_fits(
     )
     _, rag = fake_index(tmp_path, rows, "letter")
     cases = [("What is NIA?", "NIMA"), ("What is DATS?", "DARTS"), ("papers on DATS?", "DARTS")]
-    _assert_found_first(rag, [*cases, ("What are CKDS?", "CKD")])  # no vowel: "s" kept
+    cases += [("What are CKDS?", "CKD"), ("What is CDK?", "CKD")]  # "s" kept; two swapped
+    _assert_found_first(rag, cases)
     snap = rag.retriever.snapshot()
     noise = " ".join(f"ZQ{letter}XV" for letter in "ABCDEFGHIJ")  # names no paper writes
     within = Retriever.topic(snap, f"{noise[: 6 * (SPELLING_MAX_WORDS - 1)]} NIA")
