@@ -138,13 +138,20 @@ def _split_long(text: str, span: Sentence, budget: int, count: TokenCounter) -> 
     return pieces
 
 
-def chunk_paper(paper: Paper, window: int, count: TokenCounter, key: str) -> list[Chunk]:
-    """Chunks of `paper`'s abstract; ids are deterministic in (paper, content key, index)."""
+def chunk_paper(
+    paper: Paper,
+    window: int,
+    count: TokenCounter,
+    key: str,
+    spans: list[Sentence] | None = None,
+) -> list[Chunk]:
+    """Chunks of `paper`'s abstract; ids are deterministic in (paper, content key, index).
+    `spans`: the abstract's `split_sentences`, when the caller has them already."""
     title_cost = count(paper.title) + 1  # the newline separator costs about one piece
     budget = max(MIN_BUDGET, window - SPECIAL_TOKENS - title_cost)
     abstract = paper.abstract
     sentences: list[tuple[Sentence, int]] = []  # each with its word pieces, counted once
-    for span in split_sentences(abstract):
+    for span in split_sentences(abstract) if spans is None else spans:
         cost = count(abstract[span.start : span.end])
         if cost > budget:
             pieces = _split_long(abstract, span, budget, count)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.chunking import CHUNKER_VERSION, Chunk, chunk_paper
+from rag.chunking import CHUNKER_VERSION, Chunk, Sentence, chunk_paper, split_sentences
 from rag.corpus import Corpus
 from rag.embeddings import Embedder
 from rag.formats import Skipped
@@ -163,11 +163,12 @@ def _drop(store: PaperStore, paper_ids: list[str]) -> None:
 
 
 def _batches(plan: list[tuple[Paper, str]], embedder: Embedder):  # type: ignore[no-untyped-def]
-    batch: list[tuple[Paper, str, list[Chunk]]] = []
+    batch: list[tuple[Paper, str, list[Sentence], list[Chunk]]] = []
     size = 0
     for paper, key in plan:
-        chunks = chunk_paper(paper, embedder.window, embedder.count_tokens, key)
-        batch.append((paper, key, chunks))
+        spans = split_sentences(paper.abstract)
+        chunks = chunk_paper(paper, embedder.window, embedder.count_tokens, key, spans)
+        batch.append((paper, key, spans, chunks))
         size += len(chunks)
         if size >= BATCH_CHUNKS:
             yield batch
@@ -189,21 +190,24 @@ def ingest(
     plan = _plan(corpus, stored, embedder, report)
     papers_done = chunks_done = 0
     for batch in _batches(plan.to_embed, embedder):
-        chunks = [c for _, _, paper_chunks in batch for c in paper_chunks]
-        dates = [date_key(p) for p, _, paper_chunks in batch for _ in paper_chunks]
+        chunks = [c for *_, paper_chunks in batch for c in paper_chunks]
+        dates = [date_key(p) for p, *_, paper_chunks in batch for _ in paper_chunks]
         vectors = embedder.embed([c.embed_text for c in chunks])
         store.upsert_chunks(chunks, vectors, dates)
         fresh = {c.chunk_id for c in chunks}
-        replaced = {p.paper_id for p, _, _ in batch if p.paper_id in stored}
+        replaced = {p.paper_id for p, *_ in batch if p.paper_id in stored}
         store.delete_chunks([cid for cid in store.chunk_ids_of(replaced) if cid not in fresh])
-        store.upsert_records([p for p, _, _ in batch], [k for _, k, _ in batch])
-        _drop(store, [plan.renamed[p.paper_id] for p, _, _ in batch if p.paper_id in plan.renamed])
+        store.upsert_records(
+            [p for p, *_ in batch], [k for _, k, *_ in batch], [s for _, _, s, _ in batch]
+        )
+        _drop(store, [plan.renamed[p.paper_id] for p, *_ in batch if p.paper_id in plan.renamed])
         papers_done += len(batch)
         chunks_done += len(chunks)
         if progress:
             progress(papers_done, chunks_done)
     if plan.metadata_only:
-        store.upsert_records([p for p, _ in plan.metadata_only], [k for _, k in plan.metadata_only])
+        papers, keys = [p for p, _ in plan.metadata_only], [k for _, k in plan.metadata_only]
+        store.upsert_records(papers, keys, [split_sentences(p.abstract) for p in papers])
     _drop(store, plan.stale)
     report.chunks_embedded = chunks_done
     if plan.to_embed or plan.metadata_only or plan.stale or report.orphans_removed:

@@ -33,6 +33,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlparse
 
@@ -47,7 +48,7 @@ from chromadb.errors import ChromaError
 from chromadb.telemetry.product import ProductTelemetryClient
 from filelock import FileLock, Timeout
 
-from rag.chunking import Chunk
+from rag.chunking import Chunk, Sentence
 from rag.config import Settings
 from rag.errors import (
     ConfigError,
@@ -160,6 +161,27 @@ class Changes:
         merged.add(later.chunks_added, later.chunks_deleted, "chunks")
         merged.add(later.records_written, later.records_deleted, "records")
         return merged
+
+
+def _encoded_sentences(spans: list[Sentence]) -> str:
+    """A record's sentence spans as metadata: "0-118 119-260 ..."."""
+    return " ".join(f"{s.start}-{s.end}" for s in spans)
+
+
+def _stored_sentences(metadata: Any, abstract: str) -> list[Sentence] | None:
+    """A record's sentence spans as ingest stored them, or None where it stored none
+    (records written before) or they do not fit the abstract (never trusted blindly: a
+    wrong span would quote a cut sentence)."""
+    spans = []
+    for pair in str(metadata.get("sentences") or "").split():
+        start, _, end = pair.partition("-")
+        if not (start.isdigit() and end.isdigit()):
+            return None
+        spans.append(Sentence(int(start), int(end)))
+    ends = [0, *(edge for s in spans for edge in (s.start, s.end)), len(abstract)]
+    if not spans or any(a > b for a, b in pairwise(ends)):
+        return None
+    return spans
 
 
 def _stored_paper(document: str | None, metadata: Any) -> Paper:
@@ -482,20 +504,26 @@ class PaperStore:
                 ],
             )
 
-    def upsert_records(self, papers: list[Paper], chunk_keys: list[str]) -> None:
+    def upsert_records(
+        self, papers: list[Paper], chunk_keys: list[str], sentences: list[list[Sentence]]
+    ) -> None:
+        """Write paper records, each with its chunk key and its abstract's sentence spans
+        (`rag.chunking.split_sentences`, computed while chunking: a search or a quote
+        then never splits an abstract again; `stored_papers`)."""
         self.pending.add({p.paper_id for p in papers}, set(), "records")
         for part in self._batches(len(papers)):
-            batch = papers[part]
+            rows = zip(papers[part], chunk_keys[part], sentences[part], strict=True)
             self.records.upsert(
-                ids=[p.paper_id for p in batch],
-                embeddings=[_PLACEHOLDER_VECTOR] * len(batch),
+                ids=[p.paper_id for p in papers[part]],
+                embeddings=[_PLACEHOLDER_VECTOR] * len(papers[part]),
                 metadatas=[
                     {
                         "record": p.model_dump_json(exclude={"abstract"}),
                         "abstract": p.abstract,
                         "chunk_key": key,
+                        "sentences": _encoded_sentences(spans),
                     }
-                    for p, key in zip(batch, chunk_keys[part], strict=True)
+                    for p, key, spans in rows
                 ],
             )
 
@@ -568,8 +596,16 @@ class PaperStore:
     def papers(self, ids: list[str]) -> dict[str, Paper]:
         """The stored papers among `ids` (a few rows per search: records are not kept
         in memory, so a 200k-paper index does not cost a service 1 GB)."""
-        rows = self._by_ids(self.records, ids, ["documents", "metadatas"])
-        return {pid: _stored_paper(doc, meta) for pid, doc, meta in rows}
+        return {pid: paper for pid, (paper, _) in self.stored_papers(ids).items()}
+
+    def stored_papers(self, ids: list[str]) -> dict[str, tuple[Paper, list[Sentence] | None]]:
+        """`papers`, each with its abstract's sentence spans as ingest stored them (None
+        for records stored before they were)."""
+        found = {}
+        for pid, doc, meta in self._by_ids(self.records, ids, ["documents", "metadatas"]):
+            paper = _stored_paper(doc, meta)
+            found[pid] = (paper, _stored_sentences(meta, paper.abstract))
+        return found
 
     def record_rows(self, ids: list[str] | None = None) -> Iterator[Paper]:
         """Stored papers without their abstracts (all, or those among `ids`): what the

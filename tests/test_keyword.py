@@ -411,7 +411,7 @@ def test_papers_changed_by_an_ingest_are_read_again_the_rest_stay_cached(
     ]
     rows[1]["upvotes"] = 7  # metadata only: no chunk changes
     ingest_paths(indexed, [write_jsonl(tmp_path / "a.jsonl", rows)], embedder=HashEmbedder())
-    read = _record_calls(monkeypatch, "papers")
+    read = _record_calls(monkeypatch, "stored_papers")
     assert reader.paper(ids["The Beta method"]).upvotes == 7
     assert reader.paper(ids["The Alpha method"]).title == "The Alpha method"
     assert read == [[ids["The Beta method"]]]  # only the changed one was read again

@@ -46,6 +46,38 @@ def test_snippet_is_a_passage_of_the_abstract(retriever: Retriever) -> None:
     assert "GraspRL" in top.snippet
 
 
+def test_sentences_are_split_at_ingest_and_read_with_their_paper(
+    settings: Settings, embedder, small_corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search's snippets and a paper's sentences come from the spans ingest stored with
+    the record: nothing is split again. Spans that do not fit the abstract (a record
+    written otherwise, or damaged) are not trusted: the abstract is split again."""
+    from rag import retrieval
+    from rag.chunking import split_sentences
+
+    ingest_paths(settings, [small_corpus], embedder=embedder)
+    index = Index.open(settings, embedder=embedder)
+    records = index.store.records
+    row = records.get(limit=1, include=["metadatas"])
+    damaged, metadata = row["ids"][0], row["metadatas"][0]
+    assert metadata["sentences"].startswith("0-") and len(metadata["sentences"].split()) > 1
+    records.update(ids=[damaged], metadatas=[{**metadata, "sentences": "5-3 1-9999"}])
+    split: list[str] = []
+
+    def splitting(text: str) -> list:  # type: ignore[type-arg]
+        split.append(text)
+        return split_sentences(text)
+
+    monkeypatch.setattr(retrieval, "split_sentences", splitting)
+    retriever = index.retriever()
+    hits = retriever.search("learning method", k=10)
+    assert len(hits) > 2 and all(hit.snippet for hit in hits)
+    papers = retriever.papers([hit.paper_id for hit in hits] + [damaged])
+    for paper in papers.values():
+        assert retriever.abstract_sentences(paper) == split_sentences(paper.abstract)
+    assert split == [papers[damaged].abstract]  # the one whose stored spans did not fit
+
+
 def test_date_filters(retriever: Retriever) -> None:
     titles = {r.title for r in retriever.search("learning method", k=10, since=date(2023, 1, 1))}
     assert titles == {
