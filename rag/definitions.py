@@ -84,6 +84,36 @@ proposed Adam?"). Only a paper defining the name answers it (`rag.answering`): a
 that mentions LSTM does not say who proposed it."""
 
 
+NAMED_PAPER = (
+    re.compile(
+        r"\bthe\s+(?P<term>[\w-]+(?:\s+[\w-]+){0,2}?)\s+paper(?:'s)?\b"
+        r"(?!\s+(?:on|about|by|from|in|of|for|that|which|where|titled|called)\b)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"^\W*(?P<term>[\w-]+(?:\s+[\w-]+){0,2}?)\s+paper\W*$", re.IGNORECASE),
+)
+"""A paper named by what it introduced ("summarize the HNSW paper", "what does the KAN
+paper propose?", "the grokking paper", "HNSW paper"): the question asks about that
+paper, and the paper defining the name leads the answer, as for "Which paper introduced
+HNSW?". Read as a question in other words ("paper" is a way of asking), "summarize the
+HNSW paper" opened with a paper measuring HNSW's recall, the one introducing it second.
+Not a paper described by what precedes "paper" ("the first paper", "the same paper":
+`NOT_NAMING`) or by what follows it ("the survey paper on KAN"). Ways of asking before
+the name are not part of it ("summarize HNSW paper")."""
+NOT_NAMING = frozenset(
+    " ".join(
+        (
+            "the a an this that these those my your our their its his her",
+            "first second third last original same above below following previous next",
+            "other another whole entire full latest newest oldest recent new old best main",
+            "seminal famous classic cited related survey review position short long good",
+            "great",
+        )
+    ).split()
+)
+"""Words before "paper" that say which paper, not what it introduced (`NAMED_PAPER`)."""
+
+
 KINDS = frozenset(
     {
         "algorithm",
@@ -144,13 +174,29 @@ def origin_term(question: str) -> str | None:
     return " ".join(words) if 0 < len(words) <= TERM_WORDS else None
 
 
+def _named_paper(question: str) -> str | None:
+    """What the paper `question` names was introducing (`NAMED_PAPER`), or None."""
+    for pattern in NAMED_PAPER:
+        if (paper := pattern.search(question)) is None:
+            continue
+        words = paper.group("term").split()
+        while words and (words[0].lower() in NOT_NAMING or words[0].lower() in QUERY_FILLER):
+            words = words[1:]  # "the the French Revolution paper", "summarize HNSW paper"
+        if words and not NOT_NAMING.intersection(word.lower() for word in words):
+            return " ".join(words)
+    return None
+
+
 def asked_term(question: str) -> str | None:
     """The name a question asks to have defined ("HNSW" for "explain HNSW like I'm
-    five"), whose origin it asks for (`origin_term`), or the topic it asks papers on
+    five"), whose origin it asks for (`origin_term`), that names the paper it asks about
+    (`NAMED_PAPER`: "summarize the HNSW paper"), or the topic it asks papers on
     ("KAN" for "which articles discuss KAN?"), or the topic it is alone ("beam search" for
     "beam search pros and cons", `BARE_TOPIC`), or None when it asks something else."""
     if (origin := origin_term(question)) is not None:
         return origin
+    if (paper := _named_paper(question.strip())) is not None:
+        return paper
     if (listed := LISTING_TOPIC.search(question.strip())) is not None:
         term = listed.group("term")  # before "what are ...": "what are the papers on X?"
     elif (match := DEFINITION_QUESTION.match(question.strip())) is not None:

@@ -770,6 +770,27 @@ async def test_only_a_paper_introducing_a_name_says_where_it_comes_from(tmp_path
     assert (await rag.answer("Who discovered LSTM?")).abstained
 
 
+async def test_a_paper_named_by_what_it_introduced_leads_the_answer(tmp_path) -> None:
+    """ "summarize the HNSW paper" opened with a paper measuring HNSW's recall (HNSW in its
+    title and three times in its abstract), the paper introducing HNSW second: "paper"
+    read as a way of asking, the question was about HNSW in other words."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows.append(
+        {
+            "title": "Recall in Hierarchical Navigable Small Worlds (HNSW) Indexes",
+            "abstract": "Vector databases rely on HNSW indexes. We measure how the recall "
+            "of HNSW depends on the data and the insertion order, and tune HNSW "
+            "parameters for hierarchical navigable small worlds in practice.",
+        }
+    )
+    _, rag = fake_index(tmp_path, rows, "named_paper")
+    for question in ("summarize the HNSW paper", "what does the HNSW paper propose?"):
+        answer = await rag.answer(question)
+        assert answer.citations[0].title.startswith("Efficient and robust"), question
+    listed = await rag.answer("HNSW recall")  # about HNSW, no paper named: as before
+    assert listed.citations[0].title.startswith("Recall in")
+
+
 def test_a_name_the_stemmer_changes_finds_the_paper_writing_it(tmp_path) -> None:
     """Snowball stems "NeuroNER" to "neuron": BM25 ranked papers on neurons above the
     NeuroNER paper (`STEMMED_NAME`)."""
