@@ -179,8 +179,8 @@ def _stored_sentences(metadata: Any, abstract: str) -> list[Sentence] | None:
             return None
         spans.append(Sentence(int(start), int(end)))
     ends = [0, *(edge for s in spans for edge in (s.start, s.end)), len(abstract)]
-    if not spans or any(a > b for a, b in pairwise(ends)):
-        return None
+    if not spans or any(s.start == s.end for s in spans) or any(a > b for a, b in pairwise(ends)):
+        return None  # in order, not empty, within the abstract
     return spans
 
 
