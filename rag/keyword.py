@@ -693,7 +693,8 @@ NAMED_BY_ONE = re.compile(
 ("PGE(2)"): bm25s drops the one-character word, so "IL-6" was indexed as "il" alone,
 the same as "IL-18", and a claim about IL-6 signalling was matched to an IL-18 paper
 first. It is also indexed joined ("il6", as "IL6" is written), after its first part,
-which stays indexed for a question naming the family ("What is GPT?"). SciFact's
+which stays indexed for a question naming the family ("What is GPT?"; a question
+naming the whole name asks for it alone, `KeywordIndex._named_whole`). SciFact's
 claims on "PGE 2" (read as "PGE-2" is) opened with abstracts writing "PGE2" before
 their gold one, which writes "PGE(2)"."""
 
@@ -995,7 +996,7 @@ class KeywordIndex:
         missing anyway."""
         stem = self.tokenizer.stemmer or (lambda word: word)
         ids = []
-        for word in self.tokenizer.splitter(text.lower()):
+        for word in self._named_whole(text, self.tokenizer.splitter(text.lower())):
             if word in self.tokenizer.stopwords or word in QUERY_FILLER:
                 return None
             if (term := self._indexed(stem(word))) is None:
@@ -1041,7 +1042,7 @@ class KeywordIndex:
         corrected: list[tuple[str, int]] = []
         forms_of: list[Variants] = []
         looked_up = 0
-        typed = self.content_words(query)
+        typed = self._named_whole(query, self.content_words(query))
         asking = self.asking_words(query, typed)
         asked_with: set[int] = set()
         underused: dict[int, float] = {}
@@ -1149,6 +1150,22 @@ class KeywordIndex:
                 if 0 <= side < len(words)
             )
         )
+
+    def _named_whole(self, query: str, typed: Iterable[str]) -> list[str]:
+        """`typed` without the first part of a name ending in one character
+        (`NAMED_BY_ONE`: "GPT" of "GPT-4") where papers write the name whole ("gpt4"):
+        asked, "GPT-4" is that name, not its family. With the family too, a paper writing
+        "GPT4" lacked "GPT" and was refused for "What is GPT-4?" (answered for "What is
+        GPT4?"), read as a phrase no paper writes, and a claim on IL-6 counted "IL" in an
+        IL-18 paper. SciFact train: hybrid nDCG@10 0.7481 -> 0.7485, citation lookup gold
+        first 81.9% -> 82.2%, rationale quoted 54.2% -> 54.5%; no bundled set moved. A
+        name no paper writes is asked as its family ("IL-7": the papers on "IL")."""
+        parts = set()
+        for match in NAMED_BY_ONE.finditer(query):
+            whole = (match[1] + (match[2] or match[3])).lower()
+            if self.indexed_word(whole) is not None:
+                parts.add(match[1].lower())
+        return [word for word in typed if word not in parts]
 
     def content_words(self, query: str) -> list[str]:
         """The query's words, lowercase, without its ways of asking (`ASKING_PHRASES`),

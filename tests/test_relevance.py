@@ -791,6 +791,30 @@ async def test_a_paper_named_by_what_it_introduced_leads_the_answer(tmp_path) ->
     assert listed.citations[0].title.startswith("Recall in")
 
 
+async def test_a_name_ending_in_one_character_is_asked_whole(tmp_path) -> None:
+    """ "What is GPT4?" was answered and "What is GPT-4?" refused, over papers writing
+    "GPT4" and "GPT-4o": "GPT-4" was read as a phrase of "GPT" and "GPT4" that no paper
+    writes."""
+    rows = [{"title": t, "abstract": a} for t, a in PAPERS]
+    rows += [
+        {
+            "title": "Language Models for Engineering Design",
+            "abstract": "We represent text prompts by a bag of words and by the byte pair "
+            "encoding of GPT4, and optimize the designs with an evolutionary search.",
+        },
+        {
+            "title": "Optimizing Prompts through Textual Gradients",
+            "abstract": "Textual gradients improve the zero-shot accuracy of GPT-4o on "
+            "question answering, and optimize prompts and code with feedback.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "named_whole")
+    for question in ("What is GPT4?", "What is GPT-4?"):
+        answer = await rag.answer(question)
+        assert not answer.abstained, question
+        assert answer.citations[0].title == "Language Models for Engineering Design", question
+
+
 def test_a_name_the_stemmer_changes_finds_the_paper_writing_it(tmp_path) -> None:
     """Snowball stems "NeuroNER" to "neuron": BM25 ranked papers on neurons above the
     NeuroNER paper (`STEMMED_NAME`)."""
