@@ -137,6 +137,9 @@ PHRASE_PAPERS = 50
 SPLIT_MIN = 3
 """Letters of each word a joined word splits into (`Retriever.spelled_both_ways`):
 "pre", "non", "sub"."""
+NAME_SPLIT_MIN = 2
+"""The same for a word typed as a name (`NAME_TYPED`): its parts may be names of two
+letters ("MNISTNd" for "MNIST-Nd", "STITO" for "ST-ITO"; both were refused)."""
 CLIPPED_JOINED_MAX = 5
 """Most letters of a clipped word joined to the word before it ("norm" of "batchnorm",
 "aug" of "dataaug"; `Retriever.unclipped`): each split looks up longer forms in the
@@ -764,10 +767,12 @@ class Retriever:
             ):
                 found.append((spelling(left[0], right[0]), [left[0], right[0]]))
         taken = {word for _, typed in found for word in typed}
+        names = {name.lower() for name in NAME_TYPED.findall(query)}
         for word in (match[0] for match in words):
             if word in taken or not keyword.is_content_word(word):
                 continue
-            for cut in range(SPLIT_MIN, len(word) - SPLIT_MIN + 1):
+            shortest = NAME_SPLIT_MIN if word in names else SPLIT_MIN
+            for cut in range(shortest, len(word) - shortest + 1):
                 if not (keyword.indexed_word(word[:cut]) and keyword.indexed_word(word[cut:])):
                     continue  # no two words: a split of each query word is tried (~30 each)
                 split = spelling(word[:cut], word[cut:])

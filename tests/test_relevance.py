@@ -968,7 +968,8 @@ def test_a_name_typed_with_a_letter_dropped_is_read_as_the_one_name_it_fits(
 def test_a_name_is_read_as_papers_write_it_however_it_is_typed(tmp_path) -> None:
     """Names typed otherwise than the papers write them were refused: "What is GOLD
     NAS?" and "What is ST-ITO?" ("gold" and "st" are everyday words this corpus barely
-    uses, counted at a fraction where a paper holds them), "hesso pruning" (a name in
+    uses, counted at a fraction where a paper holds them), "STITO" (typed joined, its
+    first part of two letters), "hesso pruning" (a name in
     small letters in a phrase no paper writes), "Ranger 21" and "FBNet V3" (papers write
     the name and its number joined). Keyword mode: relevance is coverage alone."""
     rows = [
@@ -1009,6 +1010,7 @@ def test_a_name_is_read_as_papers_write_it_however_it_is_typed(tmp_path) -> None
         [
             ("What is GOLD NAS?", "GOLD-NAS"),
             ("What is ST-ITO?", "ST-ITO"),
+            ("What is STITO?", "ST-ITO"),  # joined: a name of two letters, then one
             ("hesso pruning", "HESSO"),
             ("HESSO pruning", "HESSO"),
             ("Ranger 21", "Ranger21"),
