@@ -86,11 +86,11 @@ that mentions LSTM does not say who proposed it."""
 
 NAMED_PAPER = (
     re.compile(
-        r"\bthe\s+(?P<term>[\w-]+(?:\s+[\w-]+){0,2}?)\s+paper(?:'s)?\b"
+        r"\bthe\s+(?P<term>\w[\w-]*(?:\s+\w[\w-]*){0,2}?)\s+paper(?:'s)?\b"
         r"(?!\s+(?:on|about|by|from|in|of|for|that|which|where|titled|called)\b)",
         re.IGNORECASE,
     ),
-    re.compile(r"^\W*(?P<term>[\w-]+(?:\s+[\w-]+){0,2}?)\s+paper\W*$", re.IGNORECASE),
+    re.compile(r"^\W*(?P<term>\w[\w-]*(?:\s+\w[\w-]*){0,2}?)\s+paper\W*$", re.IGNORECASE),
 )
 """A paper named by what it introduced ("summarize the HNSW paper", "what does the KAN
 paper propose?", "the grokking paper", "HNSW paper"): the question asks about that

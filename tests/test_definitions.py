@@ -55,6 +55,7 @@ from rag.definitions import asked_term, defining, named, origin_term
         ("what does the first paper say?", None),  # which paper, not what it introduced
         ("is this paper any good?", None),
         ("the survey paper on KAN", None),  # described by what follows
+        ("-- paper", None),  # no word
     ],
 )
 def test_the_term_a_question_asks_about(question: str, term: str | None) -> None:
