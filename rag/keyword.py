@@ -143,123 +143,189 @@ special?"): with its "why is", the question asks about X alone (`asked_term`): "
 label smoothing useful?" had been answered from an overfitting paper, the phrase no
 paper writes not being read as the topic."""
 
-ASKING_PHRASES = re.compile(
-    ORIGIN_PHRASE + r"|^\W*(?:please\s+)?(?:(?:can|could|would|will)\s+"
-    r"(?:you|u|someone|anyone|somebody|anybody)\s+)?(?:please\s+|pls\s+|plz\s+)?"
-    r"(?:explain|describe|show me|teach me)\b"
-    r"|\bexplained\W*$"
-    r"|\b(?:like i'?m (?:five|5)|in (?:simple|plain|layman'?s) (?:terms|words|english)"
-    r"|for (?:a )?(?:beginners?|dummies|newcomers?))\b"
-    r"|\b(?:main|key|core|central|big|biggest|primary)\s+(?:ideas?|findings?|results?"
-    r"|contributions?|takeaways?|points?|insights?|messages?|lessons?)\b"
-    r"|\b(?:the\s+)?(?:motivations?|rationale|reasoning|story)\s+behind\b"
-    r"|^\W*(?:(?:can|could)\s+(?:you|u)\s+)?remind\s+me\s+(?:what|of|about|how|who)\b"
-    r"|^\W*(?:so\s+|and\s+|but\s+)?what\s+exactly\b|\bexactly\W*$"
+ASKING_AT_A_WORD = (
+    r"explained\W*$",
+    r"(?:like i'?m (?:five|5)|in (?:simple|plain|layman'?s) (?:terms|words|english)"
+    r"|for (?:a )?(?:beginners?|dummies|newcomers?))\b",
+    r"(?:main|key|core|central|big|biggest|primary)\s+(?:ideas?|findings?|results?"
+    r"|contributions?|takeaways?|points?|insights?|messages?|lessons?)\b",
+    r"(?:the\s+)?(?:motivations?|rationale|reasoning|story)\s+behind\b",
+    r"exactly\W*$",
     # the answer's length: "summarise X in one sentence"
-    r"|\bin\s+(?:one|a|1|two|2|three|3|a\s+few|few|one\s+or\s+two)\s+(?:short\s+)?"
-    r"(?:sentences?|words?|lines?|paragraphs?|bullets?|bullet\s+points?)\W*$"
+    r"in\s+(?:one|a|1|two|2|three|3|a\s+few|few|one\s+or\s+two)\s+(?:short\s+)?"
+    r"(?:sentences?|words?|lines?|paragraphs?|bullets?|bullet\s+points?)\W*$",
     # the collection asked about: "does the collection have anything on X?"
-    r"|^\W*(?:does|do)\s+(?:the|this|your|our|my)\s+(?:collection|library|corpus|database"
-    r"|index|archive)\s+(?:have|hold|contain|include|cover)\b"
-    r"|\b(?:in|from)\s+(?:the|this|your|our|my)\s+(?:collection|library|corpus|database"
-    r"|index|archive)\W*$"
-    r"|^\W*what(?:'s|\s+has|\s+have)\s+been\s+(?:published|written|done|said|reported)"
-    r"\s+(?:on|about)\b"
+    r"(?:in|from)\s+(?:the|this|your|our|my)\s+(?:collection|library|corpus|database"
+    r"|index|archive)\W*$",
     # the asker's situation and where it leaves them: "I'm writing a report on X, which
     # papers should I cite?", "I'm confused about X, can you clarify?", "X 101"
-    r"|^\W*i'?m\s+(?:writing|preparing|doing|working\s+on)\s+(?:a|an|my)\s+(?:report|paper"
-    r"|thesis|essay|review|survey|talk|presentation|blog\s+post|proposal)\s+(?:on|about)\b"
-    r"|\bshould\s+i\s+cite\W*$"
-    r"|^\W*i\s+(?:have|'ve\s+got|got)\s+an?\s+(?:meeting|talk|presentation|exam|interview|call"
-    r"|seminar|class|lecture)\s+(?:about|on)\b|\b(?:tomorrow|tonight|(?:this|next)\s+week)\b"
-    r"|^\W*i'?m\s+(?:a\s+bit\s+|so\s+|really\s+)?(?:confused|lost|stuck)\s+(?:about|on|by|with)\b"
-    r"|,?\s*(?:can|could)\s+(?:you|u|someone)\s+(?:please\s+)?clarify\W*$"
-    r"|,?\s*(?:any|some)\s+(?:pointers|tips|suggestions|advice)\W*$"
-    r"|\b101\W*$|[:\s-]\s*the\s+basics\W*$|^\W*(?:the\s+)?basics\s+of\b"
-    r"|\b(?:a\s+)?lit(?:erature)?\s+reviews?\W*$|^\W*(?:a\s+)?lit(?:erature)?\s+review\s+(?:of|on)\b"
-    r"|\b(?:some\s+)?context\s+(?:on|about)\b"
-    r"|\b(?:relate[sd]?|compared?|relative)\s+to\s+(?:other|prior|previous|earlier|existing"
-    r"|related)\s+(?:work|research|papers|approaches|methods)\W*$"
-    r"|^\W*what'?s\s+the\s+(?:current|prevailing|general)\s+(?:thinking|view|consensus"
-    r"|understanding)\s+(?:on|about)\b"
-    r"|\bopen\s+(?:questions|problems|issues|challenges)\s+(?:about|on|in|for|with)\b"
+    r"should\s+i\s+cite\W*$",
+    r"(?:tomorrow|tonight|(?:this|next)\s+week)\b",
+    r"101\W*$",
+    r"(?:a\s+)?lit(?:erature)?\s+reviews?\W*$",
+    r"(?:some\s+)?context\s+(?:on|about)\b",
+    r"(?:relate[sd]?|compared?|relative)\s+to\s+(?:other|prior|previous|earlier|existing"
+    r"|related)\s+(?:work|research|papers|approaches|methods)\W*$",
+    r"open\s+(?:questions|problems|issues|challenges)\s+(?:about|on|in|for|with)\b",
     # casual requests: "fill me in on X", "what the heck is X?", "what's X again?",
     # "X - thoughts?", "do you have info on X?"
-    r"|^\W*(?:please\s+)?(?:fill|clue)\s+me\s+in\s+(?:on|about)\b"
-    r"|^\W*(?:please\s+)?(?:bring|get)\s+me\s+up\s+to\s+speed\s+(?:on|with)\b"
-    r"|^\W*(?:please\s+)?(?:educate|enlighten)\s+me\s+(?:on|about|regarding)\b"
-    r"|^\W*(?:can|could|may)\s+i\s+(?:please\s+)?(?:get|have)\s+(?:an?\s+)?(?:explanation"
-    r"|overview|summary|intro(?:duction)?|rundown)\s+(?:of|on)\b"
-    r"|^\W*what\s+(?:the\s+)?(?:heck|hell)\s+(?:is|are|does|do)\b|^\W*wtf\s+(?:is|are|does|do)\b"
-    r"|\bagain\W*$|^\W*what'?s\s+the\s+point\s+of\b|^\W*(?:so|ok(?:ay)?|well)\s*,"
-    r"|(?:\s+-+|\s*[\u2013\u2014:,])\s*(?:any\s+)?thoughts\W*$|^\W*(?:any\s+)?thoughts\s+on\b"
-    r"|\bhigh[\s-]level\s+(?:overview|summary|picture|explanation|description"
-    r"|intro(?:duction)?)\b"
-    r"|^\W*info(?:rmation)?\s+(?:on|about|regarding)\b|\b(?:have|any|some|more|need|want|get"
-    r"|find)\s+(?:any\s+|some\s+|more\s+)?info(?:rmation)?\s+(?:on|about|regarding)\b"
+    r"again\W*$",
+    r"high[\s-]level\s+(?:overview|summary|picture|explanation|description|intro"
+    r"(?:duction)?)\b",
+    r"(?:have|any|some|more|need|want|get|find)\s+(?:any\s+|some\s+|more\s+)?info"
+    r"(?:rmation)?\s+(?:on|about|regarding)\b",
     # everyday words around a topic that names no term of art (`asking_words` reads them
     # only beside one): "got anything on contrastive learning?", "how did state space
     # models come about?", "what's the history of X?"
-    r"|^\W*(?:you\s+)?got\s+(?=(?:anything|something|any|papers?|stuff)\b)|\bcome\s+about\W*$"
-    r"|^\W*how\s+do\s+(?:people|researchers|practitioners|folks|others)\s+use\b"
-    r"|\btrying\s+to\s+(?:achieve|do|solve|accomplish)\W*$"
-    r"|^\W*what\s+should\s+i\s+know\s+before\s+(?:reading|diving|getting)\s+(?:about|into)\b"
-    r"|^\W*what'?s\s+the\s+(?:history|origin|story)\s+(?:of|behind)\b"
-    r"|^\W*i'?m\s+(?:new|a\s+newcomer|a\s+beginner)\s+(?:to|in|at)\b"
-    r"|,?\s*where\s+(?:do|should|can)\s+i\s+(?:start|begin)\W*$"
+    r"come\s+about\W*$",
+    r"trying\s+to\s+(?:achieve|do|solve|accomplish)\W*$",
     # around the question: "i dont get X", "Hi. I'm a student. What is X?", "question
     # about X", "X explanation needed", "X -- explain", "what's X, in short?"
-    r"|^\W*i\s+(?:do\s*n'?t|dont|can'?t|cannot)\s+(?:get|understand|follow|grasp)\b"
-    r"|\bi'?m\s+an?\s+(?:(?:phd|grad(?:uate)?|undergrad(?:uate)?|master'?s)\s+)?(?:student"
-    r"|researcher|engineer|beginner|newbie|developer|scientist)\b"
-    r"|^\W*(?:a\s+)?(?:quick\s+)?question\s+(?:about|on|regarding)\b"
-    r"|\bexplanation\s+needed\W*$|(?:\s+-+|\s*[\u2013\u2014:,])\s*explain(?:\s+(?:please|pls))?\W*$"
-    r"|,?\s*in\s+short\W*$|,?\s*the\s+(?:thing|one)\s+(?:that\s+)?(?:everyone|everybody|people)\s+"
-    r"(?:talks?|is\s+talking|are\s+talking|keeps?\s+talking)\s+about\W*$"
-    r"|\bhow\s+(?:long|often|many|much|far|old|tall)\b"
+    r"i'?m\s+an?\s+(?:(?:phd|grad(?:uate)?|undergrad(?:uate)?|master'?s)\s+)?(?:student"
+    r"|researcher|engineer|beginner|newbie|developer|scientist)\b",
+    r"explanation\s+needed\W*$",
+    r"how\s+(?:long|often|many|much|far|old|tall)\b",
     # the conversation around the question: "I keep hearing about X, what is it?",
     # "quick question: ...", "what's the deal with X?"
-    r"|^\W*(?:i\s+)?(?:keep\s+|have\s+|'ve\s+)?(?:hearing|heard|hear)\s+(?:a\s+lot\s+)?about\b"
-    r"|,?\s*what\s+(?:is|are)\s+(?:it|they|this|that)\W*$"
-    r"|^\W*what'?s\s+the\s+deal\s+with\b|\bquick\s+question\b"
+    r"quick\s+question\b",
     # asking for a summary of it: "the gist of X", "TL;DR of X", "a primer on X", "X in
     # a nutshell", "brief overview of X", "background on X please"
-    r"|\b(?:the\s+)?(?:gist|tl;?\s*dr|primer|rundown|run-down|lowdown|low-down|crash\s+course"
-    r"|takeaways?|upshot|bottom\s+line)\s+(?:of|on|about|for|from)\b"
-    r"|^\W*(?:give\s+me\s+)?an?\s+(?:quick\s+|short\s+|brief\s+)?breakdown\s+(?:of|on)\b"
-    r"|^\W*tl;?\s*dr\b|\bin\s+a\s+nutshell\b|^\W*background\s+(?:on|of|about)\b"
-    r"|\b(?:brief|quick|short)\s+(?:overview|summary|intro(?:duction)?|explanation)\b"
+    r"(?:the\s+)?(?:gist|tl;?\s*dr|primer|rundown|run-down|lowdown|low-down"
+    r"|crash\s+course|takeaways?|upshot|bottom\s+line)\s+(?:of|on|about|for|from)\b",
+    r"in\s+a\s+nutshell\b",
+    r"(?:brief|quick|short)\s+(?:overview|summary|intro(?:duction)?|explanation)\b",
     # what it is good for, good papers on it
-    r"|\bgood\s+for\W*$|\bgood\s+(?=(?:papers?|articles?|references?|reads?|resources?)\b)"
-    r"|^\W*(?:what|which)\s+problems?\s+(?:does|do|did|can)\b(?=.*\b(?:solve|address)\W*$)"
-    r"|\b(?:solve|address)\W*$"
+    r"good\s+for\W*$",
+    r"good\s+(?=(?:papers?|articles?|references?|reads?|resources?)\b)",
+    r"(?:solve|address)\W*$",
     # how new: the papers are ordered by date instead (`rag.asked_period.LATEST`)
-    rf"|{LATEST}"
+    LATEST.removeprefix(r"\b"),
     # what is good and bad about it: "X pros and cons", "limitations of X", "why is X
     # useful?" (`MERITS`)
-    rf"|\b(?:{MERITS})\s+(?:and|&|n|or|vs\.?|versus)\s+(?:{MERITS})\b"
-    rf"|\b(?:the\s+)?(?:{MERITS_ASKED})"
-    rf"(?:\s+(?:of|to|with|for|behind|about|on))?\b(?!\s*[{HYPHENS}]\s*\w)"
-    rf"|\b(?:so\s+)?(?:{WORTH})\s*\?+\W*$"
-    rf"|^\W*why\s+(?:is|are|does|do)\b(?=.*\b(?:{WORTH})\s*\?+\W*$)"
-    r"|^\W*what\s+makes\b(?=.*\?\W*$)"
+    rf"(?:{MERITS})\s+(?:and|&|n|or|vs\.?|versus)\s+(?:{MERITS})\b",
+    rf"(?:the\s+)?(?:{MERITS_ASKED})(?:\s+(?:of|to|with|for|behind|about"
+    rf"|on))?\b(?!\s*[{HYPHENS}]\s*\w)",
+    rf"(?:so\s+)?(?:{WORTH})\s*\?+\W*$",
     # what others make of it: "what's interesting about X?", "is X worth reading?"
-    r"|^\W*what'?s\s+(?:so\s+)?(?:interesting|new|novel|special|cool|great|exciting)\s+about\b"
-    r"|^\W*what\s+do\s+(?:researchers|people|experts|scientists|others|folks)\s+(?:think|say)"
-    r"\s+(?:about|of)\b|\bworth\s+(?:reading|a\s+read|looking\s+into|learning)(?:\s+about)?\b"
+    r"worth\s+(?:reading|a\s+read|looking\s+into|learning)(?:\s+about)?\b",
     # who it is explained to: "how would you explain X to a colleague?"
-    r"|^\W*how\s+(?:would|could|should|do|can|to)\s+(?:(?:you|u|i|one|we)\s+)?"
-    r"(?:explain|describe|summari[sz]e|introduce|pitch)\b"
-    r"|^\W*(?:(?:can|could|would)\s+(?:you|u)\s+)?(?:please\s+)?(?:break\s+down|walk\s+me"
-    r"\s+through)\b"
-    r"|\bto\s+(?:(?:a|an|my|your)\s+(?:colleague|friend|non-?\s?expert|beginner|novice"
-    r"|lay(?:man|person)|newcomer|child|kid|grandma|grandmother|(?:\d+|five|ten)[\s-]year"
-    r"[\s-]old)|non-?\s?experts|beginners|novices|laypeople|newcomers)[\s?!]*$",
+    r"to\s+(?:(?:a|an|my|your)\s+(?:colleague|friend|non-?\s?expert|beginner|novice|lay"
+    r"(?:man|person)|newcomer|child|kid|grandma|grandmother|(?:\d+|five"
+    r"|ten)[\s-]year[\s-]old)|non-?\s?experts|beginners|novices|laypeople"
+    r"|newcomers)[\s?!]*$",
+)
+"""Ways of asking that begin at a word's start (`ASKING_PHRASES` reads them after one
+`\\b`)."""
+ASKING_OPENING = (
+    ORIGIN_PHRASE.removeprefix(r"^\W*"),
+    r"(?:please\s+)?(?:(?:can|could|would|will)\s+(?:you|u|someone|anyone|somebody"
+    r"|anybody)\s+)?(?:please\s+|pls\s+|plz\s+)?(?:explain|describe|show me|teach me)\b",
+    r"(?:(?:can|could)\s+(?:you|u)\s+)?remind\s+me\s+(?:what|of|about|how|who)\b",
+    r"(?:so\s+|and\s+|but\s+)?what\s+exactly\b",
+    # the collection asked about: "does the collection have anything on X?"
+    r"(?:does|do)\s+(?:the|this|your|our|my)\s+(?:collection|library|corpus|database"
+    r"|index|archive)\s+(?:have|hold|contain|include|cover)\b",
+    r"what(?:'s|\s+has|\s+have)\s+been\s+(?:published|written|done|said|reported)\s+(?:on"
+    r"|about)\b",
+    # the asker's situation and where it leaves them: "I'm writing a report on X, which
+    # papers should I cite?", "I'm confused about X, can you clarify?", "X 101"
+    r"i'?m\s+(?:writing|preparing|doing|working\s+on)\s+(?:a|an|my)\s+(?:report|paper"
+    r"|thesis|essay|review|survey|talk|presentation|blog\s+post|proposal)\s+(?:on|about)\b",
+    r"i\s+(?:have|'ve\s+got|got)\s+an?\s+(?:meeting|talk|presentation|exam|interview|call"
+    r"|seminar|class|lecture)\s+(?:about|on)\b",
+    r"i'?m\s+(?:a\s+bit\s+|so\s+|really\s+)?(?:confused|lost|stuck)\s+(?:about|on|by"
+    r"|with)\b",
+    r"(?:the\s+)?basics\s+of\b",
+    r"(?:a\s+)?lit(?:erature)?\s+review\s+(?:of|on)\b",
+    r"what'?s\s+the\s+(?:current|prevailing|general)\s+(?:thinking|view|consensus"
+    r"|understanding)\s+(?:on|about)\b",
+    # casual requests: "fill me in on X", "what the heck is X?", "what's X again?",
+    # "X - thoughts?", "do you have info on X?"
+    r"(?:please\s+)?(?:fill|clue)\s+me\s+in\s+(?:on|about)\b",
+    r"(?:please\s+)?(?:bring|get)\s+me\s+up\s+to\s+speed\s+(?:on|with)\b",
+    r"(?:please\s+)?(?:educate|enlighten)\s+me\s+(?:on|about|regarding)\b",
+    r"(?:can|could|may)\s+i\s+(?:please\s+)?(?:get|have)\s+(?:an?\s+)?(?:explanation"
+    r"|overview|summary|intro(?:duction)?|rundown)\s+(?:of|on)\b",
+    r"what\s+(?:the\s+)?(?:heck|hell)\s+(?:is|are|does|do)\b",
+    r"wtf\s+(?:is|are|does|do)\b",
+    r"what'?s\s+the\s+point\s+of\b",
+    r"(?:so|ok(?:ay)?|well)\s*,",
+    r"(?:any\s+)?thoughts\s+on\b",
+    r"info(?:rmation)?\s+(?:on|about|regarding)\b",
+    # everyday words around a topic that names no term of art (`asking_words` reads them
+    # only beside one): "got anything on contrastive learning?", "how did state space
+    # models come about?", "what's the history of X?"
+    r"(?:you\s+)?got\s+(?=(?:anything|something|any|papers?|stuff)\b)",
+    r"how\s+do\s+(?:people|researchers|practitioners|folks|others)\s+use\b",
+    r"what\s+should\s+i\s+know\s+before\s+(?:reading|diving|getting)\s+(?:about|into)\b",
+    r"what'?s\s+the\s+(?:history|origin|story)\s+(?:of|behind)\b",
+    r"i'?m\s+(?:new|a\s+newcomer|a\s+beginner)\s+(?:to|in|at)\b",
+    # around the question: "i dont get X", "Hi. I'm a student. What is X?", "question
+    # about X", "X explanation needed", "X -- explain", "what's X, in short?"
+    r"i\s+(?:do\s*n'?t|dont|can'?t|cannot)\s+(?:get|understand|follow|grasp)\b",
+    r"(?:a\s+)?(?:quick\s+)?question\s+(?:about|on|regarding)\b",
+    # the conversation around the question: "I keep hearing about X, what is it?",
+    # "quick question: ...", "what's the deal with X?"
+    r"(?:i\s+)?(?:keep\s+|have\s+|'ve\s+)?(?:hearing|heard|hear)\s+(?:a\s+lot\s+)?about\b",
+    r"what'?s\s+the\s+deal\s+with\b",
+    # asking for a summary of it: "the gist of X", "TL;DR of X", "a primer on X", "X in
+    # a nutshell", "brief overview of X", "background on X please"
+    r"(?:give\s+me\s+)?an?\s+(?:quick\s+|short\s+|brief\s+)?breakdown\s+(?:of|on)\b",
+    r"tl;?\s*dr\b",
+    r"background\s+(?:on|of|about)\b",
+    # what it is good for, good papers on it
+    r"(?:what|which)\s+problems?\s+(?:does|do|did|can)\b(?=.*\b(?:solve|address)\W*$)",
+    # what is good and bad about it: "X pros and cons", "limitations of X", "why is X
+    # useful?" (`MERITS`)
+    rf"why\s+(?:is|are|does|do)\b(?=.*\b(?:{WORTH})\s*\?+\W*$)",
+    r"what\s+makes\b(?=.*\?\W*$)",
+    # what others make of it: "what's interesting about X?", "is X worth reading?"
+    r"what'?s\s+(?:so\s+)?(?:interesting|new|novel|special|cool|great|exciting)\s+about\b",
+    r"what\s+do\s+(?:researchers|people|experts|scientists|others|folks)\s+(?:think"
+    r"|say)\s+(?:about|of)\b",
+    # who it is explained to: "how would you explain X to a colleague?"
+    r"how\s+(?:would|could|should|do|can|to)\s+(?:(?:you|u|i|one|we)\s+)?(?:explain"
+    r"|describe|summari[sz]e|introduce|pitch)\b",
+    r"(?:(?:can|could|would)\s+(?:you|u)\s+)?(?:please\s+)?(?:break\s+down"
+    r"|walk\s+me\s+through)\b",
+)
+"""Ways of asking that open the question, after any punctuation (`ASKING_PHRASES`
+reads them after one `^\\W*`)."""
+ASKING_ELSEWHERE = (
+    # the asker's situation and where it leaves them: "I'm writing a report on X, which
+    # papers should I cite?", "I'm confused about X, can you clarify?", "X 101"
+    r",?\s*(?:can|could)\s+(?:you|u|someone)\s+(?:please\s+)?clarify\W*$",
+    r",?\s*(?:any|some)\s+(?:pointers|tips|suggestions|advice)\W*$",
+    r"[:\s-]\s*the\s+basics\W*$",
+    # casual requests: "fill me in on X", "what the heck is X?", "what's X again?",
+    # "X - thoughts?", "do you have info on X?"
+    r"(?:\s+-+|\s*[\u2013\u2014:,])\s*(?:any\s+)?thoughts\W*$",
+    # everyday words around a topic that names no term of art (`asking_words` reads them
+    # only beside one): "got anything on contrastive learning?", "how did state space
+    # models come about?", "what's the history of X?"
+    r",?\s*where\s+(?:do|should|can)\s+i\s+(?:start|begin)\W*$",
+    # around the question: "i dont get X", "Hi. I'm a student. What is X?", "question
+    # about X", "X explanation needed", "X -- explain", "what's X, in short?"
+    r"(?:\s+-+|\s*[\u2013\u2014:,])\s*explain(?:\s+(?:please|pls))?\W*$",
+    r",?\s*in\s+short\W*$",
+    r",?\s*the\s+(?:thing|one)\s+(?:that\s+)?(?:everyone|everybody|people)\s+(?:talks?"
+    r"|is\s+talking|are\s+talking|keeps?\s+talking)\s+about\W*$",
+    # the conversation around the question: "I keep hearing about X, what is it?",
+    # "quick question: ...", "what's the deal with X?"
+    r",?\s*what\s+(?:is|are)\s+(?:it|they|this|that)\W*$",
+)
+"""Ways of asking that begin with punctuation or a space (`ASKING_PHRASES`)."""
+ASKING_PHRASES = re.compile(
+    rf"\b(?:{'|'.join(ASKING_AT_A_WORD)})|^\W*(?:{'|'.join(ASKING_OPENING)})"
+    rf"|{'|'.join(ASKING_ELSEWHERE)}",
     re.IGNORECASE,
 )
-"""Phrases of asking whose words name topics elsewhere, dropped from a query as a whole: a
-request opening the question ("explain X", "can you describe X"; but "which papers
-explain a black-box network" is about explaining), and how to answer ("like I'm five",
+"""Phrases of asking whose words name topics elsewhere, dropped from a query as a whole
+(grouped by where they begin: written as 85 alternatives side by side, each tried at
+every position of the question, the pattern cost 217 µs per `bench/ingest_search.py`
+query, 46 per question of `eval/`; grouped 99 and 24, the same matches on 27,873
+questions): a request opening the question ("explain X", "can you describe X"; but
+"which papers explain a black-box network" is about explaining), and how to answer ("like I'm five",
 "in simple terms"), what is asked about it ("the main ideas behind X", "key findings on
 X", "what problem does X solve?", "how long/much/many/far ...": a quantity, not a topic),
 where it comes from ("which paper introduced X?": the HNSW paper never says
@@ -325,12 +391,25 @@ written first, from 17.1% to 0.0% refused, with a slip of a way of asking ("waht
 dropped in `query_terms`; the unread set went from 5.8% to 4.2%."""
 
 
-@lru_cache(maxsize=4096)
 def without_asking(text: str) -> str:
-    """`text` with its ways of asking (`ASKING_PHRASES`) blanked out. Memoised: a search
-    reads its query so five times, 0.13 ms each (profiled on `bench/ingest_search.py`'s
-    queries), and a service sees the same question again (retries, follow-ups)."""
-    return ASKING_PHRASES.sub(" ", text)
+    """`text` with its ways of asking (`ASKING_PHRASES`) blanked out. Found in the text
+    in small letters and memoised (`_asking_spans`): a search reads its query so five
+    times, as typed and in small letters, 0.24 ms each for `bench/ingest_search.py`'s
+    queries, and a service sees the same question again (retries, follow-ups)."""
+    lowered = text.lower()
+    if len(lowered) != len(text):  # "İ" is two characters in small letters
+        return ASKING_PHRASES.sub(" ", text)
+    kept, done = [], 0
+    for start, end in _asking_spans(lowered):
+        kept += [text[done:start], " "]
+        done = end
+    return "".join([*kept, text[done:]])
+
+
+@lru_cache(maxsize=4096)
+def _asking_spans(lowered: str) -> tuple[tuple[int, int], ...]:
+    """Where `ASKING_PHRASES` matches `lowered` (the pattern ignores case)."""
+    return tuple(match.span() for match in ASKING_PHRASES.finditer(lowered))
 
 
 STEMMED_NAME = re.compile(r"\b[A-Za-z]*[a-z][A-Z]\w*\b")
@@ -665,6 +744,31 @@ class QueryTerms:
 
 
 @dataclass(frozen=True)
+class TopicWeights:
+    """A query's topic terms and units, weighed (`KeywordIndex.weighed`)."""
+
+    weights: dict[int, float]
+    """Each term's weight where a text holds it (its IDF, less where the corpus uses it
+    less than English does: `QueryTerms.underused`)."""
+    units: tuple[tuple[float, Callable[[str], bool]], ...]
+    """Weights of what is found where a text writes it (compounds, spellings, phrases)."""
+    families: tuple[tuple[float, frozenset[int]], ...]
+    """Weights of words with other forms, and their forms' terms."""
+    total: float
+
+    def share(self, text: str, terms: AbstractSet[int]) -> float:
+        """The weighed share of the topic that `text`, holding `terms`, holds (0..1)."""
+        if not self.total:
+            return 0.0
+        found = sum(map(self.weights.__getitem__, self.weights.keys() & terms))
+        if self.units:
+            found += sum(weight for weight, written in self.units if written(text))
+        if self.families:
+            found += sum(weight for weight, forms in self.families if forms & terms)
+        return found / self.total
+
+
+@dataclass(frozen=True)
 class ChunkRow:
     """What the keyword index keeps of a chunk besides its terms."""
 
@@ -675,8 +779,10 @@ class ChunkRow:
     date_key: int
 
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")
-"""bm25s's own splitter: words of two or more letters or digits."""
+_WORD = re.compile(r"\w\w+")
+"""bm25s's own splitter (`(?u)\\b\\w\\w+\\b`): words of two or more letters or digits,
+without its word boundaries, which a run of word characters taken whole always has (24
+against 34 µs per bundled abstract, the same words)."""
 SUBSCRIPT = re.compile(r"(?<=[a-z)])\$?_\{?(\d{1,3})\}?\$?", re.IGNORECASE)
 """A number written as a LaTeX subscript right after a word, as arXiv abstracts write
 formulas ("1T-TiSe$_{2}$", "MgB$_2$", "H$_2$O"): joined to the word, as users type it
@@ -686,7 +792,7 @@ insulator phase in 1T-TiSe$_{2}$"."""
 
 
 NAMED_BY_ONE = re.compile(
-    r"(?<!\w)([^\W\d_]\w+)(?:[-\u2010\u2011]([^\W_])(?!\w|\.\d)|\((\d)\)(?!\w))"
+    r"(?<!\w)([^\W\d_]\w++)(?:[-\u2010\u2011]([^\W_])(?!\w|\.\d)|\((\d)\)(?!\w))"
 )
 """A name ending in one digit or letter after a hyphen ("IL-6", "GPT-4", "PD-1",
 "TNF-\u03b1"), or in one digit in brackets, a subscript as PubMed abstracts write it
@@ -696,15 +802,21 @@ first. It is also indexed joined ("il6", as "IL6" is written), after its first p
 which stays indexed for a question naming the family ("What is GPT?"; a question
 naming the whole name asks for it alone, `KeywordIndex._named_whole`). SciFact's
 claims on "PGE 2" (read as "PGE-2" is) opened with abstracts writing "PGE2" before
-their gold one, which writes "PGE(2)"."""
+their gold one, which writes "PGE(2)". The name's first part is taken whole (`\\w++`):
+backtracking into every word of an abstract made this 76 µs per bundled abstract (40
+without)."""
+NAMED_END = re.compile(r"[-\u2010\u2011][^\W_](?!\w|\.\d)|\(\d\)(?!\w)")
+"""How `NAMED_BY_ONE` ends, looked for first: one bundled abstract in nine has it, and
+this costs 15 µs per abstract."""
 
 
 def words(text: str) -> list[str]:
     """The words bm25s indexes in `text`: formulas' subscripts joined (`SUBSCRIPT`), and
     a name ending in one character after a hyphen or one digit in brackets also joined
     (`NAMED_BY_ONE`)."""
-    text = SUBSCRIPT.sub(r"\1", text)
-    if not any(mark in text for mark in "-\u2010\u2011("):
+    if "_" in text:  # 28 µs per abstract otherwise; 1 in 25 has one
+        text = SUBSCRIPT.sub(r"\1", text)
+    if NAMED_END.search(text) is None:
         return _WORD.findall(text)
     found: list[str] = []
     done = 0
@@ -814,6 +926,8 @@ class KeywordIndex:
         """IDF of a term no indexed text contains: how informative an unknown word is."""
         self._idf: dict[int, float] = {}
         self._frequencies: dict[int, tuple[int, float]] = {}
+        self.cuts = lru_cache(maxsize=TOKENISED_TEXTS)(self._two_words)
+        """`_two_words`, memoised."""
         self._ids = lru_cache(maxsize=TOKENISED_TEXTS)(self._tokenised)
         """`_tokenised`, memoised: a search checks how the same abstracts write the asked
         phrases again and again (0.24 ms per abstract, 0.8 ms of an average search of
@@ -832,6 +946,27 @@ class KeywordIndex:
         return [cid for segment in self.segments for cid in segment.chunk_ids]
 
     @cached_property
+    def norms(self) -> np.ndarray:
+        """BM25's length normalisation of every position, K1 * (1 - B + B * length /
+        average length)."""
+        return K1 * (1 - B + B * self.lengths / self.avg_length)
+
+    @cached_property
+    def paper_ids(self) -> list[str]:
+        """Paper id of every position (`chunk_ids`' first part)."""
+        return [chunk_id.rsplit("::", 2)[0] for chunk_id in self.chunk_ids]
+
+    @cached_property
+    def paper_codes(self) -> np.ndarray:
+        """Per position, a number standing for its paper (the same for its chunks)."""
+        codes: dict[str, int] = {}
+        return np.fromiter(
+            (codes.setdefault(pid, len(codes)) for pid in self.paper_ids),
+            dtype=np.int64,
+            count=len(self.paper_ids),
+        )
+
+    @cached_property
     def position(self) -> dict[str, int]:
         """Live chunk id -> position."""
         ids = self.chunk_ids
@@ -845,6 +980,8 @@ class KeywordIndex:
 
     def span(self, position: int) -> tuple[int, int]:
         """(start, end) of the chunk's slice of its abstract."""
+        if len(self.segments) == 1:
+            return int(self.segments[0].starts[position]), int(self.segments[0].ends[position])
         index = int(np.searchsorted(self.offsets, position, side="right")) - 1
         local = position - int(self.offsets[index])
         return int(self.segments[index].starts[local]), int(self.segments[index].ends[local])
@@ -1022,14 +1159,14 @@ class KeywordIndex:
                 positions, docs, assume_unique=True, return_indices=True
             )
             frequencies = [f[mine] for f in frequencies] + [term_tfs[theirs]]
-        norm = K1 * (1 - B + B * self.lengths[positions] / self.avg_length)
+        norm = self.norms[positions]
         score = sum(
             (self.idf(term) * f / (f + norm) for term, f in zip(wanted, frequencies, strict=True)),
             np.zeros(len(positions)),
         )
-        chunk_ids = self.chunk_ids
+        paper_ids = self.paper_ids
         ranked = positions[np.argsort(-score, kind="stable")]
-        return list(dict.fromkeys(chunk_ids[int(p)].rsplit("::", 2)[0] for p in ranked))
+        return list(dict.fromkeys(paper_ids[int(p)] for p in ranked))
 
     def query_terms(self, query: str) -> QueryTerms:
         """The query's topic terms (stopwords and `QUERY_FILLER` dropped), split into
@@ -1301,6 +1438,17 @@ class KeywordIndex:
             return None
         return self._indexed(self.tokenizer.stemmer(word) if self.tokenizer.stemmer else word)
 
+    def _two_words(self, word: str, shortest: int) -> tuple[int, ...]:
+        """Where (lowercase) `word` cuts into two indexed words of at least `shortest`
+        letters each ("multihead": 5). Memoised (`cuts`): each cut is two stemmer calls,
+        0.3 ms of a search's 4 ms beside the model and Chroma (`bench/ingest_search.py`
+        queries), and the same words come back query after query."""
+        return tuple(
+            cut
+            for cut in range(shortest, len(word) - shortest + 1)
+            if self.indexed_word(word[:cut]) and self.indexed_word(word[cut:])
+        )
+
     def word_stem(self, word: str) -> str:
         return self.tokenizer.stemmer(word) if self.tokenizer.stemmer else word
 
@@ -1413,6 +1561,9 @@ class KeywordIndex:
 
     def _postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         """Global positions and term frequencies of the live chunks containing `term`."""
+        if len(self.segments) == 1 and self.size == len(self.live):  # nothing to mask
+            docs, tfs = self.segments[0].postings(term)
+            return docs.astype(np.int64), tfs
         docs, tfs = [], []
         for segment, mask, offset in zip(self.segments, self.alive, self.offsets, strict=False):
             local, freq = segment.postings(term)
@@ -1446,25 +1597,19 @@ class KeywordIndex:
             docs, tfs = self._postings(term)
             if not len(docs):
                 continue
-            norm = K1 * (1 - B + B * self.lengths[docs] / self.avg_length)
+            norm = self.norms[docs]
             scores[docs] += self.idf(term) * tfs / (tfs + norm)
         return scores
 
-    def shares(
-        self,
-        query: QueryTerms,
-        texts: Sequence[str],
-        texts_terms: Sequence[AbstractSet[int]],
-        unknown_missing: bool = False,
-    ) -> list[float]:
-        """IDF-weighted share of the query's topic terms found in each text (0..1; its
-        `terms()` in `texts_terms`). Units found where a text writes them: compounds
-        weigh `max_idf`, hyphenated names their words' IDFs (what the words weighed read
-        one by one), spellings their rarest form's IDF, spaced phrases `max_idf`. A word
-        with its other forms (`Variants`) weighs its commonest form's IDF where a text
-        holds any form's term. Unknown stems and unwritten phrases count as missing at
-        `max_idf` when `unknown_missing`, else not at all (the query's IDFs looked up
-        once)."""
+    def weighed(self, query: QueryTerms, unknown_missing: bool = False) -> TopicWeights:
+        """The query's topic terms weighed (`TopicWeights`): each term its IDF. Units
+        found where a text writes them: compounds weigh `max_idf`, hyphenated names their
+        words' IDFs (what the words weighed read one by one), spellings their rarest
+        form's IDF, spaced phrases `max_idf`. A word with its other forms (`Variants`)
+        weighs its commonest form's IDF where a text holds any form's term. Unknown stems
+        and unwritten phrases count as missing at `max_idf` when `unknown_missing`, else
+        not at all. Weighed once per search, not per text: that had been 0.2 ms of a
+        search's 3.4 ms beside the model and Chroma (`bench/ingest_search.py` queries)."""
         spaced = query.spaced if unknown_missing else ()
         phrased = frozenset().union(*query.unwritten, *spaced) if unknown_missing else frozenset()
         asking = query.asking if unknown_missing else frozenset()
@@ -1494,20 +1639,23 @@ class KeywordIndex:
         missing = len(query.unknown) + len(query.unwritten) if unknown_missing else 0
         total = sum(weights.values()) + sum(w for w, _ in units) + self.max_idf * missing
         total += sum(w for w, _ in families)
-        if not total:
-            return [0.0] * len(texts)
-        return [
-            (
-                sum(weights[t] * held.get(t, 1.0) for t in weights.keys() & terms)
-                + sum(weight for weight, written in units if written(text))
-                + sum(weight for weight, forms in families if forms & terms)
-            )
-            / total
-            for text, terms in zip(texts, texts_terms, strict=True)
-        ]
+        found = {t: weight * held.get(t, 1.0) for t, weight in weights.items()}
+        return TopicWeights(found, tuple(units), tuple(families), total)
+
+    def shares(
+        self,
+        query: QueryTerms,
+        texts: Sequence[str],
+        texts_terms: Sequence[AbstractSet[int]],
+        unknown_missing: bool = False,
+    ) -> list[float]:
+        """IDF-weighted share of the query's topic terms found in each text (0..1; its
+        `terms()` in `texts_terms`; `weighed`)."""
+        weighed = self.weighed(query, unknown_missing)
+        return [weighed.share(t, terms) for t, terms in zip(texts, texts_terms, strict=True)]
 
     def coverage(self, query: QueryTerms, text_terms: AbstractSet[int], text: str) -> float:
         """IDF-weighted share of the query's topic terms found in a text (`shares`), words
         the index has never seen counted as missing. Comparable across queries and
         corpora: 0.8 means the text holds terms carrying 80% of the query's information."""
-        return self.shares(query, [text], [text_terms], unknown_missing=True)[0]
+        return self.weighed(query, unknown_missing=True).share(text, text_terms)

@@ -39,6 +39,7 @@ from rag.keyword import (
     KeywordIndex,
     QueryTerms,
     Spelling,
+    TopicWeights,
     Unclipped,
     shared_letters,
     without_asking,
@@ -338,8 +339,8 @@ class _Snapshot:
         self.state = state
         self.version = state.version
         self.keyword = keyword = state.keyword
-        built = (keyword.position, keyword.chunk_ids, keyword.date_keys, keyword.stems_by_length)
-        for _ in (*built, keyword.words_by_term):
+        built = (keyword.position, keyword.paper_codes, keyword.date_keys, keyword.norms)
+        for _ in (*built, keyword.stems_by_length, keyword.stems_by_initial, keyword.words_by_term):
             pass  # built here (maybe in the background), not inside the next search
         self.catalog = state.catalog
         self.background = state.background
@@ -657,16 +658,14 @@ class Retriever:
             ranked = top[np.argsort(-scores[top], kind="stable")]
         else:
             ranked = np.argsort(-scores, kind="stable")
-        best: dict[str, tuple[float, str]] = {}
-        chunk_ids = snap.keyword.chunk_ids
-        for index in ranked:
-            if scores[index] <= 0:
-                break
-            chunk_id = chunk_ids[index]
-            paper_id = chunk_id.rsplit("::", 2)[0]
-            if paper_id not in best:
-                best[paper_id] = (float(scores[index]), chunk_id)
-        return best
+        ranked = ranked[scores[ranked] > 0]
+        _, first = np.unique(snap.keyword.paper_codes[ranked], return_index=True)
+        best_chunks = ranked[np.sort(first)]  # each paper's best chunk, best first
+        chunk_ids, paper_ids = snap.keyword.chunk_ids, snap.keyword.paper_ids
+        return {
+            paper_ids[i]: (score, chunk_ids[i])
+            for i, score in zip(best_chunks.tolist(), scores[best_chunks].tolist(), strict=True)
+        }
 
     @staticmethod
     def _written_out_first(
@@ -682,30 +681,36 @@ class Retriever:
         papers = snap.papers(list(keyword))
         bonus = snap.keyword.max_idf
         named = [  # "Kuramoto" is not written in "Kuramoto–Sivashinsky"
-            _capitalised(name)
-            if CAPITALS.fullmatch(name)
-            else re.compile(rf"(?<![\w{DASHES}]){re.escape(name)}(?![\w{DASHES}])", re.IGNORECASE)
+            (
+                name[:-1].lower(),  # in every form the pattern finds ("GAN" for "GANS")
+                _capitalised(name)
+                if CAPITALS.fullmatch(name)
+                else re.compile(
+                    rf"(?<![\w{DASHES}]){re.escape(name)}(?![\w{DASHES}])", re.IGNORECASE
+                ),
+            )
             for name in topic.names
         ]
-        holding = [
-            (phrase, set(snap.keyword.papers_holding(phrase)), writes)
-            for phrases, writes in [
-                (topic.phrases, snap.keyword.writes),
-                (topic.spaced, snap.keyword.writes_near),
-            ]
-            for phrase in phrases
-        ]
-        boosted = {}
-        for paper_id, (score, chunk_id) in keyword.items():
-            paper = papers.get(paper_id)
-            text = paper.text if paper else ""
-            written = sum(c.written_out_in(text) for c in topic.compounds)
-            written += sum(name.search(text) is not None for name in named)
-            written += sum(
-                paper_id in holders and writes(text, phrase) for phrase, holders, writes in holding
-            )
-            boosted[paper_id] = (score + bonus * written, chunk_id)
-        return boosted
+        texts = {pid: paper.text if (paper := papers.get(pid)) else "" for pid in keyword}
+        written = dict.fromkeys(keyword, 0)  # unit by unit: 0.3 ms less than paper by paper
+        for compound in topic.compounds:
+            for paper_id, text in texts.items():
+                written[paper_id] += compound.written_out_in(text)
+        lowered = {pid: text.lower() for pid, text in texts.items()} if named else {}
+        for needle, name in named:
+            for paper_id, text in lowered.items():  # searched first: 1 µs, the pattern 21
+                written[paper_id] += needle in text and name.search(texts[paper_id]) is not None
+        for phrases, writes in [
+            (topic.phrases, snap.keyword.writes),
+            (topic.spaced, snap.keyword.writes_near),
+        ]:
+            for phrase in phrases:
+                for paper_id in texts.keys() & set(snap.keyword.papers_holding(phrase)):
+                    written[paper_id] += writes(texts[paper_id], phrase)
+        return {
+            paper_id: (score + bonus * written[paper_id], chunk_id)
+            for paper_id, (score, chunk_id) in keyword.items()
+        }
 
     @staticmethod
     def read_as_corrected(snap: _Snapshot, query: str, topic: QueryTerms) -> str:
@@ -750,10 +755,10 @@ class Retriever:
         found: list[tuple[Spelling, list[str]]] = []  # with the words typed
         for left, right in pairwise(words):
             if (
-                re.fullmatch(f"[ {HYPHENS}]", text[left.end() : right.start()])
-                and keyword.indexed_word(left[0] + right[0]) is not None
-                and keyword.is_content_word(left[0])
+                keyword.is_content_word(left[0])
                 and keyword.is_content_word(right[0])
+                and re.fullmatch(f"[ {HYPHENS}]", text[left.end() : right.start()])
+                and keyword.indexed_word(left[0] + right[0]) is not None
                 and (not found or found[-1][1][-1] != left[0])
             ):
                 found.append((spelling(left[0], right[0]), [left[0], right[0]]))
@@ -771,10 +776,7 @@ class Retriever:
         for word in (match[0] for match in words):
             if word in taken or not keyword.is_content_word(word):
                 continue
-            shortest = NAME_SPLIT_MIN if word in names else SPLIT_MIN
-            for cut in range(shortest, len(word) - shortest + 1):
-                if not (keyword.indexed_word(word[:cut]) and keyword.indexed_word(word[cut:])):
-                    continue  # no two words: a split of each query word is tried (~30 each)
+            for cut in keyword.cuts(word, NAME_SPLIT_MIN if word in names else SPLIT_MIN):
                 split = spelling(word[:cut], word[cut:])
                 if split.apart and snap.writes_apart(split.first, split.second, split.apart):
                     found.append((split, [word]))
@@ -1055,13 +1057,17 @@ class Retriever:
         ranked = sorted(fused.items(), key=lambda item: -item[1])
         ordered = self._titled_first(snap, query, ranked)[:k]
         papers = snap.papers([paper_id for paper_id, _ in ordered])
+        covered, found = (
+            snap.keyword.weighed(topic, unknown_missing=True),
+            snap.keyword.weighed(topic),
+        )
         results = []
         for paper_id, score in ordered:
             paper = papers.get(paper_id)
             if paper is None:  # a record deleted since the snapshot: skip, never invent
                 continue
             chunk_id = (dense.get(paper_id) or keyword[paper_id])[1]
-            coverage = snap.keyword.coverage(topic, snap.paper_terms(paper), paper.text)
+            coverage = covered.share(paper.text, snap.paper_terms(paper))
             cosine = dense[paper_id][0] if paper_id in dense else None
             passing = mode != "keyword" and cosine is None and self.in_passing(snap, topic, paper)
             results.append(
@@ -1071,7 +1077,7 @@ class Retriever:
                     title=paper.title,
                     score=score,
                     date=paper.date,
-                    snippet=self._snippet(snap, paper, chunk_id, topic),
+                    snippet=self._snippet(snap, paper, chunk_id, found),
                     dense_score=dense.get(paper_id, (0.0, ""))[0],
                     keyword_score=keyword.get(paper_id, (0.0, ""))[0],
                     coverage=coverage,
@@ -1253,13 +1259,14 @@ class Retriever:
         return np.vstack([known[s] for s in sentences])
 
     @staticmethod
-    def _snippet(snap: _Snapshot, paper: Paper, chunk_id: str, topic: QueryTerms) -> str:
+    def _snippet(snap: _Snapshot, paper: Paper, chunk_id: str, topic: TopicWeights) -> str:
         """The sentence of the best chunk that shares most query terms (plus the next one
         while it fits), so the snippet shows why the paper matched."""
         sentences = snap.region_sentences(paper, chunk_id)
-        terms = [snap.sentence_terms(s) for s in sentences]
-        scores = snap.keyword.shares(topic, sentences, terms)
-        best = int(np.argmax(scores))
+        best = 0
+        if len(sentences) > 1:  # the first of the best
+            scores = [topic.share(s, snap.sentence_terms(s)) for s in sentences]
+            best = scores.index(max(scores))
         snippet = sentences[best]
         for following in sentences[best + 1 :]:
             if len(snippet) + len(following) + 1 > SNIPPET_CHARS:
