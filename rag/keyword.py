@@ -579,10 +579,14 @@ class HyphenatedName:
     """The last word's letters that its inflections share ("expert" of "experts")."""
     terms: frozenset[int]
 
-    def written_out_in(self, text: str) -> bool:
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
         joint = f"[\\s{DASHES}]+"
         pattern = joint.join(map(re.escape, (*self.words[:-1], self.last)))
-        return re.search(rf"(?<!\w){pattern}", text, re.IGNORECASE) is not None
+        return re.compile(rf"(?<!\w){pattern}", re.IGNORECASE)
+
+    def written_out_in(self, text: str) -> bool:
+        return self._pattern.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -604,10 +608,14 @@ class Spelling:
     def terms(self) -> frozenset[int]:
         return frozenset((self.joined, *(self.apart or ()))) - {None}  # type: ignore[return-value]
 
+    @cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        pattern = rf"(?<!\w){re.escape(self.first)}[\s{DASHES}]?{re.escape(self.second)}"
+        return re.compile(pattern, re.IGNORECASE)
+
     def written_out_in(self, text: str) -> bool:
         """Whether `text` writes the word joined, hyphenated or as two words."""
-        pattern = rf"(?<!\w){re.escape(self.first)}[\s{DASHES}]?{re.escape(self.second)}"
-        return re.search(pattern, text, re.IGNORECASE) is not None
+        return self._pattern.search(text) is not None
 
 
 _BRITISH = re.compile(r"(?<=[a-z]{3})([iy])([sz])(e|es|ed|ing|er|ers|ation|ations)$")
