@@ -104,11 +104,17 @@ def _capitalised(word: str) -> re.Pattern[str]:
     typed in capitals is the name's plural ("GANS", "LLMS" for "GANs", "LLMs"): read
     as typed, "What are GANS?" and "What are LLMS?" were refused, no paper writing
     "GANS"."""
-    forms = {word, word.title()}
-    if len(word) > 3 and word.endswith("S"):
-        forms |= {word[:-1], word[:-1].title()}
+    forms = {word, word.title(), *_name_forms(word)}
     written = "|".join(map(re.escape, sorted(forms, key=len, reverse=True)))
     return re.compile(rf"(?<!\w)(?:{written})(?:e?s)?(?!\w)")
+
+
+def _name_forms(word: str) -> set[str]:
+    """What every text `_capitalised` finds `word` in holds one of: "GAN" or "Gan" for
+    "GANS" (its forms are "GANS", "Gans", "GAN", "Gan", a plural ending after them)."""
+    if len(word) > 3 and word.endswith("S"):
+        return {word[:-1], word[:-1].title()}
+    return {word, word.title()}
 
 
 TYPED_CAPITALS = re.compile(r"(?<!\w)[A-Z]{2,}(?!\w)")
@@ -680,14 +686,12 @@ class Retriever:
         the first five."""
         papers = snap.papers(list(keyword))
         bonus = snap.keyword.max_idf
-        named = [  # "Kuramoto" is not written in "Kuramoto–Sivashinsky"
-            (
-                name[:-1].lower(),  # in every form the pattern finds ("GAN" for "GANS")
-                _capitalised(name)
-                if CAPITALS.fullmatch(name)
-                else re.compile(
-                    rf"(?<![\w{DASHES}]){re.escape(name)}(?![\w{DASHES}])", re.IGNORECASE
-                ),
+        named = [  # what each text must hold for the pattern to match, and the pattern
+            (_name_forms(name), _capitalised(name))
+            if CAPITALS.fullmatch(name)
+            else (  # "Kuramoto" is not written in "Kuramoto–Sivashinsky"
+                {name},
+                re.compile(rf"(?<![\w{DASHES}]){re.escape(name)}(?![\w{DASHES}])", re.IGNORECASE),
             )
             for name in topic.names
         ]
@@ -697,9 +701,15 @@ class Retriever:
             for paper_id, text in texts.items():
                 written[paper_id] += compound.written_out_in(text)
         lowered = {pid: text.lower() for pid, text in texts.items()} if named else {}
-        for needle, name in named:
-            for paper_id, text in lowered.items():  # searched first: 1 µs, the pattern 21
-                written[paper_id] += needle in text and name.search(texts[paper_id]) is not None
+        for forms, name in named:  # a form looked for first: 1 µs, the pattern 21
+            case_blind = {form.lower() for form in forms} if name.flags & re.IGNORECASE else None
+            for paper_id, text in texts.items():
+                held = (
+                    any(form in text for form in forms)
+                    if case_blind is None
+                    else any(form in lowered[paper_id] for form in case_blind)
+                )
+                written[paper_id] += held and name.search(text) is not None
         for phrases, writes in [
             (topic.phrases, snap.keyword.writes),
             (topic.spaced, snap.keyword.writes_near),
