@@ -1092,6 +1092,13 @@ class KeywordIndex:
         """Vocabulary ids of the known, non-stopword stems in `text`."""
         return [i for i in self._ids(text) if i != _EMPTY]
 
+    def terms_of(self, texts: Sequence[str]) -> list[list[int]]:
+        """`terms` of each of `texts` (not memoised), in one pass of the tokenizer: a
+        pass sets up its stopwords again, and a search reading its results' abstracts
+        sentence by sentence made 85 passes on SciFact (a third of its tokenising)."""
+        passes = self.tokenizer.streaming_tokenize(list(texts), update_vocab=False)
+        return [[i for i in ids if i != _EMPTY] for ids in passes]
+
     def adjacent_pairs(
         self, text: str, among: AbstractSet[int] | None = None
     ) -> set[tuple[int, int]]:

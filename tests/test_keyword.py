@@ -23,6 +23,7 @@ from rag.keyword import (
     KeywordIndex,
     QueryTerms,
     new_tokenizer,
+    words,
 )
 from rag.search_state import FORMAT
 from rag.store import PaperStore
@@ -213,6 +214,31 @@ def test_a_formula_written_in_latex_is_found_as_users_type_it() -> None:
         scores = _live_scores(index, query)
         assert max(scores, key=scores.__getitem__).startswith(paper), query
         assert sum(score > 0 for score in scores.values()) == 1, query
+
+
+def test_words_are_split_as_the_index_reads_them() -> None:
+    """The splitter looks for a name's one-character ending and a formula's subscript
+    before reading them (both are rare); what it finds stays as it was."""
+    assert words("IL-6 and GPT-4.5 in PGE(2) cells") == [
+        *("IL", "IL6", "and", "GPT", "in", "PGE", "PGE2", "cells")
+    ]
+    assert words("1T-TiSe$_{2}$ and x_1 in H$_2$O") == ["1T", "TiSe2", "and", "x1", "in", "H2O"]
+    assert words("TNF\u2011\u03b1 and state-of-the-art") == [
+        *("TNF", "TNF\u03b1", "and", "state", "of", "the", "art")
+    ]
+    assert words("a b-c d(e) x-1y") == ["1y"]
+
+
+def test_texts_read_in_one_pass_are_read_as_one_by_one() -> None:
+    texts = [
+        "Interleukin IL-6 signalling in 1T-TiSe$_{2}$ crystals.",
+        "",
+        "See https://github.com/org/repo for the code.",
+        "Words no indexed text holds: zyzzyva quokka.",
+    ]
+    index = _index(["Interleukin IL-6 signalling.", "Code for crystals on github."])
+    assert index.terms_of(texts) == [index.terms(text) for text in texts]
+    assert index.terms_of(texts)[0]
 
 
 def test_a_name_ending_in_one_character_is_told_apart_from_its_siblings() -> None:
