@@ -717,7 +717,7 @@ class QueryTerms:
     asking: frozenset[int] = frozenset()
     """Known terms of words the question asks with (`KeywordIndex.asking_words`): they
     rank papers and choose sentences like the others ("How long per frame does PoseNet
-    take?" quotes "taking 5ms per frame") but count in `KeywordIndex.coverage` neither as
+    take?" quotes "taking 5ms per frame") but count in coverage (`KeywordIndex.weighed`) neither as
     found nor as missing. Kept out of the ranking as well, 3 more answers of the phrasing
     sets opened with a gold paper, but SciFact's citation lookup lost a gold abstract
     ("Taking 400mg of α-tocopheryl acetate does not prevent prostate cancer.") and every
@@ -725,7 +725,7 @@ class QueryTerms:
     underused: tuple[tuple[int, float], ...] = ()
     """Known terms of words these papers use less often than English does, each with
     how much less (their rate here over their rate in English, below 1): in
-    `KeywordIndex.coverage` a text holding one counts as holding that share of it.
+    coverage (`KeywordIndex.weighed`) a text holding one counts as holding that share of it.
     Words a corpus is about are used far more than in English ("forgetting" 12 times as
     often in the bundled abstracts); everyday words it barely uses are coincidences
     where a text holds them: "What is the capital of Australia?" was answered from a
@@ -1622,8 +1622,10 @@ class KeywordIndex:
         form's IDF, spaced phrases `max_idf`. A word with its other forms (`Variants`)
         weighs its commonest form's IDF where a text holds any form's term. Unknown stems
         and unwritten phrases count as missing at `max_idf` when `unknown_missing`, else
-        not at all. Weighed once per search (`rag.retrieval.Retriever.search`), not once
-        per text it reads."""
+        not at all. Weighed with `unknown_missing`, a text's share is its coverage:
+        comparable across queries and corpora, 0.8 means the text holds terms carrying
+        80% of the query's information. Weighed once per search
+        (`rag.retrieval.Retriever.search`), not once per text it reads."""
         spaced = query.spaced if unknown_missing else ()
         phrased = frozenset().union(*query.unwritten, *spaced) if unknown_missing else frozenset()
         asking = query.asking if unknown_missing else frozenset()
@@ -1667,9 +1669,3 @@ class KeywordIndex:
         `terms()` in `texts_terms`; `weighed`)."""
         weighed = self.weighed(query, unknown_missing)
         return [weighed.share(t, terms) for t, terms in zip(texts, texts_terms, strict=True)]
-
-    def coverage(self, query: QueryTerms, text_terms: AbstractSet[int], text: str) -> float:
-        """IDF-weighted share of the query's topic terms found in a text (`shares`), words
-        the index has never seen counted as missing. Comparable across queries and
-        corpora: 0.8 means the text holds terms carrying 80% of the query's information."""
-        return self.weighed(query, unknown_missing=True).share(text, text_terms)

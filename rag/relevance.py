@@ -4,7 +4,7 @@
 
 * `coverage` (0..1) is the IDF-weighted share of the question's topic terms found in the
   paper's title and abstract, words the index has never seen counting as missing at the
-  highest IDF (`KeywordIndex.coverage`), words the question asks with counting not at
+  highest IDF (`KeywordIndex.weighed`), words the question asks with counting not at
   all (`KeywordIndex.asking_words`), and words these papers use less than English does
   held only by that share (`QueryTerms.underused`). It needs no scale: short questions ("What is
   HNSW?") reach 1.0 on the paper that names the term, off-topic ones stay low because

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN
 
+from rag.keyword import KeywordIndex, QueryTerms
+
 _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(STOPWORDS_EN)
 
@@ -98,3 +100,8 @@ def fake_index(folder: Path, rows: list[dict[str, str]], collection: str):  # ty
     rag = PaperRAG.open(settings, embedder=HashEmbedder(), create=True)
     rag.ingest([corpus])
     return settings, rag
+
+
+def covered(index: KeywordIndex, query: QueryTerms, terms: frozenset[int], text: str) -> float:
+    """The text's coverage of the query (`KeywordIndex.weighed`, unknown words missing)."""
+    return index.weighed(query, unknown_missing=True).share(text, terms)

@@ -28,7 +28,7 @@ from rag.keyword import (
 from rag.search_state import FORMAT
 from rag.store import PaperStore
 from tests.conftest import make_abstract, write_jsonl
-from tests.fakes import HashEmbedder
+from tests.fakes import HashEmbedder, covered
 
 WORDS = [
     "graph",
@@ -289,7 +289,7 @@ def test_an_unindexed_name_of_two_words_joined_by_two_is_read_as_its_parts() -> 
         return index.terms(word)[0]
 
     def coverage(query: QueryTerms, text: str) -> float:
-        return index.coverage(query, frozenset(index.terms(text)), text)
+        return covered(index, query, frozenset(index.terms(text)), text)
 
     seq2seq = index.query_terms("seq2seq learning")  # "seq" begins "sequence", the commoner
     assert seq2seq.searched == {term("sequence")} and seq2seq.unknown == {"learn"}
@@ -490,7 +490,7 @@ def test_everyday_words_around_a_term_of_art_are_words_of_asking() -> None:
     query = index.query_terms("is reading about HNSW worth it?")
     reading = index.indexed_word("reading")
     assert reading in query.asking and reading in query.searched  # it still ranks
-    assert index.coverage(query, frozenset(index.terms(texts[0])), texts[0]) == 1.0
+    assert covered(index, query, frozenset(index.terms(texts[0])), texts[0]) == 1.0
     assert asking("What is the HNSW license?") == set()  # asked about, not everyday
     assert asking("is reading about sourdough bread worth it?") == set()  # no term of art
     assert asking("is reading about the Transformer worth it?") == set()  # 20 of 524 chunks
@@ -514,7 +514,7 @@ def test_a_word_these_papers_barely_use_counts_as_held_by_how_much_they_use_it()
     index = _index(texts)
 
     def coverage(question: str, text: str) -> float:
-        return index.coverage(index.query_terms(question), frozenset(index.terms(text)), text)
+        return covered(index, index.query_terms(question), frozenset(index.terms(text)), text)
 
     assert coverage("What do people do in their free time?", texts[0]) < 0.2
     # a typo is as common as the word it is read as, not as the typo (never seen)

@@ -30,7 +30,7 @@ from rag.relevance import (
     relevance,
 )
 from rag.retrieval import PHRASE_PAPERS, Retriever, SearchResult
-from tests.fakes import FakeLLM, HashEmbedder, fake_index
+from tests.fakes import FakeLLM, HashEmbedder, covered, fake_index
 
 PAPERS = [
     (
@@ -524,12 +524,12 @@ def test_coverage_counts_unknown_words_as_missing_and_ignores_how_people_ask() -
     )
     first = frozenset(index.terms(texts[0]))
     asked = index.query_terms("Which papers study graph networks?")
-    assert index.coverage(asked, first, texts[0]) == pytest.approx(1.0)
+    assert covered(index, asked, first, texts[0]) == pytest.approx(1.0)
     topical = index.query_terms("the main problem graph networks solve in molecules")
     assert len(topical.unknown) == 3  # "main", "problem", "solve": asked about nothing here
     with_unknown = index.query_terms("graph sourdough")
     assert with_unknown.unknown == {"sourdough"}
-    assert 0.0 < index.coverage(with_unknown, first, texts[0]) < 0.5
+    assert 0.0 < covered(index, with_unknown, first, texts[0]) < 0.5
     # "how long" asks for a quantity: "long" is no topic ("it has long been recognized")
     quantity = index.query_terms("How long should I boil sparse graph networks?")
     assert (
