@@ -323,7 +323,7 @@ class _Retrieved(NamedTuple):
     messages: list[dict[str, str]]
     readings: list[tuple[str, str, str]]
     """Words of the question read as others (`Retriever.readings`): typed, read as, and
-    what no paper writes."""
+    why."""
     compared: list[tuple[str, list[SearchResult]]]
     """Each side of a comparison with its own search results (`rag.comparisons`)."""
     focus: str
@@ -790,10 +790,9 @@ class Answerer:
         )
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
-        read_as = [
-            f'Read "{typed}" as "{read}": no paper uses "{unwritten}"'
-            for typed, read, unwritten in readings
-        ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
+        read_as = [f'Read "{typed}" as "{read}": {why}' for typed, read, why in readings] + [
+            f'No indexed paper has the id "{unknown}"' for unknown in named.unknown
+        ]
         read_as += unlisted + ([period.note()] if period is not None else [])
         note(read_as)
         answerable = bool(sources) if self.llm else is_citable(best_relevance(results))

@@ -590,6 +590,41 @@ class HyphenatedName:
 
 
 @dataclass(frozen=True)
+class Defined:
+    """An acronym asked about that papers define in more than one way, read as the
+    meaning the question's other words go with (`rag.acronyms`; "ANN" in "ANN search
+    with graphs" as "approximate nearest neighbor"): found where a text writes that
+    meaning's long form, or the acronym without defining it as another."""
+
+    acronym: str
+    """As typed, without a plural "s"."""
+    meaning: str
+    """The meaning read, as papers write it ("approximate nearest neighbor")."""
+    others: tuple[str, ...]
+    """The other meanings, as papers write them."""
+    term: int
+    """The acronym's term: its weight in coverage (`KeywordIndex.weighed`)."""
+    terms: frozenset[int]
+    """The acronym's and the long forms' terms, which BM25 ranks by."""
+    written: str
+    """A pattern finding the meaning's long forms (`rag.acronyms.phrase_pattern`)."""
+    otherwise: str
+    """A pattern finding the other meanings' long forms."""
+
+    @cached_property
+    def _patterns(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+        name = rf"(?<!\w){re.escape(self.acronym)}s?(?!\w)"
+        other = rf"(?i:{self.otherwise})\w*\s*\(\s*{name}|{name}\s*\(\s*(?i:{self.otherwise})"
+        return re.compile(self.written, re.IGNORECASE), re.compile(name), re.compile(other)
+
+    def written_out_in(self, text: str) -> bool:
+        written, name, other = self._patterns
+        if written.search(text) is not None:
+            return True
+        return name.search(text) is not None and other.search(text) is None
+
+
+@dataclass(frozen=True)
 class Spelling:
     """A word asked about that papers write both joined and as two words ("finetuning",
     "fine-tuning", "fine tuning"; the bundled abstracts write "hyperparameters" 68 times
@@ -687,7 +722,9 @@ class QueryTerms:
 
     known: frozenset[int]
     unknown: frozenset[str]
-    compounds: tuple[Compound | HyphenatedName, ...] = ()
+    compounds: tuple[Compound | HyphenatedName | Defined, ...] = ()
+    """What counts where a text writes it: unseen compounds, hyphenated names, and
+    acronyms read by one of their meanings."""
     corrected: tuple[tuple[str, int], ...] = ()
     """Words read as the indexed term they are a typo of (`KeywordIndex.spelled`), with
     that term: what the user is told (`written_as`)."""
@@ -1615,10 +1652,16 @@ class KeywordIndex:
             scores[docs] += self.idf(term) * tfs / (tfs + norm)
         return scores
 
+    def _unit_weight(self, unit: Compound | HyphenatedName | Defined) -> float:
+        if isinstance(unit, HyphenatedName):
+            return sum(map(self.idf, unit.terms))
+        return self.idf(unit.term) if isinstance(unit, Defined) else self.max_idf
+
     def weighed(self, query: QueryTerms, unknown_missing: bool = False) -> TopicWeights:
         """The query's topic terms weighed (`TopicWeights`): each term its IDF. Units
         found where a text writes them: compounds weigh `max_idf`, hyphenated names their
-        words' IDFs (what the words weighed read one by one), spellings their rarest
+        words' IDFs (what the words weighed read one by one), acronyms read by one
+        meaning (`Defined`) their own IDF, spellings their rarest
         form's IDF, spaced phrases `max_idf`. A word with its other forms (`Variants`)
         weighs its commonest form's IDF where a text holds any form's term. Unknown stems
         and unwritten phrases count as missing at `max_idf` when `unknown_missing`, else
@@ -1632,11 +1675,7 @@ class KeywordIndex:
         weights = {t: self.idf(t) for t in query.known - phrased - asking}
         held = dict(query.underused) if unknown_missing else {}
         units: list[tuple[float, Callable[[str], bool]]] = [
-            (
-                sum(map(self.idf, c.terms)) if isinstance(c, HyphenatedName) else self.max_idf,
-                c.written_out_in,
-            )
-            for c in query.compounds
+            (self._unit_weight(c), c.written_out_in) for c in query.compounds
         ]
         units += [
             (self.spelled_idf(s), s.written_out_in)
