@@ -1114,13 +1114,13 @@ class Retriever:
             if term is None or term not in topic.known:
                 continue
             acronym = typed[:-1] if len(typed) > 2 and typed.endswith("s") else typed
-            if defined_as(query, acronym):  # the question says what it means by it
-                continue
             forms = {acronym, f"{acronym}s"}  # "SNNs" stems to "snns" ("snn" has no vowel)
             written = {t for form in forms if (t := keyword.indexed_word(form.lower()))}
             found = snap.meanings(acronym, written)
             found = [meaning for meaning in found if len(meaning.papers) >= MEANING_PAPERS]
-            fits = Retriever.meaning_fits(snap, topic, term, found) if len(found) > 1 else []
+            if len(found) < 2 or defined_as(query, acronym):  # the question says which
+                continue
+            fits = Retriever.meaning_fits(snap, topic, term, found)
             best = max(fits, default=0.0)
             if best <= 0 or sorted(fits)[-2] * MEANING_MARGIN > best:
                 continue
