@@ -179,6 +179,8 @@ CLIPPED_MAX_WORDS = 3
 each costs a scan of the stems with its initial and a read of the papers holding its
 completions; a typed question has one or two."""
 
+WHOLE_TOPIC = 0.999
+"""A coverage that holds the whole topic (1.0 but for rounding)."""
 TITLED_DEPTH = 20
 """Papers read for one whose title the query is (`Retriever._titled_first`): a title
 typed as it is shares nearly every word with its paper, which both retrievers rank high."""
@@ -1210,6 +1212,7 @@ class Retriever:
             snap.keyword.weighed(topic, unknown_missing=True),
             snap.keyword.weighed(topic),
         )
+        ordered = self._title_topic_first(snap, ordered, papers, covered)
         results = []
         for paper_id, score in ordered:
             paper = papers.get(paper_id)
@@ -1258,6 +1261,41 @@ class Retriever:
         if term in keyword.terms(paper.title) or keyword.terms(paper.abstract).count(term) > 1:
             return False
         return keyword.is_english_term(term)
+
+    @staticmethod
+    def _title_topic_first(
+        snap: _Snapshot,
+        ordered: list[tuple[str, float]],
+        papers: dict[str, Paper],
+        covered: TopicWeights,
+    ) -> list[tuple[str, float]]:
+        """`ordered` with the first paper whose title holds the whole topic of the query
+        (its coverage, `KeywordIndex.weighed`) moved first, with the first score, where
+        the first paper's title does not: a title naming all of it says what the paper
+        is about. Over the ControlNet Zotero library "video super resolution survey"
+        opened with "Deep Learning for Image Super-resolution: A Survey", whose abstract
+        mentions video, before "Video Super Resolution Based on Deep Learning: A
+        Comprehensive Survey". Answers opening with a gold paper rose in 10 bundled
+        sets (short questions 97.9% -> 100%, `eval/phrasing_blind.jsonl` 94.6% -> 95.4%,
+        one question more in eight others) and fell in one (`eval/phrasing_heldout.jsonl`
+        95.4% -> 95.0%: "I want to learn about grokking" counts "learn" as topic and now
+        opens with a paper titled "Deep Learning Through A Telescoping Lens: ... Insights
+        On Grokking ..."); on SciFact's training claims, whose topic no title holds
+        whole, hybrid and BM25 nDCG@10 are unchanged (dense alone 0.6799 -> 0.6803)."""
+
+        def whole(paper_id: str) -> bool:
+            paper = papers.get(paper_id)
+            if paper is None:
+                return False
+            terms = frozenset(snap.keyword.terms(paper.title))
+            return covered.share(paper.title, terms) >= WHOLE_TOPIC
+
+        if not ordered or whole(ordered[0][0]):
+            return ordered
+        at = next((i for i, (paper_id, _) in enumerate(ordered) if whole(paper_id)), None)
+        if at is None:
+            return ordered
+        return [(ordered[at][0], ordered[0][1]), *ordered[:at], *ordered[at + 1 :]]
 
     @staticmethod
     def _titled_first(

@@ -1282,3 +1282,35 @@ def test_a_slip_of_a_way_of_asking_is_no_topic(tmp_path) -> None:
     first = _keyword_first(tmp_path, rows, "slip")
     found = first("waht is HNSW")
     assert (found.title.startswith("Efficient and robust"), found.relevance) == (True, 1.0)
+
+
+def test_a_paper_titled_with_the_whole_topic_comes_first(tmp_path) -> None:
+    """A survey of image super-resolution that mentions video, and writes
+    "super-resolution" four times, outranked the survey titled for video
+    super-resolution on "video super resolution survey"."""
+    rows = [
+        {
+            "title": "Deep Learning for Image Super-Resolution: A Survey",
+            "abstract": "Image super-resolution (SR) recovers high-resolution images from "
+            "low-resolution images. This survey reviews deep learning super-resolution "
+            "methods, super-resolution benchmarks and super-resolution losses, and notes "
+            "where they apply to video as well.",
+        },
+        {
+            "title": "Video Super-Resolution Based on Deep Learning: A Survey",
+            "abstract": "We review deep learning methods that restore high-resolution frames "
+            "from low-resolution clips, grouping them by how they align neighbouring frames.",
+        },
+        {
+            "title": "Face Super-Resolution with Facial Priors",
+            "abstract": "We super-resolve faces with landmark priors and a face parsing "
+            "network, improving face super-resolution.",
+        },
+    ]
+    _, rag = fake_index(tmp_path, rows, "titled-topic")
+    found = rag.search("video super resolution survey", k=3)
+    assert [r.title.split()[0] for r in found[:2]] == ["Video", "Deep"]
+    assert found[0].score == found[1].score  # moved first with the first score
+    assert [r.rank for r in found] == list(range(1, len(found) + 1))
+    for question in ("super-resolution survey", "image super-resolution"):  # both titled
+        assert rag.search(question, k=1)[0].title.startswith("Deep Learning for Image")
