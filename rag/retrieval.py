@@ -1287,8 +1287,7 @@ class Retriever:
             paper = papers.get(paper_id)
             if paper is None:
                 return False
-            terms = frozenset(snap.keyword.terms(paper.title))
-            return covered.share(paper.title, terms) >= WHOLE_TOPIC
+            return covered.share(paper.title, snap.sentence_terms(paper.title)) >= WHOLE_TOPIC
 
         if not ordered or whole(ordered[0][0]):
             return ordered
