@@ -321,7 +321,7 @@ class _Retrieved(NamedTuple):
     results: list[SearchResult]
     sources: list[SearchResult]
     messages: list[dict[str, str]]
-    readings: list[tuple[str, str, str]]
+    readings: list[tuple[str, str | None, str]]
     """Words of the question read as others (`Retriever.readings`): typed, read as, and
     why."""
     compared: list[tuple[str, list[SearchResult]]]
@@ -790,9 +790,10 @@ class Answerer:
         )
         mode: Literal["llm", "extractive"] = "llm" if self.llm else "extractive"
         model = self.llm.model if self.llm else None
-        read_as = [f'Read "{typed}" as "{read}": {why}' for typed, read, why in readings] + [
-            f'No indexed paper has the id "{unknown}"' for unknown in named.unknown
-        ]
+        read_as = [
+            f'Read "{typed}" as "{read}": {why}' if read else f'"{typed}": {why}'
+            for typed, read, why in readings
+        ] + [f'No indexed paper has the id "{unknown}"' for unknown in named.unknown]
         read_as += unlisted + ([period.note()] if period is not None else [])
         note(read_as)
         answerable = bool(sources) if self.llm else is_citable(best_relevance(results))
@@ -858,7 +859,8 @@ class Answerer:
 
         if composed is None:
             for typed, read, _ in readings:  # "What is MoblieOne?" is answered by its definition
-                standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
+                if read is not None:
+                    standalone = re.sub(rf"(?<!\w){re.escape(typed)}(?!\w)", read, standalone)
             if named.ids and focus == named.rest:  # what it asks of the papers it names
                 standalone = focus
             composed = await asyncio.to_thread(self._extractive, standalone, results, compared)

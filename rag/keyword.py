@@ -768,6 +768,10 @@ class QueryTerms:
     where a text holds them: "What is the capital of Australia?" was answered from a
     SciFact abstract on doctors emigrating ("human capital", "Australia"), both words
     used there at a few hundredths of their English rate."""
+    undecided: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Acronyms the papers define in two ways or more that the question does not choose
+    between ("What is ANN?"), as typed, with those meanings: what the user is told
+    (`rag.retrieval.Retriever.read_as_defined`)."""
     unclipped: tuple[Unclipped, ...] = ()
     """Clipped words read as a longer word (`Retriever.unclipped`): what the user is
     told, as for a typo."""

@@ -1125,6 +1125,8 @@ class Retriever:
             fits = Retriever.meaning_fits(snap, topic, term, found)
             best = max(fits, default=0.0)
             if best <= 0 or sorted(fits)[-2] * MEANING_MARGIN > best:
+                meant = (typed, tuple(meaning.forms[0] for meaning in found))
+                topic = replace(topic, undecided=(*topic.undecided, meant))
                 continue
             meaning = found[fits.index(best)]
             others = [form for other in found if other is not meaning for form in other.forms]
@@ -1391,24 +1393,31 @@ class Retriever:
             return [True] * len(others)
         return [bool(wanted & keyword.adjacent_pairs(paper.text, asked)) for paper in others]
 
-    def readings(self, query: str, results: list[SearchResult]) -> list[tuple[str, str, str]]:
+    def readings(
+        self, query: str, results: list[SearchResult]
+    ) -> list[tuple[str, str | None, str]]:
         """Each typo, clipped word and acronym of `query` read otherwise than typed: as
         typed, what it was read as (as the results write it), and why ("MoblieOne",
         "MobileOne", 'no paper uses "MoblieOne"'; "norm", "normalization", 'no paper
         uses "batch norm"'; "ANN", "approximate nearest neighbor", 'papers here also
-        use it for "artificial neural networks"'). Without them a misread rare word
-        ("remolding" as "refold" on SciFact) answers a question the user did not ask,
-        and nothing says so."""
+        use it for "artificial neural networks"'); an acronym the question leaves
+        undecided is read as typed (None) and the meanings said. Without them a misread
+        rare word ("remolding" as "refold" on SciFact) answers a question the user did
+        not ask, and nothing says so."""
         snap = self.snapshot()
         topic = self.topic(snap, query)
         read: list[tuple[str, str | None, str, int]] = [
             (word, None, word, term) for word, term in topic.corrected
         ] + [(u.word, u.beside, u.unwritten, u.term) for u in topic.unclipped]
-        found = [
+        found: list[tuple[str, str | None, str]] = [
             (typed[0], unit.meaning, f"papers here also use it for {_listed(unit.others)}")
             for unit in topic.compounds
             if isinstance(unit, Defined)
             and (typed := re.search(rf"(?<!\w){re.escape(unit.acronym)}s?(?!\w)", query))
+        ]
+        found += [
+            (typed, None, f"the papers here use it for {_listed(meanings)}; say which you mean")
+            for typed, meanings in topic.undecided
         ]
         if not read:
             return found

@@ -132,6 +132,10 @@ async def test_an_acronym_with_nothing_to_go_by_is_read_as_typed(acronym_index) 
     answer = await rag.answer("What is ANN?")
     assert not answer.abstained
     assert "ANN" in answer.citations[0].quote
+    assert answer.warnings[0] == (  # and the user is told it means two things here
+        '"ANN": the papers here use it for "artificial neural networks" and "approximate '
+        'nearest neighbour"; say which you mean'
+    )
 
 
 async def test_the_reading_of_an_acronym_is_told(acronym_index) -> None:
