@@ -32,7 +32,17 @@ from rag.keyword import DASHES, KeywordIndex, shared_letters, variants
 SHORT_FORM = re.compile(rf"(?<![\w/{DASHES}])[A-Z]{{2,}}s?(?![\w/{DASHES}])")
 """An acronym as a question types it: two capitals or more, maybe a plural "s" ("ANN",
 "ANNs", "SSL"), not a word typed with a capital first letter, nor part of a longer name
-("CSF" of "G-CSF", "CAF" of "P/CAF")."""
+("CSF" of "G-CSF", "CAF" of "P/CAF"). Names in mixed case ("siRNA", "MoE") are left
+out: over SciFact's abstracts "siRNA" is "small interfering RNA" and "short interfering
+RNA", one meaning in two wordings, and "siRNA knockdown of A20 ..." was read as the
+first."""
+
+
+def singular(typed: str) -> str:
+    """An acronym typed in the plural as its singular ("ANNs", "MoEs": "ANN", "MoE")."""
+    return typed[:-1] if len(typed) > 2 and typed.endswith("s") and typed[-2].isupper() else typed
+
+
 MAX_WORDS_EXTRA = 5
 """Words a long form may have beyond its short form's letters (Schwartz and Hearst:
 min(|A| + 5, 2|A|))."""
@@ -70,7 +80,7 @@ def long_form(short: str, before: str) -> str | None:
 def defined_as(text: str, acronym: str) -> list[str]:
     """The long forms `text` gives `acronym` (a plural "s" aside): "long form (ANN)",
     "long form (ANNs; ...)" and "ANN (long form)"."""
-    letters = re.escape(acronym[:-1] if _plural(acronym) else acronym)
+    letters = re.escape(singular(acronym))
     found = []
     for match in re.finditer(rf"\(\s*{letters}s?\s*[),;:]", text):
         before = re.split(r"[.;:!?()\[\]]", text[: match.start()])[-1]
@@ -81,10 +91,6 @@ def defined_as(text: str, acronym: str) -> list[str]:
         if (form := long_form(acronym, inside)) is not None and _covers(form, inside):
             found.append(form)
     return found
-
-
-def _plural(acronym: str) -> bool:
-    return len(acronym) > 2 and acronym.endswith("s")
 
 
 def _covers(form: str, inside: str) -> bool:
