@@ -12,7 +12,7 @@ import pytest
 
 from rag.keyword import variants
 from rag.paper_rag import PaperRAG
-from rag.retrieval import Retriever
+from rag.retrieval import Retriever, _writes_apart
 from tests.fakes import fake_index
 
 ROWS = [
@@ -264,3 +264,19 @@ def test_a_word_with_other_forms_weighs_as_its_commonest_form(tmp_path) -> None:
     assert topic.variants and optimizer in topic.variants[0].terms
     share = keyword.idf(momentum) / (keyword.idf(momentum) + keyword.idf(optimizer))
     assert keyword.shares(topic, ["momentum"], [{momentum}]) == [pytest.approx(share)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We fine-tune the model.", True),
+        ("we Fine tune it", True),
+        ("fine\u2013tuning", True),  # an en dash
+        ("refine-tune", False),  # not at a word's start
+        ("finetune", False),  # joined, not apart
+        ("fine, tune", False),
+        ("fine-", False),
+    ],
+)
+def test_words_written_apart_are_found_as_the_pattern_finds_them(text: str, expected: bool) -> None:
+    assert _writes_apart(text, "fine", "tun") is expected
