@@ -160,11 +160,15 @@ class _Form:
         )
 
 
-def phrase_pattern(form: str, keyword: KeywordIndex) -> str:
-    """A regular expression finding `form` written out: its words in a row, joined by
-    blanks or dashes, in any case, the last one with any ending its inflections share
-    ("neighbor" finds "neighbors")."""
+def phrase_words(form: str, keyword: KeywordIndex) -> tuple[str, ...]:
+    """What a text writing `form` holds, in small letters: its words, the last one only
+    as far as its inflections share it ("neighbor" of "neighbors")."""
     words = re.findall(r"[a-z0-9]+", form.lower())
-    last = shared_letters(words[-1], keyword.word_stem(words[-1]))
+    return (*words[:-1], shared_letters(words[-1], keyword.word_stem(words[-1])))
+
+
+def phrase_pattern(form: str, keyword: KeywordIndex) -> str:
+    """A regular expression finding `form` written out: its `phrase_words` in a row,
+    joined by blanks or dashes, in any case."""
     joint = f"[\\s{DASHES}]+"
-    return r"(?<!\w)" + joint.join(map(re.escape, (*words[:-1], last)))
+    return r"(?<!\w)" + joint.join(map(re.escape, phrase_words(form, keyword)))

@@ -608,6 +608,10 @@ class Defined:
     """The acronym's and the long forms' terms, which BM25 ranks by."""
     written: str
     """A pattern finding the meaning's long forms (`rag.acronyms.phrase_pattern`)."""
+    leads: frozenset[str]
+    """The long forms' first words, in small letters: a text holding none writes none.
+    (A pattern ignoring case is tried at every position of a text: 44 µs per abstract,
+    14 ms for a search's 316 candidates.)"""
     otherwise: str
     """A pattern finding the other meanings' long forms."""
 
@@ -619,9 +623,11 @@ class Defined:
 
     def written_out_in(self, text: str) -> bool:
         written, name, other = self._patterns
-        if written.search(text) is not None:
+        lowered = text.lower()
+        if any(lead in lowered for lead in self.leads) and written.search(text) is not None:
             return True
-        return name.search(text) is not None and other.search(text) is None
+        held = self.acronym in text and name.search(text) is not None  # the literal first
+        return held and other.search(text) is None
 
 
 @dataclass(frozen=True)
