@@ -29,7 +29,7 @@ from rag.relevance import (
     is_on_topic,
     relevance,
 )
-from rag.retrieval import PHRASE_PAPERS, Retriever, SearchResult
+from rag.retrieval import COMMON_IDF, PHRASE_PAPERS, Retriever, SearchResult
 from tests.fakes import FakeLLM, HashEmbedder, covered, fake_index
 
 PAPERS = [
@@ -1307,10 +1307,55 @@ def test_a_paper_titled_with_the_whole_topic_comes_first(tmp_path) -> None:
             "network, improving face super-resolution.",
         },
     ]
-    _, rag = fake_index(tmp_path, rows, "titled-topic")
+    others = [{"title": t, "abstract": a} for t, a in PAPERS]  # "video" in few papers
+    _, rag = fake_index(tmp_path, rows + others, "titled-topic")
     found = rag.search("video super resolution survey", k=3)
     assert [r.title.split()[0] for r in found[:2]] == ["Video", "Deep"]
     assert found[0].score == found[1].score  # moved first with the first score
     assert [r.rank for r in found] == list(range(1, len(found) + 1))
+    assert rag.search("video super resolution survey", k=1)[0].title.startswith("Video")
     for question in ("super-resolution survey", "image super-resolution"):  # both titled
         assert rag.search(question, k=1)[0].title.startswith("Deep Learning for Image")
+
+
+def test_a_word_most_papers_hold_is_no_part_of_a_titled_topic(tmp_path) -> None:
+    """ "learn", in most abstracts, names no paper: "I want to learn about grokking"
+    opened with a paper titled "Deep Learning ... Insights on Grokking ..." before the
+    Grokking paper, its title holding "Learning" too."""
+    rows = [
+        {
+            "title": "Grokking: Generalization Beyond Overfitting on Small Datasets",
+            "abstract": "We study grokking: learning networks suddenly generalize long after "
+            "overfitting small algorithmic datasets. Grokking appears past memorization, "
+            "and learning continues.",
+        },
+        {
+            "title": "Deep Learning Through a Telescoping Lens: Insights on Grokking and Boosting",
+            "abstract": "A simple model of deep learning explains several phenomena of "
+            "training, among them double descent and gradient boosting.",
+        },
+        {
+            "title": "Learning Rate Schedules",
+            "abstract": "We compare learning rate schedules for learning deep networks on "
+            "image and text tasks, and find that cosine decay works best overall.",
+        },
+        {
+            "title": "Curriculum Learning",
+            "abstract": "Learning from easy examples first speeds up learning, and we show "
+            "when a curriculum helps deep networks train faster on noisy data.",
+        },
+    ] + [
+        {
+            "title": f"{kind} Learning",
+            "abstract": f"{kind} learning trains models on data held in many places, and we "
+            "study how this kind of learning behaves as the data grows larger.",
+        }
+        for kind in ("Federated", "Active", "Contrastive", "Online")
+    ]
+    _, rag = fake_index(tmp_path, rows, "common-word")
+    keyword = rag.retriever.snapshot().keyword
+    assert keyword.idf(keyword.indexed_word("learn")) < COMMON_IDF  # held by most
+    assert keyword.idf(keyword.indexed_word("grokking")) > COMMON_IDF
+    for question in ("I want to learn about grokking", "grokking"):
+        for k in (1, 3):  # the first result is the same however many are asked for
+            assert rag.search(question, k=k)[0].title.startswith("Grokking:"), question
