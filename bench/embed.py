@@ -3,7 +3,8 @@
 For each backend and device available here: chunks/s (chunk-sized texts from the
 bundled corpus, every core) at the default batch and at 64, query latency at batch 1
 (p50, one thread, as a serving process runs it) and cosine agreement with torch fp32 on
-the same texts. With `--scifact DIR` (a BEIR folder with a train split) also each
+the same texts (torch bf16 too: fast only on a CPU that multiplies bf16 in hardware,
+emulated elsewhere). With `--scifact DIR` (a BEIR folder with a train split) also each
 backend's nDCG@10 on SciFact's training claims, dense alone and hybrid: the corpus is
 ingested once per backend into a temporary data dir (about 10 minutes on 2 cores).
 
@@ -24,10 +25,11 @@ from rich.console import Console
 from rich.table import Table
 
 from rag import beir
+from rag.bf16_model import native_bf16
 from rag.chunking import chunk_paper
 from rag.config import Settings
 from rag.corpus import bundled_corpus, load_corpus
-from rag.embeddings import CPU_BACKEND, LocalEmbedder
+from rag.embeddings import BULK_MIN_PAPERS, CPU_BACKEND, LocalEmbedder
 from rag.ingest import chunk_key
 from rag.onnx_model import usable_cores
 from rag.paper_rag import PaperRAG
@@ -93,6 +95,7 @@ def main() -> None:
         ("torch fp32, cpu", LocalEmbedder(backend="torch", device="cpu")),
         ("onnx fp32, cpu", LocalEmbedder(backend="onnx", model_cache=cache)),
         ("onnx int8, cpu", LocalEmbedder(backend="onnx-int8", model_cache=cache)),
+        ("torch bf16, cpu", LocalEmbedder(backend="torch-bf16")),
     ]
     try:
         import torch
@@ -127,7 +130,12 @@ def main() -> None:
             row += [f"{quality['dense']:.3f}", f"{quality['hybrid']:.3f}"]
         table.add_row(*row)
     Console(width=160).print(table)
-    print(f"default on this machine: {probe.resolved_backend()} (CPU default {CPU_BACKEND})")
+    bulk = probe.for_ingest(BULK_MIN_PAPERS)
+    print(
+        f"default on this machine: {probe.resolved_backend()} (CPU default {CPU_BACKEND}); "
+        f"ingests of {BULK_MIN_PAPERS:,}+ papers: {bulk.resolved_backend()}"
+        + ("" if native_bf16() else " (this CPU does not multiply bf16 in hardware: emulated)")
+    )
 
 
 if __name__ == "__main__":

@@ -108,6 +108,7 @@ def _summary(report: IngestReport) -> Table:
         "new id": report.renamed,
         "unchanged papers": report.unchanged,
         "chunks embedded": report.chunks_embedded,
+        "embedded with": report.embedded_with or "-",
         "skipped": len(report.skipped) + report.skipped_unread,
         "seconds": f"{report.seconds:.1f}",
         "papers/s": f"{papers / report.seconds:.1f}" if report.seconds and papers else "-",

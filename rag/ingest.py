@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rag.chunking import CHUNKER_VERSION, Chunk, Sentence, chunk_paper, split_sentences
 from rag.corpus import Corpus
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, LocalEmbedder
 from rag.formats import Skipped
 from rag.papers import Paper, merge_papers, normalize_title, paper_id_for
 from rag.store import PaperStore, date_key
@@ -49,6 +49,9 @@ class IngestReport:
     """Entries skipped in files not read again (`files_unchanged`), as counted when they
     were read; `reread_skipped` lists them in `skipped` instead."""
     seconds: float = 0.0
+    embedded_with: str = ""
+    """The model that embedded the chunks, and its backend for the local one
+    ("local:all-MiniLM-L6-v2 (torch-bf16)": `Embedder.for_ingest` picks it by size)."""
 
 
 def chunk_key(paper: Paper, embedder: Embedder) -> str:
@@ -188,6 +191,10 @@ def ingest(
     stored = store.load_records()
     report.orphans_removed = _sweep_orphans(store, stored)
     plan = _plan(corpus, stored, embedder, report)
+    embedder = embedder.for_ingest(len(plan.to_embed))
+    if plan.to_embed:
+        backend = embedder.resolved_backend() if isinstance(embedder, LocalEmbedder) else ""
+        report.embedded_with = f"{embedder.identity} ({backend})" if backend else embedder.identity
     papers_done = chunks_done = 0
     for batch in _batches(plan.to_embed, embedder):
         chunks = [c for *_, paper_chunks in batch for c in paper_chunks]

@@ -49,6 +49,9 @@ class HashEmbedder:
                 vectors[row] /= norm
         return vectors
 
+    def for_ingest(self, papers: int) -> HashEmbedder:
+        return self
+
 
 class FakeLLM:
     """A chat model that replies from a queue and records every prompt it was sent.

@@ -27,6 +27,7 @@ def test_ingest_search_paper_stats(cli: CliRunner, small_corpus: Path) -> None:
     result = cli.invoke(app, ["ingest", str(small_corpus)])
     assert result.exit_code == 0, result.output
     assert "Ingest summary" in result.output and "4" in result.output
+    assert "local:all-MiniLM-L6-v2 (onnx)" in result.output  # "embedded with": 4 papers
 
     result = cli.invoke(app, ["search", "audio diffusion", "-k", "2", "--json"])
     assert result.exit_code == 0, result.output

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -139,6 +140,49 @@ def test_backend_selection(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (made.backend, str(made.model_cache)) == ("torch", "/tmp/elsewhere")
 
 
+def test_big_ingests_run_in_bf16_where_the_cpu_multiplies_it(monkeypatch, tmp_path) -> None:
+    from rag import embeddings
+    from rag.embeddings import BULK_MIN_PAPERS, LocalEmbedder
+
+    monkeypatch.setattr(embeddings, "_gpu_likely", lambda: False)
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: True)
+    main = LocalEmbedder(model_cache=tmp_path)
+    assert main.for_ingest(BULK_MIN_PAPERS - 1) is main  # not worth loading torch for
+    bulk = main.for_ingest(BULK_MIN_PAPERS)
+    assert bulk is not main and bulk.backend == "torch-bf16" and bulk.device == "cpu"
+    assert main.for_ingest(50_000) is bulk and main.for_quotes() is not bulk
+    main.serve(1, lock_slice=4)
+    assert (bulk.threads, bulk.lock_slice, bulk._slots) == (1, 4, main._slots)
+    for chosen in ("onnx", "onnx-int8", "torch"):  # a backend the user set is kept
+        explicit = LocalEmbedder(backend=chosen)  # type: ignore[arg-type]
+        assert explicit.for_ingest(50_000) is explicit
+    monkeypatch.setattr("importlib.util.find_spec", lambda name: None)  # torch removed
+    assert LocalEmbedder().for_ingest(50_000).backend == "auto"
+    monkeypatch.undo()
+    monkeypatch.setattr(embeddings, "_gpu_likely", lambda: False)
+    monkeypatch.setattr(embeddings, "native_bf16", lambda: False)  # bf16 emulated: slower
+    plain = LocalEmbedder()
+    assert plain.for_ingest(50_000) is plain
+    monkeypatch.setattr(embeddings, "_gpu_likely", lambda: True)  # a GPU: torch already
+    assert LocalEmbedder().for_ingest(50_000).backend == "auto"
+    with pytest.raises(RagError, match="RAG_EMBED_BACKEND=torch-bf16 runs on the CPU"):
+        LocalEmbedder(backend="torch-bf16", device="cuda").resolved_backend()
+
+
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path) -> None:
+    from rag.bf16_model import native_bf16
+
+    def flags(line: str) -> Path:
+        path = tmp_path / f"cpuinfo-{len(line)}"
+        path.write_text(f"processor\t: 0\nflags\t\t: fpu sse2 {line} avx2\n\n")
+        return path
+
+    assert native_bf16(flags("avx512f avx512_bf16 avx512_vnni"))
+    assert native_bf16(flags("amx_bf16 amx_tile"))
+    assert not native_bf16(flags("avx512f avx512bw avx512_vnni"))  # bf16 would be emulated
+    assert not native_bf16(tmp_path / "missing")  # macOS, Windows: no such file
+
+
 def test_an_onnx_build_that_cannot_run_says_what_to_do(monkeypatch, tmp_path) -> None:
     from rag import onnx_model
 
@@ -236,6 +280,8 @@ def test_onnx_backends_agree_with_torch_and_build_once(tmp_path) -> None:
     int8 = LocalEmbedder(backend="onnx-int8", model_cache=tmp_path).embed(texts)
     assert np.allclose((fp32 * reference).sum(axis=1), 1.0, atol=1e-5)
     assert ((int8 * reference).sum(axis=1) > 0.98).all()
+    bf16 = LocalEmbedder(backend="torch-bf16").embed(texts)
+    assert ((bf16 * reference).sum(axis=1) > 0.999).all()
     graphs = sorted(tmp_path.rglob("*.onnx"))
     assert [g.name for g in graphs] == ["model-int8.onnx", "model.onnx"]
     built = graphs[1].stat().st_mtime_ns
@@ -252,6 +298,8 @@ def test_onnx_backends_agree_with_torch_and_build_once(tmp_path) -> None:
     assert parallel.batch_size == 8 and len(many) > 2 * parallel.batch_size
     assert np.allclose(parallel.embed(many), alone.embed(many), atol=1e-5)
     assert np.allclose(parallel.embed(many[:1]), alone.embed(many[:1]), atol=1e-5)
+    bulk = LocalEmbedder(backend="torch-bf16")  # side by side too, each text in its place
+    assert ((bulk.embed(many) * alone.embed(many)).sum(axis=1) > 0.999).all()
 
 
 def test_quotes_use_the_int8_sibling_of_onnx_fp32(tmp_path) -> None:
@@ -263,6 +311,7 @@ def test_quotes_use_the_int8_sibling_of_onnx_fp32(tmp_path) -> None:
     assert quotes.model_cache == tmp_path and main.for_quotes() is quotes
     main.serve(1, lock_slice=4)
     assert (quotes.threads, quotes.lock_slice) == (1, 4)  # served like the main model
+    assert quotes._slots is main._slots  # the cores are shared, whichever model runs
     torch_backed = LocalEmbedder(backend="torch")
     assert torch_backed.for_quotes() is torch_backed  # GPUs: one model for everything
 

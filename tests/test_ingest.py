@@ -67,6 +67,9 @@ def test_interrupted_ingest_is_completed_by_next_run(
         identity, window = embedder.identity, embedder.window
         count_tokens = staticmethod(embedder.count_tokens)
 
+        def for_ingest(self, papers: int) -> DiesOnSecondBatch:
+            return self
+
         def embed(self, texts: list[str]) -> np.ndarray:
             calls["n"] += 1
             if calls["n"] == 2:
@@ -83,6 +86,35 @@ def test_interrupted_ingest_is_completed_by_next_run(
     assert (report.new, report.unchanged) == (2, 2)
     store = Index.open(settings, embedder=embedder).store
     assert store.records.count() == 4 and store.chunks.count() == 4
+
+
+def test_an_ingest_embeds_with_the_embedder_chosen_for_its_size(
+    settings: Settings, embedder, small_corpus: Path
+) -> None:
+    asked: list[int] = []
+    embedded: list[str] = []
+
+    class Bulk:  # what a big ingest runs on (the torch bf16 sibling, for the local model)
+        identity, window = embedder.identity, embedder.window
+        count_tokens = staticmethod(embedder.count_tokens)
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            embedded.extend(texts)
+            return embedder.embed(texts)
+
+    class Chooses(Bulk):
+        def embed(self, texts: list[str]) -> np.ndarray:
+            raise AssertionError("chunks must go to the embedder chosen for the ingest")
+
+        def for_ingest(self, papers: int) -> Bulk:
+            asked.append(papers)
+            return Bulk()
+
+    report = ingest_paths(settings, [small_corpus], embedder=Chooses())  # type: ignore[arg-type]
+    assert asked == [4] and report.new == 4 and report.embedded_with == embedder.identity
+    assert len(embedded) == report.chunks_embedded == 4
+    results = Index.open(settings, embedder=embedder).retriever().search("sparse attention", k=1)
+    assert results and results[0].title.startswith("Sparse")
 
 
 def test_orphan_chunks_are_swept(settings: Settings, embedder, small_corpus: Path) -> None:
