@@ -1,17 +1,22 @@
 """Idempotent, incremental, crash-safe ingest of a parsed corpus into the index.
 
-Per batch of papers: embed their chunks, upsert the chunks (deterministic ids, so a
-re-run overwrites instead of duplicating), delete the paper's chunks from an older
-version, then write the paper records. A record is the commit marker: an ingest
-killed midway leaves papers whose record is missing or stale, and the next run
-redoes exactly those. Chunks that no record claims are swept at the start.
+Per batch of papers: embed their chunks (the next batch's while this one is written),
+upsert the chunks (deterministic ids, so a re-run overwrites instead of duplicating),
+delete the paper's chunks from an older version, then write the paper records. A
+record is the commit marker: an ingest killed midway leaves papers whose record is
+missing or stale, and the next run redoes exactly those. Chunks that no record claims
+are swept at the start.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from rag.chunking import CHUNKER_VERSION, Chunk, Sentence, chunk_paper, split_sentences
 from rag.corpus import Corpus
@@ -165,8 +170,12 @@ def _drop(store: PaperStore, paper_ids: list[str]) -> None:
         store.delete_chunks(store.chunk_ids_of(set(paper_ids)))
 
 
-def _batches(plan: list[tuple[Paper, str]], embedder: Embedder):  # type: ignore[no-untyped-def]
-    batch: list[tuple[Paper, str, list[Sentence], list[Chunk]]] = []
+Batch = list[tuple[Paper, str, list[Sentence], list[Chunk]]]
+"""Papers chunked together: each with its chunk key, sentence spans and chunks."""
+
+
+def _batches(plan: list[tuple[Paper, str]], embedder: Embedder) -> Iterator[Batch]:
+    batch: Batch = []
     size = 0
     for paper, key in plan:
         spans = split_sentences(paper.abstract)
@@ -178,6 +187,31 @@ def _batches(plan: list[tuple[Paper, str]], embedder: Embedder):  # type: ignore
             batch, size = [], 0
     if batch:
         yield batch
+
+
+def _embedded(batches: Iterator[Batch], embedder: Embedder) -> Iterator[tuple[Batch, np.ndarray]]:
+    """Each batch with its chunks' vectors, in order. The next batch is chunked (by the
+    caller's thread) and embedded (by one worker) while the caller writes this one, so
+    the cores are not left to one thread chunking and writing between batches, nor idle
+    while a write waits on a Chroma server. The bundled ingest, three alternating runs
+    each, 2 cores: ONNX fp32 33.3-34.3 chunks/s against 31.0-33.7 written in turn, 33.7-
+    34.0 against 31.8-33.3 into a local `chroma run`; torch bf16 48.7-49.1 against
+    44.9-49.1 (embedding is most of the time; the gain grows with a server's latency).
+    A failed write stops the batches still queued; an embedding failure surfaces when
+    its batch is due, after every batch before it was written."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="embed")
+    try:
+        pending: tuple[Batch, Future[np.ndarray]] | None = None
+        for batch in batches:
+            texts = [chunk.embed_text for *_, chunks in batch for chunk in chunks]
+            queued = (batch, pool.submit(embedder.embed, texts))
+            if pending is not None:
+                yield pending[0], pending[1].result()
+            pending = queued
+        if pending is not None:
+            yield pending[0], pending[1].result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def ingest(
@@ -196,22 +230,24 @@ def ingest(
         backend = embedder.resolved_backend() if isinstance(embedder, LocalEmbedder) else ""
         report.embedded_with = f"{embedder.identity} ({backend})" if backend else embedder.identity
     papers_done = chunks_done = 0
-    for batch in _batches(plan.to_embed, embedder):
-        chunks = [c for *_, paper_chunks in batch for c in paper_chunks]
-        dates = [date_key(p) for p, *_, paper_chunks in batch for _ in paper_chunks]
-        vectors = embedder.embed([c.embed_text for c in chunks])
-        store.upsert_chunks(chunks, vectors, dates)
-        fresh = {c.chunk_id for c in chunks}
-        replaced = {p.paper_id for p, *_ in batch if p.paper_id in stored}
-        store.delete_chunks([cid for cid in store.chunk_ids_of(replaced) if cid not in fresh])
-        store.upsert_records(
-            [p for p, *_ in batch], [k for _, k, *_ in batch], [s for _, _, s, _ in batch]
-        )
-        _drop(store, [plan.renamed[p.paper_id] for p, *_ in batch if p.paper_id in plan.renamed])
-        papers_done += len(batch)
-        chunks_done += len(chunks)
-        if progress:
-            progress(papers_done, chunks_done)
+    with closing(_embedded(_batches(plan.to_embed, embedder), embedder)) as embedded:
+        for batch, vectors in embedded:
+            chunks = [c for *_, paper_chunks in batch for c in paper_chunks]
+            dates = [date_key(p) for p, *_, paper_chunks in batch for _ in paper_chunks]
+            store.upsert_chunks(chunks, vectors, dates)
+            fresh = {c.chunk_id for c in chunks}
+            replaced = {p.paper_id for p, *_ in batch if p.paper_id in stored}
+            store.delete_chunks([cid for cid in store.chunk_ids_of(replaced) if cid not in fresh])
+            store.upsert_records(
+                [p for p, *_ in batch], [k for _, k, *_ in batch], [s for _, _, s, _ in batch]
+            )
+            _drop(
+                store, [plan.renamed[p.paper_id] for p, *_ in batch if p.paper_id in plan.renamed]
+            )
+            papers_done += len(batch)
+            chunks_done += len(chunks)
+            if progress:
+                progress(papers_done, chunks_done)
     if plan.metadata_only:
         papers, keys = [p for p, _ in plan.metadata_only], [k for _, k in plan.metadata_only]
         store.upsert_records(papers, keys, [split_sentences(p.abstract) for p in papers])

@@ -13,7 +13,7 @@ from rag import ingest as ingest_module
 from rag.config import Settings
 from rag.errors import CorpusError, EmbedderMismatchError, StoreBusyError
 from rag.index import Index, ingest_paths
-from rag.store import writer_lock
+from rag.store import PaperStore, writer_lock
 from tests.conftest import make_abstract, write_jsonl
 
 
@@ -86,6 +86,37 @@ def test_interrupted_ingest_is_completed_by_next_run(
     assert (report.new, report.unchanged) == (2, 2)
     store = Index.open(settings, embedder=embedder).store
     assert store.records.count() == 4 and store.chunks.count() == 4
+
+
+def test_a_failed_write_stops_the_embedding_queued_behind_it(
+    settings: Settings, embedder, small_corpus: Path, monkeypatch
+) -> None:
+    embedded: list[list[str]] = []
+
+    class Counting:
+        identity, window = embedder.identity, embedder.window
+        count_tokens = staticmethod(embedder.count_tokens)
+
+        def for_ingest(self, papers: int) -> Counting:
+            return self
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            embedded.append(texts)
+            return embedder.embed(texts)
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ingest_module, "BATCH_CHUNKS", 1)  # a batch per paper: 4 batches
+    monkeypatch.setattr(PaperStore, "upsert_chunks", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        ingest_paths(settings, [small_corpus], embedder=Counting())
+    # the first batch (its write failed) and at most the one embedded beside it
+    assert 1 <= len(embedded) <= 2
+    monkeypatch.undo()
+    assert Index.open(settings, embedder=embedder).store.records.count() == 0
+    report = ingest_paths(settings, [small_corpus], embedder=embedder)
+    assert report.new == 4 and report.chunks_embedded == 4
 
 
 def test_an_ingest_embeds_with_the_embedder_chosen_for_its_size(
