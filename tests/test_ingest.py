@@ -4,6 +4,7 @@ detection, crash recovery, rebuild, embedder mismatch, locking and bad input."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,27 +59,35 @@ def test_changed_abstract_replaces_old_chunks(
     assert grasp.upvotes == 42
 
 
+class Watched:
+    """Embeds with `inner` after showing `watch` each call's texts (it may raise)."""
+
+    def __init__(self, inner, watch: Callable[[list[str]], object]) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.watch = inner, watch
+        self.identity, self.window = inner.identity, inner.window
+        self.count_tokens = inner.count_tokens
+
+    def for_ingest(self, papers: int) -> Watched:
+        return self
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.watch(texts)
+        return self.inner.embed(texts)  # type: ignore[no-any-return]
+
+
 def test_interrupted_ingest_is_completed_by_next_run(
     settings: Settings, embedder, small_corpus: Path, monkeypatch
 ) -> None:
-    calls = {"n": 0}
+    calls: list[list[str]] = []
 
-    class DiesOnSecondBatch:
-        identity, window = embedder.identity, embedder.window
-        count_tokens = staticmethod(embedder.count_tokens)
-
-        def for_ingest(self, papers: int) -> DiesOnSecondBatch:
-            return self
-
-        def embed(self, texts: list[str]) -> np.ndarray:
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise KeyboardInterrupt("killed")
-            return embedder.embed(texts)
+    def killed_on_second_batch(texts: list[str]) -> None:
+        calls.append(texts)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed")
 
     monkeypatch.setattr(ingest_module, "BATCH_CHUNKS", 2)
     with pytest.raises(KeyboardInterrupt):
-        ingest_paths(settings, [small_corpus], embedder=DiesOnSecondBatch())
+        ingest_paths(settings, [small_corpus], embedder=Watched(embedder, killed_on_second_batch))
     half = Index.open(settings, embedder=embedder).store
     assert half.records.count() == 2 and half.chunks.count() == 2
 
@@ -93,24 +102,13 @@ def test_a_failed_write_stops_the_embedding_queued_behind_it(
 ) -> None:
     embedded: list[list[str]] = []
 
-    class Counting:
-        identity, window = embedder.identity, embedder.window
-        count_tokens = staticmethod(embedder.count_tokens)
-
-        def for_ingest(self, papers: int) -> Counting:
-            return self
-
-        def embed(self, texts: list[str]) -> np.ndarray:
-            embedded.append(texts)
-            return embedder.embed(texts)
-
     def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(ingest_module, "BATCH_CHUNKS", 1)  # a batch per paper: 4 batches
     monkeypatch.setattr(PaperStore, "upsert_chunks", disk_full)
     with pytest.raises(OSError, match="disk full"):
-        ingest_paths(settings, [small_corpus], embedder=Counting())
+        ingest_paths(settings, [small_corpus], embedder=Watched(embedder, embedded.append))
     # the first batch (its write failed) and at most the one embedded beside it
     assert 1 <= len(embedded) <= 2
     monkeypatch.undo()
@@ -124,24 +122,17 @@ def test_an_ingest_embeds_with_the_embedder_chosen_for_its_size(
 ) -> None:
     asked: list[int] = []
     embedded: list[str] = []
+    bulk = Watched(embedder, embedded.extend)  # the torch bf16 sibling, for the local model
 
-    class Bulk:  # what a big ingest runs on (the torch bf16 sibling, for the local model)
-        identity, window = embedder.identity, embedder.window
-        count_tokens = staticmethod(embedder.count_tokens)
+    def not_here(texts: list[str]) -> None:
+        raise AssertionError("chunks must go to the embedder chosen for the ingest")
 
-        def embed(self, texts: list[str]) -> np.ndarray:
-            embedded.extend(texts)
-            return embedder.embed(texts)
-
-    class Chooses(Bulk):
-        def embed(self, texts: list[str]) -> np.ndarray:
-            raise AssertionError("chunks must go to the embedder chosen for the ingest")
-
-        def for_ingest(self, papers: int) -> Bulk:
+    class Chooses(Watched):
+        def for_ingest(self, papers: int) -> Watched:
             asked.append(papers)
-            return Bulk()
+            return bulk
 
-    report = ingest_paths(settings, [small_corpus], embedder=Chooses())  # type: ignore[arg-type]
+    report = ingest_paths(settings, [small_corpus], embedder=Chooses(embedder, not_here))
     assert asked == [4] and report.new == 4 and report.embedded_with == embedder.identity
     assert len(embedded) == report.chunks_embedded == 4
     results = Index.open(settings, embedder=embedder).retriever().search("sparse attention", k=1)
