@@ -8,10 +8,10 @@ near what a core does in fp32). torch's CPU autocast runs the model's matrix pro
 in bf16 and keeps the layer norms, softmax and pooling in fp32, so the vectors are
 nearly the ones fp32 computes: cosine 0.99998 (min 0.99997) to torch fp32 on 256
 chunks of the bundled corpus, against 0.994 for ONNX int8, at 53 chunks/s with
-one-thread batches of 8 side by side (1.76x torch fp32, 1.5x ONNX fp32; 43 chunks/s
-with two threads on each batch in turn).
+one-thread batches of 8 side by side (1.8x torch fp32, 1.5x ONNX fp32; 43 chunks/s
+with two threads on each batch in turn; `bench/embed.py`).
 
-Not for queries: torch takes 12.7 ms for one against ONNX fp32's 4.6. Not on other
+Not for queries: one takes 10.5 ms against ONNX fp32's 4.8. Not on other
 CPUs: bf16 there is emulated, slower than fp32. Loading costs 4.4 s (torch,
 transformers and sentence-transformers imports) and ~400 MB of memory that stays
 with the process, hence `rag.embeddings.BULK_MIN_PAPERS`.

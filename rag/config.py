@@ -76,8 +76,8 @@ class IndexSettings(BaseModel):
     vectors as torch, 4.2 ms queries against 9.5 ms on 2 cores, 1.13-1.94x torch's
     throughput by CPU), `onnx-int8` (dynamic int8: 2-2.95x, 1.3 ms, cosine 0.994 to
     fp32), `torch` (sentence-transformers; needed for a GPU), `torch-bf16` (torch in
-    bfloat16 on a CPU that multiplies it in hardware: 1.76x torch fp32's throughput,
-    cosine 0.99998, 12.7 ms queries); `auto`: torch where a GPU is asked for or present,
+    bfloat16 on a CPU that multiplies it in hardware: 1.8x torch fp32's throughput,
+    cosine 0.99998, 10.5 ms queries); `auto`: torch where a GPU is asked for or present,
     else `onnx`, and an ingest of 1,000 papers or more on `torch-bf16` where the CPU
     multiplies bf16 in hardware (AVX512-BF16 or AMX)."""
 
